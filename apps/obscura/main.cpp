@@ -1,0 +1,254 @@
+// obscura: the command line. Parsing and printing only; every image
+// operation lives in the library.
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "obscura/decode.h"
+#include "obscura/develop.h"
+#include "obscura/encode.h"
+#include "obscura/error.h"
+#include "obscura/look.h"
+
+namespace {
+
+using namespace obscura;
+
+constexpr int kExitFailed = 1;  // a file could not be read or written
+constexpr int kExitUsage = 2;   // the command line was wrong
+
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// A small argument reader: flags with values, switches, positional args.
+class Args {
+public:
+    Args(int argc, char** argv, int first) {
+        for (int i = first; i < argc; ++i) items_.emplace_back(argv[i]);
+    }
+    bool flag(const std::string& name) {
+        for (size_t i = 0; i < items_.size(); ++i)
+            if (items_[i] == name) {
+                items_.erase(items_.begin() + long(i));
+                return true;
+            }
+        return false;
+    }
+    std::optional<std::string> value(const std::string& name, const std::string& alt = "") {
+        for (size_t i = 0; i < items_.size(); ++i) {
+            if (items_[i] == name || (!alt.empty() && items_[i] == alt)) {
+                if (i + 1 >= items_.size()) throw UsageError(name + " needs a value");
+                std::string v = items_[i + 1];
+                items_.erase(items_.begin() + long(i), items_.begin() + long(i) + 2);
+                return v;
+            }
+            if (items_[i].rfind(name + "=", 0) == 0) {
+                std::string v = items_[i].substr(name.size() + 1);
+                items_.erase(items_.begin() + long(i));
+                return v;
+            }
+        }
+        return std::nullopt;
+    }
+    std::vector<std::string> positional() {
+        for (const auto& a : items_)
+            if (a.size() > 1 && a[0] == '-') throw UsageError("unknown option " + a);
+        return items_;
+    }
+
+private:
+    std::vector<std::string> items_;
+};
+
+std::string looks_list() {
+    std::string s;
+    for (const auto& l : builtin_looks()) s += "  " + l.name + std::string(12 - std::min<size_t>(l.name.size(), 11), ' ') + l.description + "\n";
+    return s;
+}
+
+const char* kMainHelp =
+    "obscura — a computational camera: RAW in, a finished photograph out.\n"
+    "\n"
+    "usage: obscura COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  develop   develop a raw file (DNG or any camera raw) into JPEG, PNG or TIFF\n"
+    "  info      print what a raw file says: size, CFA, levels, colour, noise, shot\n"
+    "\n"
+    "obscura COMMAND --help shows a command's options. obscura --version prints the version.\n";
+
+std::string develop_help() {
+    return "usage: obscura develop IN -o OUT [--look NAME] [--no-overwrite] [--quality Q]\n"
+           "\n"
+           "Develops the raw file IN into OUT; the format follows OUT's extension:\n"
+           "  .jpg/.jpeg  8-bit JPEG     .png  8-bit PNG     .tif/.tiff  16-bit TIFF\n"
+           "Every output carries the shot's EXIF and an sRGB ICC profile, and is written\n"
+           "to a temporary file that is renamed into place when complete.\n"
+           "\n"
+           "options:\n"
+           "  -o, --output OUT   the file to write (required)\n"
+           "  --look NAME        rendering (default: " + default_look_name() + "):\n" + looks_list() +
+           "  --quality Q        JPEG quality 1..100 (default 92)\n"
+           "  --no-overwrite     refuse to replace an existing OUT\n"
+           "  --decoder NAME     auto (default), dng (ours) or libraw\n";
+}
+
+const char* kInfoHelp =
+    "usage: obscura info IN\n"
+    "\n"
+    "Prints what the raw file IN says about itself: image size and crop, CFA layout,\n"
+    "black and white levels, colour matrices and illuminants, as-shot white,\n"
+    "noise profile, DNG opcodes, and the shot's camera, lens and exposure.\n";
+
+Decoder parse_decoder(const std::optional<std::string>& name) {
+    if (!name || *name == "auto") return Decoder::Auto;
+    if (*name == "dng") return Decoder::Dng;
+    if (*name == "libraw") return Decoder::LibRaw;
+    throw UsageError("--decoder must be auto, dng or libraw, not '" + *name + "'");
+}
+
+int cmd_develop(Args args) {
+    if (args.flag("--help") || args.flag("-h")) {
+        std::fputs(develop_help().c_str(), stdout);
+        return 0;
+    }
+    auto out = args.value("--output", "-o");
+    std::string look = args.value("--look").value_or(default_look_name());
+    auto quality = args.value("--quality");
+    bool no_overwrite = args.flag("--no-overwrite");
+    DecodeOptions dopt;
+    dopt.decoder = parse_decoder(args.value("--decoder"));
+    auto inputs = args.positional();
+    if (inputs.size() != 1) throw UsageError("develop needs one input file (see obscura develop --help)");
+    if (!out) throw UsageError("develop needs -o OUT (see obscura develop --help)");
+    find_look(look);  // an unknown look is a usage error, found before any work
+    EncodeOptions eopt;
+    eopt.overwrite = !no_overwrite;
+    if (quality) {
+        char* end = nullptr;
+        long q = std::strtol(quality->c_str(), &end, 10);
+        if (*end || q < 1 || q > 100) throw UsageError("--quality must be 1..100, not '" + *quality + "'");
+        eopt.jpeg_quality = int(q);
+    }
+    format_for_path(*out);  // unknown extension: fail before decoding
+    std::error_code ec;
+    if (std::filesystem::exists(*out) && std::filesystem::equivalent(inputs[0], *out, ec))
+        throw file_error(*out, "output would overwrite the input");
+
+    RawImage raw = decode(inputs[0], dopt);
+    DevelopOptions opt;
+    opt.look = look;
+    Image image = develop(raw, opt);
+    encode(image, *out, metadata_of(raw), eopt);
+    return 0;
+}
+
+std::string fmt(double v, int precision = 4) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
+    return buf;
+}
+
+int cmd_info(Args args) {
+    if (args.flag("--help") || args.flag("-h")) {
+        std::fputs(kInfoHelp, stdout);
+        return 0;
+    }
+    DecodeOptions dopt;
+    dopt.decoder = parse_decoder(args.value("--decoder"));
+    auto inputs = args.positional();
+    if (inputs.size() != 1) throw UsageError("info needs one input file (see obscura info --help)");
+    RawImage raw = decode(inputs[0], dopt);
+    std::ostringstream o;
+    o << "file:            " << raw.source << "\n";
+    o << "decoder:         " << raw.decoder << "\n";
+    o << "size:            " << raw.width << " x " << raw.height << " (" << fmt(raw.width * double(raw.height) / 1e6, 3) << " MP)\n";
+    o << "crop:            " << raw.crop.width << " x " << raw.crop.height << " at " << raw.crop.x << "," << raw.crop.y << "\n";
+    o << "cfa:             " << raw.cfa.name() << "\n";
+    o << "bits:            " << raw.bits << "\n";
+    o << "black level:     ";
+    for (size_t i = 0; i < raw.black.pattern.size(); ++i) o << (i ? " " : "") << fmt(raw.black.pattern[i], 6);
+    o << " (repeat " << raw.black.repeat_width << "x" << raw.black.repeat_height << ")";
+    if (raw.black.has_deltas()) o << " + per-row/column deltas";
+    o << "\nwhite level:     " << fmt(raw.white_level, 6) << "\n";
+    const auto& c = raw.color;
+    for (int i = 0; i < 2; ++i) {
+        if (c.color_matrix[i])
+            o << "color matrix " << i + 1 << ":  " << format_matrix(*c.color_matrix[i]) << " (" << illuminant_name(c.illuminant[i]) << ")\n";
+        if (c.forward_matrix[i]) o << "forward matrix " << i + 1 << ": " << format_matrix(*c.forward_matrix[i]) << "\n";
+    }
+    if (c.as_shot_neutral) o << "as-shot neutral: " << fmt((*c.as_shot_neutral)[0]) << " " << fmt((*c.as_shot_neutral)[1]) << " " << fmt((*c.as_shot_neutral)[2]) << "\n";
+    if (c.as_shot_white_xy) o << "as-shot white:   x " << fmt((*c.as_shot_white_xy)[0]) << " y " << fmt((*c.as_shot_white_xy)[1]) << "\n";
+    if (c.baseline_exposure != 0) o << "baseline exp.:   " << fmt(c.baseline_exposure) << " EV\n";
+    try {
+        ColorSolution s = solve_color(c, raw.source);
+        o << "scene white:     " << fmt(s.temperature_k, 5) << " K (x " << fmt(s.white_xy[0]) << " y " << fmt(s.white_xy[1]) << ")"
+          << (s.used_forward_matrix ? ", forward matrix" : ", colour matrix") << "\n";
+    } catch (const Error& e) {
+        o << "scene white:     cannot solve (" << e.what() << ")\n";
+    }
+    o << "noise profile:   ";
+    if (raw.noise.planes.empty()) o << "none\n";
+    else {
+        for (size_t i = 0; i < raw.noise.planes.size(); ++i)
+            o << (i ? ", " : "") << "S " << fmt(raw.noise.planes[i][0]) << " O " << fmt(raw.noise.planes[i][1]);
+        o << "\n";
+    }
+    for (int i = 0; i < 3; ++i)
+        if (!raw.opcodes[i].empty()) o << "opcode list " << i + 1 << ":   " << raw.opcodes[i].size() << " bytes\n";
+    const auto& s = raw.shot;
+    auto line = [&](const char* k, const std::string& v) {
+        if (!v.empty()) o << k << v << "\n";
+    };
+    line("camera:          ", s.make + (s.make.empty() ? "" : " ") + s.model);
+    line("lens:            ", s.lens);
+    if (s.exposure_s) line("exposure:        ", *s.exposure_s >= 1 ? fmt(*s.exposure_s) + " s" : "1/" + fmt(1.0 / *s.exposure_s, 4) + " s");
+    if (s.f_number) line("aperture:        ", "f/" + fmt(*s.f_number, 3));
+    if (s.iso) line("iso:             ", fmt(*s.iso, 6));
+    if (s.focal_mm) line("focal length:    ", fmt(*s.focal_mm, 4) + " mm");
+    line("date:            ", s.datetime);
+    o << "orientation:     " << s.orientation << "\n";
+    o << "exif:            " << (raw.exif.empty() ? "none" : std::to_string(raw.exif.size()) + " bytes") << "\n";
+    std::fputs(o.str().c_str(), stdout);
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+        std::fputs(kMainHelp, argc < 2 ? stderr : stdout);
+        return argc < 2 ? kExitUsage : 0;
+    }
+    if (!std::strcmp(argv[1], "--version")) {
+        std::puts("obscura 0.1.0");
+        return 0;
+    }
+    static const std::map<std::string, std::function<int(Args)>> commands = {
+        {"develop", cmd_develop},
+        {"info", cmd_info},
+    };
+    auto it = commands.find(argv[1]);
+    try {
+        if (it == commands.end()) throw UsageError(std::string("unknown command '") + argv[1] + "' (see obscura --help)");
+        return it->second(Args(argc, argv, 2));
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "obscura: %s\n", e.what());
+        return kExitUsage;
+    } catch (const Error& e) {
+        std::fprintf(stderr, "obscura: %s\n", e.what());
+        return kExitFailed;
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "obscura: out of memory\n");
+        return kExitFailed;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "obscura: %s\n", e.what());
+        return kExitFailed;
+    }
+}

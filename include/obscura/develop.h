@@ -1,0 +1,32 @@
+// develop: RawImage -> finished Image (normalise, white balance, demosaic,
+// camera colour -> sRGB, look, crop, orientation).
+#pragma once
+#include <string>
+
+#include "obscura/color_math.h"
+#include "obscura/image.h"
+#include "obscura/look.h"
+#include "obscura/raw_image.h"
+
+namespace obscura {
+
+struct DevelopOptions {
+    std::string look = default_look_name();
+    bool apply_orientation = true;
+};
+
+// How the camera's colour maps to the working space, as solved from the DNG
+// colour tags (dual-illuminant interpolation, ForwardMatrix when present).
+struct ColorSolution {
+    Vec3 neutral;              // camera response to white, max component 1
+    Mat3 camera_to_xyz_d50;    // white-balanced camera (camera / neutral) -> XYZ D50
+    double white_xy[2];        // chromaticity of the scene white
+    double temperature_k;      // its correlated colour temperature
+    bool used_forward_matrix;
+};
+
+ColorSolution solve_color(const CameraColor& color, const std::string& source = "");
+
+Image develop(const RawImage& raw, const DevelopOptions& options = {});
+
+}  // namespace obscura

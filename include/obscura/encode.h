@@ -1,0 +1,39 @@
+// encode: Image -> JPEG, PNG or 16-bit TIFF, with EXIF and an ICC profile,
+// written to a temporary file beside the target and renamed into place.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "obscura/image.h"
+#include "obscura/raw_image.h"
+
+namespace obscura {
+
+enum class Format { Jpeg, Png, Tiff };
+
+// From the file name's extension; throws obscura::Error for unknown ones.
+Format format_for_path(const std::string& path);
+const char* format_name(Format f);
+
+struct EncodeOptions {
+    int jpeg_quality = 92;
+    bool overwrite = true;  // false: refuse to replace an existing file
+};
+
+// Metadata the output carries: the source's EXIF blob (may be empty) and the
+// shot info to fill the essentials from when the blob lacks them.
+struct OutputMetadata {
+    std::vector<uint8_t> exif;
+    ShotInfo shot;
+};
+
+inline OutputMetadata metadata_of(const RawImage& raw) { return {raw.exif, raw.shot}; }
+
+void encode(const Image& image, const std::string& path, const OutputMetadata& metadata = {},
+            const EncodeOptions& options = {});
+
+// The ICC profile bytes for a colour space name ("sRGB").
+std::vector<uint8_t> icc_profile(const std::string& color_space);
+
+}  // namespace obscura

@@ -1,0 +1,97 @@
+// RawImage: one sensor frame as the file describes it, with everything later
+// stages need to develop it. Metadata travels with the pixels; no stage
+// reaches back to the file.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "obscura/color_math.h"
+
+namespace obscura {
+
+enum Channel : uint8_t { kRed = 0, kGreen = 1, kBlue = 2 };
+
+// Colour filter array: colour of each site of an n x m repeat, relative to the
+// top-left pixel of the image data. 2x2 Bayer, 4x4 quad, 6x6 nona, 8x8
+// hexadeca, or anything else a DNG declares.
+struct CfaPattern {
+    int width = 2, height = 2;
+    std::vector<uint8_t> colors{kRed, kGreen, kGreen, kBlue};
+
+    int at(int x, int y) const { return colors[(y % height) * width + (x % width)]; }
+    bool is_bayer() const;            // 2x2 with one R, two G, one B
+    // The n of an n x n-cell layout (1 = plain Bayer, 2 = quad, 3 = nona,
+    // 4 = hexadeca), 0 when the pattern is none of those.
+    int cell_size() const;
+    // "RGGB", "BGGR", "GRBG", "GBRG", "quad RGGB (4x4)", or the raw layout.
+    std::string name() const;
+    // Parses RGGB/BGGR/GRBG/GBRG and quad|nona|hexadeca[-LAYOUT].
+    static std::optional<CfaPattern> parse(const std::string& name);
+};
+
+// DNG black level: a repeating pattern plus per-column and per-row deltas.
+struct BlackLevel {
+    int repeat_width = 1, repeat_height = 1;
+    std::vector<double> pattern{0.0};   // repeat_height x repeat_width
+    std::vector<double> delta_h;        // per column, may be empty
+    std::vector<double> delta_v;        // per row, may be empty
+
+    double at(int x, int y) const;
+    bool has_deltas() const { return !delta_h.empty() || !delta_v.empty(); }
+};
+
+// Per-colour-plane noise: variance = scale * x + offset, x in 0..1 of the
+// white level (DNG tag NoiseProfile, 51041).
+struct NoiseProfile {
+    std::vector<std::array<double, 2>> planes;  // {scale, offset}
+    bool from_file = false;
+};
+
+// The DNG colour description of the camera (or LibRaw's equivalent).
+struct CameraColor {
+    std::optional<Mat3> color_matrix[2];     // XYZ -> camera, per illuminant
+    std::optional<Mat3> forward_matrix[2];   // white-balanced camera -> XYZ D50
+    std::optional<Mat3> camera_calibration[2];
+    int illuminant[2] = {0, 0};              // EXIF LightSource codes
+    std::optional<Vec3> analog_balance;
+    std::optional<Vec3> as_shot_neutral;     // camera response to the scene white
+    std::optional<std::array<double, 2>> as_shot_white_xy;
+    double baseline_exposure = 0.0;          // EV
+};
+
+// What the photographer did, from EXIF. Missing values stay empty.
+struct ShotInfo {
+    std::string make, model, lens, datetime, software;
+    std::optional<double> iso, exposure_s, f_number, focal_mm;
+    int orientation = 1;  // EXIF 1..8
+};
+
+struct Rect {
+    int x = 0, y = 0, width = 0, height = 0;
+};
+
+struct RawImage {
+    std::string source;          // file it came from, for messages
+    std::string decoder;         // "dng" or "libraw"
+    int width = 0, height = 0;   // of `data`: the active area
+    std::vector<uint16_t> data;  // row-major CFA samples, linearised
+    int bits = 16;               // bits per sample as stored
+    CfaPattern cfa;
+    BlackLevel black;
+    double white_level = 65535;
+    Rect crop;                   // DNG default crop, relative to `data`
+    CameraColor color;
+    NoiseProfile noise;
+    ShotInfo shot;
+    // DNG opcode lists 1..3 as stored (big-endian), applied by later stages.
+    std::vector<uint8_t> opcodes[3];
+    // EXIF of the shot as a TIFF-structured blob (exiv2), for the encoders.
+    std::vector<uint8_t> exif;
+
+    uint16_t at(int x, int y) const { return data[size_t(y) * width + x]; }
+};
+
+}  // namespace obscura

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package obscura's build, tests and benchmarks use.
+# Idempotent; run as root. Skips apt entirely when everything is present.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  libhalide14-0-dev                       # kernels (ahead-of-time generators)
+  libraw-dev                              # camera raws other than DNG
+  libtiff-dev libpng-dev libjpeg62-turbo-dev liblcms2-dev libexiv2-dev libheif-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3 python3-numpy python3-pil python3-tifffile   # test-file maker and scorer
+  libraw-bin darktable rawtherapee        # the peers, for benchmarks
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+  echo "install-deps: need root to install: ${missing[*]}" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,97 @@
+#include "obscura/raw_image.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
+namespace obscura {
+namespace {
+const char* kLetters = "RGB";
+const char* kBayerNames[] = {"RGGB", "BGGR", "GRBG", "GBRG"};
+
+std::vector<uint8_t> letters_to_colors(const std::string& s) {
+    std::vector<uint8_t> out;
+    for (char ch : s) {
+        const char* p = std::strchr(kLetters, std::toupper(static_cast<unsigned char>(ch)));
+        if (!p || !*p) return {};
+        out.push_back(uint8_t(p - kLetters));
+    }
+    return out;
+}
+}  // namespace
+
+bool CfaPattern::is_bayer() const {
+    if (width != 2 || height != 2 || colors.size() != 4) return false;
+    bool diagonal_greens = (colors[0] == kGreen && colors[3] == kGreen) || (colors[1] == kGreen && colors[2] == kGreen);
+    return diagonal_greens && std::count(colors.begin(), colors.end(), kRed) == 1 &&
+           std::count(colors.begin(), colors.end(), kBlue) == 1;
+}
+
+int CfaPattern::cell_size() const {
+    if (width != height || width % 2 != 0 || int(colors.size()) != width * height) return 0;
+    int n = width / 2;
+    // Every n x n cell must be one colour, and the cells must form Bayer.
+    CfaPattern cells;
+    cells.colors.clear();
+    for (int cy = 0; cy < 2; ++cy)
+        for (int cx = 0; cx < 2; ++cx) {
+            int c = at(cx * n, cy * n);
+            for (int y = 0; y < n; ++y)
+                for (int x = 0; x < n; ++x)
+                    if (at(cx * n + x, cy * n + y) != c) return 0;
+            cells.colors.push_back(uint8_t(c));
+        }
+    return cells.is_bayer() ? n : 0;
+}
+
+std::string CfaPattern::name() const {
+    std::string letters;
+    int n = cell_size();
+    if (n == 1) {
+        for (auto c : colors) letters += kLetters[c];
+        return letters;
+    }
+    if (n > 1) {
+        for (int cy = 0; cy < 2; ++cy)
+            for (int cx = 0; cx < 2; ++cx) letters += kLetters[at(cx * n, cy * n)];
+        static const char* kCellNames[] = {"", "", "quad", "nona", "hexadeca"};
+        std::string cell = n <= 4 ? kCellNames[n] : std::to_string(n) + "x" + std::to_string(n) + "-cell";
+        return cell + " " + letters + " (" + std::to_string(width) + "x" + std::to_string(height) + ")";
+    }
+    for (int y = 0; y < height; ++y) {
+        if (y) letters += '/';
+        for (int x = 0; x < width; ++x) letters += kLetters[at(x, y)];
+    }
+    return std::to_string(width) + "x" + std::to_string(height) + " " + letters;
+}
+
+std::optional<CfaPattern> CfaPattern::parse(const std::string& text) {
+    std::string s = text, base = "RGGB";
+    int n = 1;
+    for (auto [name, cell] : {std::pair{"quad", 2}, {"nona", 3}, {"hexadeca", 4}}) {
+        std::string prefix = name;
+        if (s.rfind(prefix, 0) == 0) {
+            n = cell;
+            s = s.substr(prefix.size());
+            if (!s.empty() && (s[0] == '-' || s[0] == ':')) s = s.substr(1);
+            if (s.empty()) s = base;
+        }
+    }
+    if (std::find(std::begin(kBayerNames), std::end(kBayerNames), s) == std::end(kBayerNames)) return std::nullopt;
+    auto bayer = letters_to_colors(s);
+    CfaPattern p;
+    p.width = p.height = 2 * n;
+    p.colors.resize(size_t(4 * n * n));
+    for (int y = 0; y < 2 * n; ++y)
+        for (int x = 0; x < 2 * n; ++x) p.colors[size_t(y * 2 * n + x)] = bayer[size_t((y / n) * 2 + x / n)];
+    return p;
+}
+
+double BlackLevel::at(int x, int y) const {
+    double b = pattern[size_t((y % repeat_height) * repeat_width + (x % repeat_width))];
+    if (!delta_h.empty()) b += delta_h[size_t(x)];
+    if (!delta_v.empty()) b += delta_v[size_t(y)];
+    return b;
+}
+
+}  // namespace obscura

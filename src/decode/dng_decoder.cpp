@@ -1,0 +1,393 @@
+// DNG reading per the DNG 1.6 specification: which IFD holds the raw data,
+// and how its tags describe the sensor.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "decoders.h"
+#include "mapped_file.h"
+#include "obscura/error.h"
+#include "tiff_reader.h"
+
+namespace obscura {
+namespace {
+
+enum Tag : uint16_t {
+    kNewSubfileType = 254, kImageWidth = 256, kImageLength = 257, kBitsPerSample = 258,
+    kCompression = 259, kPhotometric = 262, kMake = 271, kModel = 272, kStripOffsets = 273,
+    kOrientation = 274, kSamplesPerPixel = 277, kRowsPerStrip = 278, kStripByteCounts = 279,
+    kSoftware = 305, kDateTime = 306, kTileWidth = 322, kTileLength = 323, kTileOffsets = 324,
+    kTileByteCounts = 325, kSampleFormat = 339, kCfaRepeatPatternDim = 33421, kCfaPattern = 33422,
+    kExposureTime = 33434, kFNumber = 33437, kIso = 34855, kDateTimeOriginal = 36867,
+    kFocalLength = 37386, kLensMake = 42035, kLensModel = 42036,
+    kDngVersion = 50706, kUniqueCameraModel = 50708, kCfaPlaneColor = 50710, kCfaLayout = 50711,
+    kLinearizationTable = 50712, kBlackLevelRepeatDim = 50713, kBlackLevel = 50714,
+    kBlackLevelDeltaH = 50715, kBlackLevelDeltaV = 50716, kWhiteLevel = 50717,
+    kDefaultCropOrigin = 50719, kDefaultCropSize = 50720, kColorMatrix1 = 50721,
+    kColorMatrix2 = 50722, kCameraCalibration1 = 50723, kCameraCalibration2 = 50724,
+    kAnalogBalance = 50727, kAsShotNeutral = 50728, kAsShotWhiteXY = 50729,
+    kBaselineExposure = 50730, kCalibrationIlluminant1 = 50778, kCalibrationIlluminant2 = 50779,
+    kActiveArea = 50829, kForwardMatrix1 = 50964, kForwardMatrix2 = 50965,
+    kOpcodeList1 = 51008, kOpcodeList2 = 51009, kOpcodeList3 = 51022, kNoiseProfile = 51041,
+};
+
+constexpr uint64_t kMaxPixels = uint64_t(1) << 30;  // 1 gigapixel: far beyond any sensor
+constexpr int kMaxCfaRepeat = 16;
+
+const uint16_t kPhotometricCfa = 32803;
+const uint16_t kPhotometricLinearRaw = 34892;
+
+// Looks a tag up in the raw IFD first, then IFD0 (DNG allows either for many).
+struct TagSource {
+    const TiffReader& tiff;
+    const TiffIfd& raw;
+    const TiffIfd& main;
+    const TiffEntry* find(uint16_t tag) const {
+        auto it = raw.entries.find(tag);
+        if (it != raw.entries.end()) return &it->second;
+        it = main.entries.find(tag);
+        return it != main.entries.end() ? &it->second : nullptr;
+    }
+    std::vector<double> numbers(uint16_t tag) const {
+        const TiffEntry* e = find(tag);
+        return e ? tiff.numbers(*e) : std::vector<double>{};
+    }
+    std::optional<Mat3> matrix(uint16_t tag) const {
+        auto v = numbers(tag);
+        if (v.empty()) return std::nullopt;
+        if (v.size() != 9)
+            throw file_error(tiff.path(), "colour matrix tag " + std::to_string(tag) + " has " +
+                                              std::to_string(v.size()) + " values; only 3-colour cameras are supported");
+        Mat3 m;
+        std::copy(v.begin(), v.end(), m.begin());
+        return m;
+    }
+    std::string text(uint16_t tag) const {
+        const TiffEntry* e = find(tag);
+        return e ? tiff.text(*e) : std::string();
+    }
+};
+
+const TiffIfd& find_raw_ifd(const TiffReader& tiff) {
+    const TiffIfd* best = nullptr;
+    for (const auto& ifd : tiff.ifds()) {
+        if (tiff.integer(ifd, kNewSubfileType, 0) != 0) continue;  // previews, masks
+        uint64_t photometric = tiff.integer(ifd, kPhotometric, 0);
+        if (photometric == kPhotometricLinearRaw)
+            throw file_error(tiff.path(), "linear (already demosaiced) DNG is not supported yet");
+        if (photometric == kPhotometricCfa && !best) best = &ifd;
+    }
+    if (!best) throw file_error(tiff.path(), "DNG has no CFA raw image directory");
+    return *best;
+}
+
+// Unpacks `bits`-bit samples (MSB first, rows padded to bytes) or 8/16-bit
+// samples in file byte order into `out` at (x0, y0) of an image `stride` wide.
+void unpack_block(const TiffReader& tiff, const uint8_t* src, size_t src_size, int bits, int block_w,
+                  int rows, int x0, int y0, int copy_w, int copy_h, std::vector<uint16_t>& out, int stride) {
+    size_t row_bytes = (size_t(block_w) * bits + 7) / 8;
+    int usable_rows = int(std::min<size_t>(rows, src_size / std::max<size_t>(row_bytes, 1)));
+    if (usable_rows < std::min(rows, copy_h))
+        throw file_error(tiff.path(), "image data is shorter than its size says (truncated?)");
+    for (int r = 0; r < copy_h; ++r) {
+        const uint8_t* p = src + size_t(r) * row_bytes;
+        uint16_t* o = out.data() + size_t(y0 + r) * stride + x0;
+        if (bits == 16) {
+            for (int c = 0; c < copy_w; ++c)
+                o[c] = tiff.little_endian() ? uint16_t(p[2 * c] | p[2 * c + 1] << 8) : uint16_t(p[2 * c] << 8 | p[2 * c + 1]);
+        } else if (bits == 8) {
+            for (int c = 0; c < copy_w; ++c) o[c] = p[c];
+        } else {
+            uint64_t acc = 0;
+            int have = 0;
+            size_t at = 0;
+            for (int c = 0; c < copy_w; ++c) {
+                while (have < bits) {
+                    acc = acc << 8 | p[at++];
+                    have += 8;
+                }
+                o[c] = uint16_t((acc >> (have - bits)) & ((1u << bits) - 1));
+                have -= bits;
+            }
+        }
+    }
+}
+
+std::vector<uint16_t> read_uncompressed(const TiffReader& tiff, const TiffIfd& ifd, int width, int height, int bits) {
+    std::vector<uint16_t> out(size_t(width) * height);
+    const auto& e = ifd.entries;
+    if (e.count(kTileOffsets)) {
+        int tw = int(tiff.integer(ifd, kTileWidth, 0)), th = int(tiff.integer(ifd, kTileLength, 0));
+        if (tw <= 0 || th <= 0 || tw > 65536 || th > 65536) throw file_error(tiff.path(), "bad tile size");
+        auto offsets = tiff.integers(e.at(kTileOffsets));
+        auto counts = e.count(kTileByteCounts) ? tiff.integers(e.at(kTileByteCounts)) : std::vector<uint64_t>{};
+        size_t across = (size_t(width) + tw - 1) / tw, down = (size_t(height) + th - 1) / th;
+        if (offsets.size() < across * down || counts.size() < offsets.size())
+            throw file_error(tiff.path(), "DNG has " + std::to_string(offsets.size()) + " tiles; its size needs " +
+                                              std::to_string(across * down));
+        for (size_t ty = 0; ty < down; ++ty)
+            for (size_t tx = 0; tx < across; ++tx) {
+                size_t i = ty * across + tx;
+                tiff.check_range(offsets[i], counts[i], "tile");
+                int x0 = int(tx * tw), y0 = int(ty * th);
+                unpack_block(tiff, tiff.data_at(offsets[i]), counts[i], bits, tw, th, x0, y0,
+                             std::min(tw, width - x0), std::min(th, height - y0), out, width);
+            }
+        return out;
+    }
+    if (!e.count(kStripOffsets)) throw file_error(tiff.path(), "raw image has neither strips nor tiles");
+    auto offsets = tiff.integers(e.at(kStripOffsets));
+    auto counts = e.count(kStripByteCounts) ? tiff.integers(e.at(kStripByteCounts)) : std::vector<uint64_t>{};
+    uint64_t rps = std::min<uint64_t>(tiff.integer(ifd, kRowsPerStrip, height), uint64_t(height));
+    if (rps == 0) throw file_error(tiff.path(), "RowsPerStrip is 0");
+    size_t strips = (size_t(height) + rps - 1) / rps;
+    if (offsets.size() < strips || counts.size() < strips)
+        throw file_error(tiff.path(), "DNG has " + std::to_string(offsets.size()) + " strips; its size needs " +
+                                          std::to_string(strips));
+    for (size_t i = 0; i < strips; ++i) {
+        tiff.check_range(offsets[i], counts[i], "strip");
+        int y0 = int(i * rps);
+        unpack_block(tiff, tiff.data_at(offsets[i]), counts[i], bits, width, int(rps), 0, y0, width,
+                     std::min<int>(int(rps), height - y0), out, width);
+    }
+    return out;
+}
+
+
+CfaPattern read_cfa(const TagSource& tags) {
+    auto dims = tags.numbers(kCfaRepeatPatternDim);
+    const TiffEntry* pat = tags.find(kCfaPattern);
+    if (dims.size() != 2 || !pat) throw file_error(tags.tiff.path(), "DNG lacks CFARepeatPatternDim/CFAPattern");
+    int rows = int(dims[0]), cols = int(dims[1]);
+    if (rows < 1 || cols < 1 || rows > kMaxCfaRepeat || cols > kMaxCfaRepeat)
+        throw file_error(tags.tiff.path(), "CFA repeat " + std::to_string(rows) + "x" + std::to_string(cols) +
+                                               " is not supported (1..16)");
+    auto values = tags.tiff.integers(*pat, 256);
+    if (int(values.size()) != rows * cols)
+        throw file_error(tags.tiff.path(), "CFAPattern has " + std::to_string(values.size()) + " entries; " +
+                                               std::to_string(rows) + "x" + std::to_string(cols) + " repeat needs " +
+                                               std::to_string(rows * cols));
+    std::vector<double> plane_color = tags.numbers(kCfaPlaneColor);
+    if (plane_color.empty()) plane_color = {0, 1, 2};
+    if (tags.find(kCfaLayout) && tags.tiff.integer(tags.raw, kCfaLayout, 1) != 1)
+        throw file_error(tags.tiff.path(), "only rectangular CFA layouts (CFALayout 1) are supported");
+    CfaPattern cfa;
+    cfa.width = cols;
+    cfa.height = rows;
+    cfa.colors.clear();
+    for (uint64_t v : values) {
+        if (v >= plane_color.size() || plane_color[v] > 2)
+            throw file_error(tags.tiff.path(), "CFA " + std::to_string(rows) + "x" + std::to_string(cols) +
+                                                   " pattern has colour " + std::to_string(v) + "; expected 0..2");
+        cfa.colors.push_back(uint8_t(plane_color[v]));
+    }
+    bool has[3] = {false, false, false};
+    for (auto c : cfa.colors) has[c] = true;
+    if (!has[0] || !has[1] || !has[2]) throw file_error(tags.tiff.path(), "CFA pattern lacks one of R, G, B");
+    return cfa;
+}
+
+BlackLevel read_black(const TagSource& tags, int width, int height) {
+    BlackLevel black;
+    auto dims = tags.numbers(kBlackLevelRepeatDim);
+    if (dims.size() == 2) {
+        black.repeat_height = int(dims[0]);
+        black.repeat_width = int(dims[1]);
+        if (black.repeat_height < 1 || black.repeat_width < 1 || black.repeat_height > kMaxCfaRepeat ||
+            black.repeat_width > kMaxCfaRepeat)
+            throw file_error(tags.tiff.path(), "BlackLevelRepeatDim is out of range");
+    }
+    auto levels = tags.numbers(kBlackLevel);
+    size_t n = size_t(black.repeat_width) * black.repeat_height;
+    if (levels.empty()) levels.assign(n, 0.0);
+    if (levels.size() == 1 && n > 1) levels.assign(n, levels[0]);
+    if (levels.size() < n) throw file_error(tags.tiff.path(), "BlackLevel has fewer values than its repeat needs");
+    black.pattern.assign(levels.begin(), levels.begin() + long(n));
+    black.delta_h = tags.numbers(kBlackLevelDeltaH);
+    black.delta_v = tags.numbers(kBlackLevelDeltaV);
+    if (!black.delta_h.empty() && int(black.delta_h.size()) != width)
+        throw file_error(tags.tiff.path(), "BlackLevelDeltaH has " + std::to_string(black.delta_h.size()) +
+                                               " values for an active area " + std::to_string(width) + " wide");
+    if (!black.delta_v.empty() && int(black.delta_v.size()) != height)
+        throw file_error(tags.tiff.path(), "BlackLevelDeltaV has " + std::to_string(black.delta_v.size()) +
+                                               " values for an active area " + std::to_string(height) + " high");
+    for (double v : black.pattern)
+        if (!std::isfinite(v) || v < -65536 || v > 65535) throw file_error(tags.tiff.path(), "BlackLevel is out of range");
+    return black;
+}
+
+void read_color(const TagSource& tags, CameraColor& color) {
+    color.color_matrix[0] = tags.matrix(kColorMatrix1);
+    color.color_matrix[1] = tags.matrix(kColorMatrix2);
+    color.forward_matrix[0] = tags.matrix(kForwardMatrix1);
+    color.forward_matrix[1] = tags.matrix(kForwardMatrix2);
+    color.camera_calibration[0] = tags.matrix(kCameraCalibration1);
+    color.camera_calibration[1] = tags.matrix(kCameraCalibration2);
+    auto il1 = tags.numbers(kCalibrationIlluminant1), il2 = tags.numbers(kCalibrationIlluminant2);
+    color.illuminant[0] = il1.empty() ? 0 : int(il1[0]);
+    color.illuminant[1] = il2.empty() ? 0 : int(il2[0]);
+    auto vec3 = [&](uint16_t tag) -> std::optional<Vec3> {
+        auto v = tags.numbers(tag);
+        if (v.empty()) return std::nullopt;
+        if (v.size() != 3) throw file_error(tags.tiff.path(), "tag " + std::to_string(tag) + " should have 3 values");
+        for (double x : v)
+            if (!(x > 0) || !std::isfinite(x)) throw file_error(tags.tiff.path(), "tag " + std::to_string(tag) + " has a value that is not positive");
+        return Vec3{v[0], v[1], v[2]};
+    };
+    color.as_shot_neutral = vec3(kAsShotNeutral);
+    color.analog_balance = vec3(kAnalogBalance);
+    auto xy = tags.numbers(kAsShotWhiteXY);
+    if (xy.size() == 2 && xy[0] > 0 && xy[1] > 0 && xy[0] + xy[1] < 1) color.as_shot_white_xy = std::array<double, 2>{xy[0], xy[1]};
+    auto be = tags.numbers(kBaselineExposure);
+    if (!be.empty() && std::isfinite(be[0])) color.baseline_exposure = std::clamp(be[0], -10.0, 10.0);
+    if (!color.color_matrix[0]) throw file_error(tags.tiff.path(), "DNG has no ColorMatrix1");
+}
+
+void read_shot(const TiffReader& tiff, const TagSource& tags, ShotInfo& shot) {
+    shot.make = tags.text(kMake);
+    shot.model = tags.text(kModel);
+    if (shot.model.empty()) shot.model = tags.text(kUniqueCameraModel);
+    shot.software = tags.text(kSoftware);
+    shot.datetime = tags.text(kDateTime);
+    auto o = tags.numbers(kOrientation);
+    if (!o.empty() && o[0] >= 1 && o[0] <= 8) shot.orientation = int(o[0]);
+    // Shot tags live in the EXIF IFD, or in IFD0 (TIFF/EP style) in some DNGs.
+    const TiffIfd* exif = tiff.exif_ifd();
+    auto first = [&](uint16_t tag) -> std::optional<double> {
+        for (const TiffIfd* ifd : {exif, &tags.main}) {
+            if (!ifd) continue;
+            auto it = ifd->entries.find(tag);
+            if (it == ifd->entries.end()) continue;
+            try {
+                auto v = tiff.numbers(it->second, 16);
+                if (!v.empty() && std::isfinite(v[0]) && v[0] > 0) return v[0];
+            } catch (const Error&) {
+            }
+        }
+        return std::nullopt;
+    };
+    auto text = [&](uint16_t tag) -> std::string {
+        for (const TiffIfd* ifd : {exif, &tags.main}) {
+            if (!ifd) continue;
+            auto it = ifd->entries.find(tag);
+            if (it == ifd->entries.end()) continue;
+            try {
+                return tiff.text(it->second);
+            } catch (const Error&) {
+            }
+        }
+        return {};
+    };
+    shot.exposure_s = first(kExposureTime);
+    shot.f_number = first(kFNumber);
+    shot.iso = first(kIso);
+    shot.focal_mm = first(kFocalLength);
+    shot.lens = text(kLensModel);
+    std::string lens_make = text(kLensMake);
+    if (!lens_make.empty() && !shot.lens.empty() && shot.lens.rfind(lens_make, 0) != 0) shot.lens = lens_make + " " + shot.lens;
+    std::string original = text(kDateTimeOriginal);
+    if (!original.empty()) shot.datetime = original;
+}
+
+}  // namespace
+
+bool is_dng(const MappedFile& file) {
+    TiffReader tiff(file);
+    return tiff.ifds().front().has(kDngVersion);
+}
+
+RawImage decode_dng(const MappedFile& file) {
+    TiffReader tiff(file);
+    const TiffIfd& main = tiff.ifds().front();
+    if (!main.has(kDngVersion)) throw file_error(file.path(), "not a DNG (no DNGVersion tag)");
+    const TiffIfd& raw_ifd = find_raw_ifd(tiff);
+    TagSource tags{tiff, raw_ifd, main};
+
+    RawImage img;
+    img.source = file.path();
+    img.decoder = "dng";
+    uint64_t full_w = tiff.integer(raw_ifd, kImageWidth, 0), full_h = tiff.integer(raw_ifd, kImageLength, 0);
+    if (full_w == 0 || full_h == 0 || full_w > 65535 || full_h > 65535 || full_w * full_h > kMaxPixels)
+        throw file_error(file.path(), "raw image size " + std::to_string(full_w) + "x" + std::to_string(full_h) +
+                                          " is not plausible");
+    if (tiff.integer(raw_ifd, kSamplesPerPixel, 1) != 1) throw file_error(file.path(), "CFA image must have one sample per pixel");
+    int bits = int(tiff.integer(raw_ifd, kBitsPerSample, 16));
+    if (bits < 1 || bits > 16)
+        throw file_error(file.path(), std::to_string(bits) + "-bit samples are not supported (1..16)");
+    if (tiff.integer(raw_ifd, kSampleFormat, 1) == 3) throw file_error(file.path(), "floating-point DNG is not supported yet");
+    img.bits = bits;
+
+    uint64_t compression = tiff.integer(raw_ifd, kCompression, 1);
+    std::vector<uint16_t> full;
+    bool linearized_by_libraw = false;
+    if (compression == 1) {
+        full = read_uncompressed(tiff, raw_ifd, int(full_w), int(full_h), bits);
+    } else {
+        // Lossless JPEG (7) and friends: LibRaw decodes the pixels, we keep the tags.
+        full = libraw_dng_pixels(file.path(), int(full_w), int(full_h));
+        linearized_by_libraw = true;
+    }
+
+    // Active area: the part of the sensor that saw light.
+    int top = 0, left = 0, bottom = int(full_h), right = int(full_w);
+    auto area = tags.numbers(kActiveArea);
+    if (area.size() == 4) {
+        top = int(area[0]), left = int(area[1]), bottom = int(area[2]), right = int(area[3]);
+        if (top < 0 || left < 0 || bottom > int(full_h) || right > int(full_w) || bottom - top < 16 || right - left < 16)
+            throw file_error(file.path(), "ActiveArea lies outside the image");
+    }
+    img.width = right - left;
+    img.height = bottom - top;
+    if (left == 0 && top == 0 && img.width == int(full_w) && img.height == int(full_h)) {
+        img.data = std::move(full);
+    } else {
+        img.data.resize(size_t(img.width) * img.height);
+        for (int y = 0; y < img.height; ++y)
+            std::memcpy(&img.data[size_t(y) * img.width], &full[size_t(y + top) * full_w + left], size_t(img.width) * 2);
+    }
+
+    if (!linearized_by_libraw) {
+        if (const TiffEntry* lin = tags.find(kLinearizationTable)) {
+            auto table = tiff.integers(*lin, 65536);
+            if (table.empty()) throw file_error(file.path(), "LinearizationTable is empty");
+            std::vector<uint16_t> lut(65536);
+            for (size_t i = 0; i < lut.size(); ++i) lut[i] = uint16_t(std::min<uint64_t>(table[std::min(i, table.size() - 1)], 65535));
+            for (auto& v : img.data) v = lut[v];
+        }
+    }
+
+    img.cfa = read_cfa(tags);
+    img.black = read_black(tags, img.width, img.height);
+    auto white = tags.numbers(kWhiteLevel);
+    img.white_level = white.empty() ? double((1u << bits) - 1) : white[0];
+    if (tags.find(kLinearizationTable) && white.empty()) img.white_level = 65535;
+    if (!(img.white_level > img.black.pattern[0] + 1) || img.white_level > 65535)
+        throw file_error(file.path(), "WhiteLevel " + std::to_string(img.white_level) + " is not above the black level");
+
+    img.crop = {0, 0, img.width, img.height};
+    auto origin = tags.numbers(kDefaultCropOrigin), size = tags.numbers(kDefaultCropSize);
+    if (origin.size() == 2 && size.size() == 2) {
+        Rect c{int(std::lround(origin[0])), int(std::lround(origin[1])), int(std::lround(size[0])), int(std::lround(size[1]))};
+        // A crop that does not fit is ignored, not fatal: the pixels are fine.
+        if (c.x >= 0 && c.y >= 0 && c.width >= 8 && c.height >= 8 && c.x + c.width <= img.width && c.y + c.height <= img.height)
+            img.crop = c;
+    }
+
+    read_color(tags, img.color);
+    auto noise = tags.numbers(kNoiseProfile);
+    if (noise.size() >= 2 && noise.size() % 2 == 0) {
+        for (size_t i = 0; i + 1 < noise.size(); i += 2) img.noise.planes.push_back({noise[i], noise[i + 1]});
+        img.noise.from_file = true;
+    }
+    const uint16_t opcode_tags[3] = {kOpcodeList1, kOpcodeList2, kOpcodeList3};
+    for (int i = 0; i < 3; ++i)
+        if (const TiffEntry* e = tags.find(opcode_tags[i])) {
+            size_t n = 0;
+            const uint8_t* p = tiff.bytes(*e, n);
+            img.opcodes[i].assign(p, p + n);
+        }
+    read_shot(tiff, tags, img.shot);
+    return img;
+}
+
+}  // namespace obscura

@@ -1,0 +1,134 @@
+// Every raw that is not a DNG goes through LibRaw: it knows hundreds of
+// cameras' containers, compressions and colour data.
+#include <libraw/libraw.h>
+
+#include <algorithm>
+#include <ctime>
+#include <cstring>
+#include <memory>
+
+#include "decoders.h"
+#include "obscura/error.h"
+
+namespace obscura {
+namespace {
+
+std::unique_ptr<LibRaw> open_and_unpack(const std::string& path) {
+    auto lr = std::make_unique<LibRaw>();
+    int rc = lr->open_file(path.c_str());
+    if (rc != LIBRAW_SUCCESS) {
+        if (rc == LIBRAW_FILE_UNSUPPORTED) throw file_error(path, "not a raw file obscura or LibRaw can read");
+        throw file_error(path, std::string("cannot read raw: ") + libraw_strerror(rc));
+    }
+    rc = lr->unpack();
+    if (rc != LIBRAW_SUCCESS) throw file_error(path, std::string("cannot unpack raw data: ") + libraw_strerror(rc));
+    if (!lr->imgdata.rawdata.raw_image)
+        throw file_error(path, "raw is not single-plane CFA data (Foveon, sRAW or linear raws are not supported yet)");
+    return lr;
+}
+
+}  // namespace
+
+std::vector<uint16_t> libraw_dng_pixels(const std::string& path, int width, int height) {
+    auto lr = open_and_unpack(path);
+    const auto& s = lr->imgdata.sizes;
+    if (s.raw_width != width || s.raw_height != height)
+        throw file_error(path, "LibRaw's raw size " + std::to_string(s.raw_width) + "x" + std::to_string(s.raw_height) +
+                                   " differs from the DNG's " + std::to_string(width) + "x" + std::to_string(height));
+    std::vector<uint16_t> out(size_t(width) * height);
+    for (int y = 0; y < height; ++y)
+        std::memcpy(&out[size_t(y) * width],
+                    reinterpret_cast<const uint8_t*>(lr->imgdata.rawdata.raw_image) + size_t(y) * s.raw_pitch, size_t(width) * 2);
+    return out;
+}
+
+RawImage decode_with_libraw(const std::string& path) {
+    auto lr = open_and_unpack(path);
+    const auto& s = lr->imgdata.sizes;
+    const auto& c = lr->imgdata.color;
+    const auto& id = lr->imgdata.idata;
+    if (id.filters == 9) throw file_error(path, "X-Trans sensors are not supported yet");
+    if (id.filters == 0 || id.colors != 3) throw file_error(path, "raw is not RGB Bayer data");
+    if (s.width < 16 || s.height < 16 || s.left_margin + s.width > s.raw_width || s.top_margin + s.height > s.raw_height)
+        throw file_error(path, "LibRaw reports an implausible image size");
+
+    RawImage img;
+    img.source = path;
+    img.decoder = "libraw";
+    img.width = s.width & ~1;
+    img.height = s.height & ~1;
+    img.data.resize(size_t(img.width) * img.height);
+    const auto* base = reinterpret_cast<const uint8_t*>(lr->imgdata.rawdata.raw_image);
+    for (int y = 0; y < img.height; ++y)
+        std::memcpy(&img.data[size_t(y) * img.width], base + size_t(y + s.top_margin) * s.raw_pitch + size_t(s.left_margin) * 2,
+                    size_t(img.width) * 2);
+
+    // COLOR() answers for visible coordinates; 3 is LibRaw's second green.
+    img.cfa.width = img.cfa.height = 2;
+    img.cfa.colors.clear();
+    for (int y = 0; y < 2; ++y)
+        for (int x = 0; x < 2; ++x) {
+            int col = lr->COLOR(y, x);
+            img.cfa.colors.push_back(uint8_t(col == 3 ? 1 : col));
+        }
+    if (!img.cfa.is_bayer()) throw file_error(path, "CFA is not a 2x2 Bayer pattern");
+
+    // Black: global + per-colour + a repeating pattern, all of LibRaw's forms.
+    img.black.repeat_width = img.black.repeat_height = 2;
+    img.black.pattern.assign(4, 0.0);
+    for (int y = 0; y < 2; ++y)
+        for (int x = 0; x < 2; ++x) {
+            double b = c.black + c.cblack[lr->COLOR(y, x)];
+            if (c.cblack[4] && c.cblack[5]) {
+                int py = (y + s.top_margin) % c.cblack[4], px = (x + s.left_margin) % c.cblack[5];
+                b += c.cblack[6 + py * c.cblack[5] + px];
+            }
+            img.black.pattern[y * 2 + x] = b;
+        }
+    img.white_level = c.maximum > 0 ? c.maximum : 65535;
+    img.bits = 16;
+    img.crop = {0, 0, img.width, img.height};
+
+    Mat3 cm;
+    bool have_cm = false;
+    for (int i = 0; i < 3; ++i)
+        for (int j = 0; j < 3; ++j) {
+            cm[i * 3 + j] = c.cam_xyz[i][j];
+            have_cm |= c.cam_xyz[i][j] != 0;
+        }
+    if (!have_cm) throw file_error(path, "LibRaw has no colour matrix for this camera");
+    img.color.color_matrix[0] = cm;
+    img.color.illuminant[0] = 21;  // LibRaw's (Adobe's) matrices are for D65
+    const float* mul = c.cam_mul[0] > 0 && c.cam_mul[1] > 0 && c.cam_mul[2] > 0 ? c.cam_mul : c.pre_mul;
+    if (mul[0] > 0 && mul[1] > 0 && mul[2] > 0) {
+        Vec3 n{1.0 / mul[0], 1.0 / mul[1], 1.0 / mul[2]};
+        double m = std::max({n[0], n[1], n[2]});
+        img.color.as_shot_neutral = Vec3{n[0] / m, n[1] / m, n[2] / m};
+    }
+
+    const auto& o = lr->imgdata.other;
+    img.shot.make = id.make;
+    img.shot.model = id.model;
+    if (o.iso_speed > 0) img.shot.iso = o.iso_speed;
+    if (o.shutter > 0) img.shot.exposure_s = o.shutter;
+    if (o.aperture > 0) img.shot.f_number = o.aperture;
+    if (o.focal_len > 0) img.shot.focal_mm = o.focal_len;
+    img.shot.lens = lr->imgdata.lens.Lens;
+    if (o.timestamp > 0) {
+        char buf[32];
+        std::tm when{};
+        time_t t = o.timestamp;
+        localtime_r(&t, &when);
+        std::strftime(buf, sizeof buf, "%Y:%m:%d %H:%M:%S", &when);
+        img.shot.datetime = buf;
+    }
+    switch (s.flip) {
+        case 3: img.shot.orientation = 3; break;
+        case 5: img.shot.orientation = 8; break;
+        case 6: img.shot.orientation = 6; break;
+        default: img.shot.orientation = 1;
+    }
+    return img;
+}
+
+}  // namespace obscura
