@@ -127,7 +127,12 @@ int cmd_develop(Args args) {
     auto inputs = args.positional();
     if (inputs.size() != 1) throw UsageError("develop needs one input file (see obscura develop --help)");
     if (!out) throw UsageError("develop needs -o OUT (see obscura develop --help)");
-    find_look(look);  // an unknown look is a usage error, found before any work
+    try {
+        find_look(look);  // an unknown look is a usage error, found before any work
+        format_for_path(*out);
+    } catch (const Error& e) {
+        throw UsageError(e.what());
+    }
     EncodeOptions eopt;
     eopt.overwrite = !no_overwrite;
     if (quality) {
@@ -136,7 +141,6 @@ int cmd_develop(Args args) {
         if (*end || q < 1 || q > 100) throw UsageError("--quality must be 1..100, not '" + *quality + "'");
         eopt.jpeg_quality = int(q);
     }
-    format_for_path(*out);  // unknown extension: fail before decoding
     std::error_code ec;
     if (std::filesystem::exists(*out) && std::filesystem::equivalent(inputs[0], *out, ec))
         throw file_error(*out, "output would overwrite the input");

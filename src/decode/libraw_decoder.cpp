@@ -17,7 +17,8 @@ std::unique_ptr<LibRaw> open_and_unpack(const std::string& path) {
     auto lr = std::make_unique<LibRaw>();
     int rc = lr->open_file(path.c_str());
     if (rc != LIBRAW_SUCCESS) {
-        if (rc == LIBRAW_FILE_UNSUPPORTED) throw file_error(path, "not a raw file obscura or LibRaw can read");
+        if (rc == LIBRAW_FILE_UNSUPPORTED || rc == LIBRAW_IO_ERROR)
+            throw file_error(path, "not a raw file obscura or LibRaw can read");
         throw file_error(path, std::string("cannot read raw: ") + libraw_strerror(rc));
     }
     rc = lr->unpack();
@@ -96,9 +97,31 @@ RawImage decode_with_libraw(const std::string& path) {
             cm[i * 3 + j] = c.cam_xyz[i][j];
             have_cm |= c.cam_xyz[i][j] != 0;
         }
-    if (!have_cm) throw file_error(path, "LibRaw has no colour matrix for this camera");
-    img.color.color_matrix[0] = cm;
-    img.color.illuminant[0] = 21;  // LibRaw's (Adobe's) matrices are for D65
+    if (have_cm) {
+        img.color.color_matrix[0] = cm;
+        img.color.illuminant[0] = 21;  // LibRaw's (Adobe's) matrices are for D65
+    } else {
+        // DNGs of cameras LibRaw has no table entry for: the file's own matrices.
+        for (int k = 0; k < 2; ++k) {
+            const auto& dc = c.dng_color[k];
+            Mat3 m{};
+            bool any = false;
+            for (int i = 0; i < 3; ++i)
+                for (int j = 0; j < 3; ++j) {
+                    m[i * 3 + j] = dc.colormatrix[i][j];
+                    any |= dc.colormatrix[i][j] != 0;
+                }
+            if (!any) continue;
+            img.color.color_matrix[k] = m;
+            img.color.illuminant[k] = dc.illuminant;
+        }
+        if (!img.color.color_matrix[0] && img.color.color_matrix[1]) {
+            img.color.color_matrix[0] = img.color.color_matrix[1];
+            img.color.illuminant[0] = img.color.illuminant[1];
+            img.color.color_matrix[1].reset();
+        }
+        if (!img.color.color_matrix[0]) throw file_error(path, "LibRaw has no colour matrix for this camera");
+    }
     const float* mul = c.cam_mul[0] > 0 && c.cam_mul[1] > 0 && c.cam_mul[2] > 0 ? c.cam_mul : c.pre_mul;
     if (mul[0] > 0 && mul[1] > 0 && mul[2] > 0) {
         Vec3 n{1.0 / mul[0], 1.0 / mul[1], 1.0 / mul[2]};

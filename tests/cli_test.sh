@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The CLI as a user meets it: develop, info, help, and one-line errors that
+# name the file, a non-zero exit and no output for damaged input. The quality
+# of a develop is scored by the independent scorer (tools/score.py).
+set -u
+obscura="$1"
+dngs="$2"
+here="$(cd "$(dirname "$0")" && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+failures=0
+passes=0
+check() {  # check NAME CONDITION...
+    local name="$1"
+    shift
+    if "$@"; then passes=$((passes + 1)); else echo "FAIL: $name"; failures=$((failures + 1)); fi
+}
+
+# develop to each format, reference look scored against the photo
+"$obscura" develop "$dngs/kodim19_GRBG_16.dng" -o "$work/k19.tif" --look reference
+check "develop exit 0" test $? -eq 0
+score=$(/usr/bin/python3 "$here/tools/score.py" "$work/k19.tif" "$here/data/kodim19.png" --json)
+echo "kodim19 reference: $score"
+check "kodim19 CPSNR >= 40 dB" /usr/bin/python3 -c "import json,sys; s=json.loads(sys.argv[1]); sys.exit(0 if s['cpsnr']>=40.0 and s['de2000']<=1.3 else 1)" "$score"
+for ext in jpg png; do
+    "$obscura" develop "$dngs/kodim05_RGGB_14.dng" -o "$work/k05.$ext"
+    check "develop to .$ext" test -s "$work/k05.$ext"
+done
+
+# info says what the file says
+info=$("$obscura" info "$dngs/kodim19_GRBG_16.dng")
+check "info shows layout" grep -q "cfa: *GRBG" <<<"$info"
+check "info shows white" grep -q "white level: *65535" <<<"$info"
+quad=$("$obscura" info "$dngs/kodim23_quad.dng")
+check "info shows quad layout" grep -q "quad RGGB (4x4)" <<<"$quad"
+
+# help lists the looks; every command has --help
+check "develop --help lists looks" bash -c "'$obscura' develop --help | grep -q reference"
+check "info --help" bash -c "'$obscura' info --help | grep -q usage"
+check "--help" bash -c "'$obscura' --help | grep -q develop"
+
+# damaged inputs: one line naming the file, exit 1, no output, no temporaries
+for bad in bad_empty bad_text bad_trunc_6 bad_trunc_60 bad_trunc_400; do
+    err=$("$obscura" develop "$dngs/$bad.dng" -o "$work/$bad.jpg" 2>&1 >/dev/null)
+    rc=$?
+    check "$bad exit 1" test $rc -eq 1
+    check "$bad one line naming the file" bash -c "[ \$(printf '%s\n' \"\$1\" | wc -l) -eq 1 ] && grep -q '$bad.dng' <<<\"\$1\"" _ "$err"
+    check "$bad no output" test ! -e "$work/$bad.jpg"
+    echo "  $bad: $err"
+done
+for f in "$dngs"/bad_trunc_*.dng; do
+    "$obscura" develop "$f" -o "$work/t.tif" 2>/dev/null
+    rc=$?
+    name=$(basename "$f")
+    check "$name fails" test $rc -eq 1
+    check "$name leaves no output" test ! -e "$work/t.tif"
+done
+check "no temporaries" bash -c "[ -z \"\$(ls -A '$work' | grep '^\\.')\" ]"
+
+# usage errors exit 2
+"$obscura" develop "$dngs/kodim05_RGGB_14.dng" -o "$work/x.bmp" 2>/dev/null
+check "unknown extension exit 2" test $? -eq 2
+"$obscura" develop "$dngs/kodim05_RGGB_14.dng" -o "$work/x.jpg" --look nope 2>/dev/null
+check "unknown look exit 2" test $? -eq 2
+"$obscura" develop 2>/dev/null
+check "missing input exit 2" test $? -eq 2
+"$obscura" frobnicate 2>/dev/null
+check "unknown command exit 2" test $? -eq 2
+cp "$dngs/kodim05_RGGB_14.dng" "$work/in.dng"
+before=$(sha256sum "$work/in.dng")
+"$obscura" develop "$work/in.dng" -o "$work/in.dng" 2>/dev/null
+check "output equal to input refused" test $? -ne 0
+check "input untouched" test "$(sha256sum "$work/in.dng")" = "$before"
+
+echo "$passes passed, $failures failed"
+[ "$failures" -eq 0 ]

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Makes the DNGs the tests read, from the Kodak photos in tests/data, with the
+# independent maker (tools/mkdng.py) and structural variants (tools/dng_variants.py).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+out="$1"
+py=/usr/bin/python3
+mkdir -p "$out"
+mk() { "$py" "$here/tools/mkdng.py" "$@"; }
+var() { "$py" "$here/tools/dng_variants.py" "$@"; }
+d="$here/data"
+mk "$d/kodim05.png" "$out/kodim05_RGGB_14.dng" --cfa RGGB --bits 14
+mk "$d/kodim13.png" "$out/kodim13_BGGR_12.dng" --cfa BGGR --bits 12 --black 256 --gains 0.45,1.0,0.62
+mk "$d/kodim19.png" "$out/kodim19_GRBG_16.dng" --cfa GRBG --bits 16 --black 0 --gains 0.7,1.0,0.5
+mk "$d/kodim23.png" "$out/kodim23_GBRG_12.dng" --cfa GBRG --bits 12 --black 64 --gains 0.5,1.0,0.9
+mk "$d/kodim23.png" "$out/kodim23_noise.dng" --noise 0.002,0.00002
+mk "$d/kodim23.png" "$out/kodim23_quad.dng" --cfa quad
+base="$out/kodim05_base12.dng"
+mk "$d/kodim05.png" "$base" --bits 12 --black 200
+var "$base" "$out/v_tiles.dng" --tiles 64
+var "$base" "$out/v_pack12.dng" --pack 12
+var "$base" "$out/v_big_tiles.dng" --big-endian --pack 12 --tiles 48
+var "$base" "$out/v_subifd_exif.dng" --subifd --exif --orientation 6
+var "$base" "$out/v_margin.dng" --margin 8
+var "$base" "$out/v_black.dng" --black-pattern
+var "$base" "$out/v_linear.dng" --linearize --pack 12
+var "$base" "$out/v_forward.dng" --forward-matrix
+var "$base" "$out/v_dual.dng" --dual-illuminant
+# Damaged files: empty, text, and truncated at several points.
+: > "$out/bad_empty.dng"
+echo "this is not a raw file" > "$out/bad_text.dng"
+size=$(stat -c %s "$base")
+for cut in 6 60 400 $((size / 2)) $((size - 100)); do head -c "$cut" "$base" > "$out/bad_trunc_$cut.dng"; done
+echo "test DNGs in $out"

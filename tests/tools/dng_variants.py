@@ -1,0 +1,237 @@
+#!/usr/bin/python3
+"""Rewrites a DNG made by mkdng.py into structural variants that phone and
+camera DNGs use, so the reader is tested on each: tiles, packed samples,
+big-endian byte order, a preview IFD with the raw in a SubIFD, ActiveArea
+margins with a DefaultCrop, per-site black levels with row/column deltas, a
+LinearizationTable, ForwardMatrix, dual illuminants, EXIF and orientation.
+
+  dng_variants.py IN.dng OUT.dng [--tiles N] [--pack BITS] [--big-endian]
+      [--subifd] [--margin N] [--black-pattern] [--linearize] [--forward-matrix]
+      [--dual-illuminant] [--exif] [--orientation N]
+
+Independent of obscura's code (its own TIFF writer). Needs python3-numpy and
+python3-tifffile.
+"""
+import argparse
+import struct
+
+import numpy as np
+import tifffile
+
+SRGB_TO_XYZ = np.array([[0.4124564, 0.3575761, 0.1804375],
+                        [0.2126729, 0.7151522, 0.0721750],
+                        [0.0193339, 0.1191920, 0.9503041]])
+D50 = np.array([0.96422, 1.0, 0.82521])
+D65 = np.array([0.95047, 1.0, 1.08883])
+BRADFORD = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]])
+
+TYPES = {"BYTE": (1, "B"), "ASCII": (2, "s"), "SHORT": (3, "H"), "LONG": (4, "I"),
+         "RATIONAL": (5, "II"), "SRATIONAL": (10, "ii"), "DOUBLE": (12, "d"), "UNDEFINED": (7, "B")}
+
+
+def adapt(src, dst):
+    s, d = BRADFORD @ src, BRADFORD @ dst
+    return np.linalg.inv(BRADFORD) @ np.diag(d / s) @ BRADFORD
+
+
+def rat(v, den=1000000):
+    return (int(round(v * den)), den)
+
+
+class Writer:
+    """Lays blobs out first, then IFDs (children before parents)."""
+
+    def __init__(self, big):
+        self.e = ">" if big else "<"
+        self.buf = bytearray((b"MM\0*" if big else b"II*\0") + b"\0\0\0\0")
+
+    def blob(self, data):
+        if len(self.buf) % 2:
+            self.buf += b"\0"
+        off = len(self.buf)
+        self.buf += data
+        return off
+
+    def pack(self, typ, vals):
+        code, fmt = TYPES[typ]
+        e = self.e
+        if typ == "ASCII":
+            raw = vals.encode() + b"\0"
+            return code, len(raw), raw
+        if typ == "UNDEFINED":
+            return code, len(vals), bytes(vals)
+        if typ in ("RATIONAL", "SRATIONAL"):
+            return code, len(vals), b"".join(struct.pack(e + fmt, *v) for v in vals)
+        return code, len(vals), struct.pack(e + "%d%s" % (len(vals), fmt), *vals)
+
+    def ifd(self, tags):
+        e = self.e
+        entries = []
+        for tag in sorted(tags):
+            code, count, raw = self.pack(*tags[tag])
+            if len(raw) > 4:
+                entries.append(struct.pack(e + "HHII", tag, code, count, self.blob(raw)))
+            else:
+                entries.append(struct.pack(e + "HHI", tag, code, count) + raw.ljust(4, b"\0"))
+        return self.blob(struct.pack(e + "H", len(entries)) + b"".join(entries) + struct.pack(e + "I", 0))
+
+    def finish(self, path, ifd0):
+        self.buf[4:8] = struct.pack(self.e + "I", ifd0)
+        with open(path, "wb") as f:
+            f.write(self.buf)
+
+
+def pack_samples(rows, bits, big):
+    """rows: 2-D uint16. 8/16 bits in byte order; others MSB-first, rows byte-aligned."""
+    if bits == 16:
+        return rows.astype(">u2" if big else "<u2").tobytes()
+    if bits == 8:
+        return rows.astype(np.uint8).tobytes()
+    out = bytearray()
+    for r in rows:
+        acc, have, line = 0, 0, bytearray()
+        for v in r:
+            acc = (acc << bits) | int(v)
+            have += bits
+            while have >= 8:
+                line.append((acc >> (have - 8)) & 0xFF)
+                have -= 8
+        if have:
+            line.append((acc << (8 - have)) & 0xFF)
+        out += line
+    return bytes(out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("input")
+    ap.add_argument("output")
+    ap.add_argument("--tiles", type=int, default=0)
+    ap.add_argument("--pack", type=int, default=16)
+    ap.add_argument("--big-endian", action="store_true")
+    ap.add_argument("--subifd", action="store_true")
+    ap.add_argument("--margin", type=int, default=0)
+    ap.add_argument("--black-pattern", action="store_true")
+    ap.add_argument("--linearize", action="store_true")
+    ap.add_argument("--forward-matrix", action="store_true")
+    ap.add_argument("--dual-illuminant", action="store_true")
+    ap.add_argument("--exif", action="store_true")
+    ap.add_argument("--orientation", type=int, default=1)
+    a = ap.parse_args()
+
+    src = tifffile.TiffFile(a.input).pages[0]
+    t = {k.code: k.value for k in src.tags.values()}
+    raw = src.asarray().astype(np.int64)
+    black = int(np.atleast_1d(t[50714])[0])
+    white = int(np.atleast_1d(t[50717])[0])
+    neutral = np.array(t[50728], dtype=float).reshape(-1)
+    cm = np.array(t[50721], dtype=float).reshape(-1)
+    cm = (cm[0::2] / cm[1::2]).reshape(3, 3) if cm.size == 18 else cm.reshape(3, 3)
+    if neutral.size == 6:
+        neutral = neutral[0::2] / neutral[1::2]
+    h, w = raw.shape
+    tags = {}
+
+    # Per-site black pattern and row/column deltas, baked into the samples.
+    black_tags = {50714: ("LONG", [black])}
+    if a.black_pattern:
+        site = np.array([[0, 40], [24, 8]])
+        dh = (np.arange(w) % 7).astype(float)
+        dv = (np.arange(h) % 5).astype(float) * 2
+        raw = raw + site[np.arange(h)[:, None] % 2, np.arange(w)[None, :] % 2] + dh[None, :].astype(int) + dv[:, None].astype(int)
+        black_tags = {50713: ("SHORT", [2, 2]), 50714: ("LONG", [black + int(v) for v in site.flatten()]),
+                      50715: ("RATIONAL", [rat(v, 1) for v in dh]), 50716: ("RATIONAL", [rat(v, 1) for v in dv])}
+        white = white + 64
+    bits = a.pack
+    if a.linearize:
+        # Square-root companding, as some phones store: codes index a table.
+        codes = 1 << bits
+        table = np.round((np.arange(codes) / (codes - 1)) ** 2 * white).astype(np.int64)
+        raw = np.searchsorted(table, np.clip(raw, 0, 65535)).clip(0, codes - 1)
+        tags[50712] = ("SHORT", [int(v) for v in table])
+        black_tags = {50714: ("LONG", [black])}
+    if raw.max() >= (1 << bits):
+        raise SystemExit("samples need more than %d bits" % bits)
+
+    m = a.margin
+    full = np.full((h + 2 * m, w + 2 * m), min(black, (1 << bits) - 1), dtype=np.int64)
+    full[m:m + h, m:m + w] = raw
+    fh, fw = full.shape
+    W = Writer(a.big_endian)
+
+    raw_tags = {
+        254: ("LONG", [0]), 256: ("LONG", [fw]), 257: ("LONG", [fh]), 258: ("SHORT", [bits]),
+        259: ("SHORT", [1]), 262: ("SHORT", [32803]), 277: ("SHORT", [1]), 284: ("SHORT", [1]),
+        33421: ("SHORT", [int(v) for v in np.atleast_1d(t[33421])]),
+        33422: ("BYTE", list(bytes(t[33422])) if isinstance(t[33422], bytes) else [int(v) for v in np.atleast_1d(t[33422])]),
+        50710: ("BYTE", [0, 1, 2]), 50711: ("SHORT", [1]), 50717: ("LONG", [white]),
+    }
+    raw_tags.update(black_tags)
+    if a.linearize:
+        raw_tags[50712] = tags[50712]
+    if m:
+        raw_tags[50829] = ("LONG", [m, m, m + h, m + w])
+        raw_tags[50719] = ("RATIONAL", [rat(4, 1), rat(6, 1)])
+        raw_tags[50720] = ("RATIONAL", [rat(w - 10, 1), rat(h - 12, 1)])
+    if a.tiles:
+        tw = th = a.tiles
+        offs, counts = [], []
+        for ty in range(0, fh, th):
+            for tx in range(0, fw, tw):
+                tile = np.zeros((th, tw), dtype=np.int64)
+                part = full[ty:ty + th, tx:tx + tw]
+                tile[:part.shape[0], :part.shape[1]] = part
+                data = pack_samples(tile, bits, a.big_endian)
+                offs.append(W.blob(data))
+                counts.append(len(data))
+        raw_tags.update({322: ("LONG", [tw]), 323: ("LONG", [th]), 324: ("LONG", offs), 325: ("LONG", counts)})
+    else:
+        rps = 16
+        offs, counts = [], []
+        for y in range(0, fh, rps):
+            data = pack_samples(full[y:y + rps], bits, a.big_endian)
+            offs.append(W.blob(data))
+            counts.append(len(data))
+        raw_tags.update({273: ("LONG", offs), 278: ("LONG", [rps]), 279: ("LONG", counts)})
+
+    colour = {50721: ("SRATIONAL", [rat(v) for v in cm.flatten()]), 50778: ("SHORT", [21]),
+              50728: ("RATIONAL", [rat(v) for v in neutral])}
+    if a.dual_illuminant:
+        # Calibration 1 under standard light A: a made-up but consistent
+        # camera whose matrix differs; the scene (D65) must pick matrix 2.
+        cm_a = cm @ adapt(D65, np.array([1.09850, 1.0, 0.35585])) * 1.1
+        colour = {50721: ("SRATIONAL", [rat(v) for v in cm_a.flatten()]), 50778: ("SHORT", [17]),
+                  50722: ("SRATIONAL", [rat(v) for v in cm.flatten()]), 50779: ("SHORT", [21]),
+                  50728: ("RATIONAL", [rat(v) for v in neutral])}
+    if a.forward_matrix:
+        # Maps white-balanced camera values to XYZ D50: inverse of the colour
+        # matrix with the neutral folded in, adapted D65 -> D50.
+        fm = adapt(D65, D50) @ np.linalg.inv(cm) @ np.diag(neutral)
+        fm = fm / (fm @ np.ones(3))[1]
+        colour[50964] = ("SRATIONAL", [rat(v) for v in fm.flatten()])
+
+    main_tags = {50706: ("BYTE", [1, 4, 0, 0]), 50707: ("BYTE", [1, 1, 0, 0]),
+                 271: ("ASCII", "VariantCam"), 272: ("ASCII", "Model V"), 274: ("SHORT", [a.orientation]),
+                 50708: ("ASCII", "VariantCam Model V")}
+    main_tags.update(colour)
+    if a.exif:
+        exif = W.ifd({33434: ("RATIONAL", [(1, 120)]), 33437: ("RATIONAL", [(18, 10)]),
+                      34855: ("SHORT", [100]), 36867: ("ASCII", "2026:11:24 12:34:56"),
+                      37386: ("RATIONAL", [(69, 10)]), 42035: ("ASCII", "Obscura Optics"),
+                      42036: ("ASCII", "Obscura Optics 6.9mm f/1.8")})
+        main_tags[34665] = ("LONG", [exif])
+    if a.subifd:
+        raw_ifd = W.ifd(raw_tags)
+        preview = np.zeros((8, 8, 3), dtype=np.uint8).tobytes()
+        main_tags.update({254: ("LONG", [1]), 256: ("LONG", [8]), 257: ("LONG", [8]), 258: ("SHORT", [8, 8, 8]),
+                          259: ("SHORT", [1]), 262: ("SHORT", [2]), 273: ("LONG", [W.blob(preview)]),
+                          277: ("SHORT", [3]), 278: ("LONG", [8]), 279: ("LONG", [len(preview)]),
+                          330: ("LONG", [raw_ifd])})
+        W.finish(a.output, W.ifd(main_tags))
+    else:
+        main_tags.update(raw_tags)
+        W.finish(a.output, W.ifd(main_tags))
+
+
+if __name__ == "__main__":
+    main()
