@@ -1,5 +1,6 @@
 // obscura: the command line. Parsing and printing only; every image
 // operation lives in the library.
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -21,6 +22,20 @@ using namespace obscura;
 
 constexpr int kExitFailed = 1;  // a file could not be read or written
 constexpr int kExitUsage = 2;   // the command line was wrong
+
+// Wall-clock seconds between laps.
+class Stopwatch {
+public:
+    double lap() {
+        auto now = std::chrono::steady_clock::now();
+        double s = std::chrono::duration<double>(now - last_).count();
+        last_ = now;
+        return s;
+    }
+
+private:
+    std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
 
 struct UsageError : std::runtime_error {
     using std::runtime_error::runtime_error;
@@ -96,6 +111,7 @@ std::string develop_help() {
            "  --look NAME        rendering (default: " + default_look_name() + "):\n" + looks_list() +
            "  --quality Q        JPEG quality 1..100 (default 92)\n"
            "  --no-overwrite     refuse to replace an existing OUT\n"
+           "  --timings          print the time of each stage to stderr\n"
            "  --decoder NAME     auto (default), dng (ours) or libraw\n";
 }
 
@@ -122,6 +138,7 @@ int cmd_develop(Args args) {
     std::string look = args.value("--look").value_or(default_look_name());
     auto quality = args.value("--quality");
     bool no_overwrite = args.flag("--no-overwrite");
+    bool timings = args.flag("--timings");
     DecodeOptions dopt;
     dopt.decoder = parse_decoder(args.value("--decoder"));
     auto inputs = args.positional();
@@ -145,11 +162,18 @@ int cmd_develop(Args args) {
     if (std::filesystem::exists(*out) && std::filesystem::equivalent(inputs[0], *out, ec))
         throw file_error(*out, "output would overwrite the input");
 
+    Stopwatch clock;
     RawImage raw = decode(inputs[0], dopt);
+    double t_decode = clock.lap();
     DevelopOptions opt;
     opt.look = look;
     Image image = develop(raw, opt);
+    double t_develop = clock.lap();
     encode(image, *out, metadata_of(raw), eopt);
+    double t_encode = clock.lap();
+    if (timings)
+        std::fprintf(stderr, "%s: decode %.3f s, develop %.3f s, encode %.3f s, total %.3f s\n", inputs[0].c_str(), t_decode,
+                     t_develop, t_encode, t_decode + t_develop + t_encode);
     return 0;
 }
 

@@ -6,6 +6,7 @@
 //   dh / dv  = G - C along a row / column, where C is the non-green colour
 //              of that row / column (Hamilton-Adams estimates of the missing one),
 //   grad_h/v = how fast that colour difference changes across the site,
+//   grad_*_across = grad summed over 5 sites across its direction,
 //   d_rb     = G - C at R and B sites after weighting four directions,
 //   d_r, d_b = G - R and G - B everywhere.
 #pragma once
@@ -18,8 +19,10 @@ using Halide::Func;
 using Halide::Var;
 
 struct DemosaicFuncs {
-    Func dh, dv, grad_h, grad_v, green, d_r_known, d_b_known, d_r_rb, d_b_rb, rgb;
-    std::vector<Func> all() const { return {dh, dv, grad_h, grad_v, green, d_r_known, d_b_known, d_r_rb, d_b_rb}; }
+    Func dh, dv, grad_h, grad_v, grad_h_across, grad_v_across, green, d_r_known, d_b_known, d_r_rb, d_b_rb, rgb;
+    std::vector<Func> all() const {
+        return {dh, dv, grad_h, grad_v, grad_h_across, grad_v_across, green, d_r_known, d_b_known, d_r_rb, d_b_rb};
+    }
 };
 
 inline Expr is_green(Expr u, Expr v) { return ((u + v) & 1) == 1; }
@@ -42,14 +45,21 @@ inline DemosaicFuncs demosaic(Func in, Var u, Var v, Var c) {
     // Gradient-weighted blend of four one-sided colour-difference estimates
     // (after Pekkucuksen & Altunbasak's threshold-free scheme): the direction
     // whose colour difference is flattest is trusted most.
+    // Window sums, separably: 5 across the direction, then 5 along it.
+    Expr across_v = 0.0f, across_h = 0.0f;
+    for (int i = -2; i <= 2; ++i) {
+        across_v += f.grad_v(u + i, v);
+        across_h += f.grad_h(u, v + i);
+    }
+    f.grad_v_across(u, v) = across_v;
+    f.grad_h_across(u, v) = across_h;
     Expr sum_n = 0.0f, sum_s = 0.0f, sum_w = 0.0f, sum_e = 0.0f;
-    for (int j = 0; j <= 4; ++j)
-        for (int i = -2; i <= 2; ++i) {
-            sum_n += f.grad_v(u + i, v - j);
-            sum_s += f.grad_v(u + i, v + j);
-            sum_w += f.grad_h(u - j, v + i);
-            sum_e += f.grad_h(u + j, v + i);
-        }
+    for (int j = 0; j <= 4; ++j) {
+        sum_n += f.grad_v_across(u, v - j);
+        sum_s += f.grad_v_across(u, v + j);
+        sum_w += f.grad_h_across(u - j, v);
+        sum_e += f.grad_h_across(u + j, v);
+    }
     const float eps = 1e-10f;
     Expr w_n = 1.0f / (sum_n * sum_n + eps), w_s = 1.0f / (sum_s * sum_s + eps);
     Expr w_w = 1.0f / (sum_w * sum_w + eps), w_e = 1.0f / (sum_e * sum_e + eps);

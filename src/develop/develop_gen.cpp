@@ -74,7 +74,7 @@ public:
 
         const int vec = natural_vector_size<float>();
         output.reorder(c, x, y).bound(c, 0, 3).unroll(c)
-            .tile(x, y, xo, yo, xi, yi, 128, 32, TailStrategy::GuardWithIf)
+            .tile(x, y, xo, yo, xi, yi, 256, 64, TailStrategy::GuardWithIf)
             .vectorize(xi, vec).parallel(yo);
         mosaic.compute_at(output, xo).vectorize(u, vec);
         for (Func f : demosaiced.all()) f.compute_at(output, xo).vectorize(f.args()[0], vec);
