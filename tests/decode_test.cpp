@@ -92,6 +92,17 @@ TEST(Decode, StructuralVariantsGiveTheSameSamples) {
     EXPECT_EQ(margin.crop.height, base.height - 12);
 }
 
+TEST(Decode, LosslessJpegTilesDecodeToTheSameSamples) {
+    // Compression 7: tags by our reader, pixels by LibRaw's lossless JPEG decoder.
+    RawImage base = read("kodim05_base12.dng");
+    RawImage v = read("v_ljpeg.dng");
+    EXPECT_EQ(v.decoder, "dng");
+    ASSERT_EQ(v.width, base.width);
+    ASSERT_EQ(v.height, base.height);
+    EXPECT_EQ(v.data, base.data);
+    EXPECT_EQ(v.cfa.name(), "RGGB");
+}
+
 TEST(Decode, BlackPatternWithRowAndColumnDeltas) {
     RawImage base = read("kodim05_base12.dng");
     RawImage v = read("v_black.dng");

@@ -26,6 +26,7 @@ var "$base" "$out/v_black.dng" --black-pattern
 var "$base" "$out/v_linear.dng" --linearize --pack 12
 var "$base" "$out/v_forward.dng" --forward-matrix
 var "$base" "$out/v_dual.dng" --dual-illuminant
+var "$base" "$out/v_ljpeg.dng" --ljpeg --tiles 256 --pack 12
 # Damaged files: empty, text, and truncated at several points.
 : > "$out/bad_empty.dng"
 echo "this is not a raw file" > "$out/bad_text.dng"

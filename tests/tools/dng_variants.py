@@ -7,7 +7,7 @@ LinearizationTable, ForwardMatrix, dual illuminants, EXIF and orientation.
 
   dng_variants.py IN.dng OUT.dng [--tiles N] [--pack BITS] [--big-endian]
       [--subifd] [--margin N] [--black-pattern] [--linearize] [--forward-matrix]
-      [--dual-illuminant] [--exif] [--orientation N]
+      [--dual-illuminant] [--exif] [--orientation N] [--ljpeg]
 
 Independent of obscura's code (its own TIFF writer). Needs python3-numpy and
 python3-tifffile.
@@ -102,6 +102,40 @@ def pack_samples(rows, bits, big):
     return bytes(out)
 
 
+def ljpeg(rows, bits):
+    """Lossless JPEG (ITU T.81 process 14, SOF3): one component, predictor 1
+    (left; above for the first column), a flat 5-bit Huffman table."""
+    h, w = rows.shape
+    out = bytearray(b"\xff\xd8")
+    out += b"\xff\xc3" + struct.pack(">HBHHB", 11, bits, h, w, 1) + bytes([1, 0x11, 0])
+    nsym = 17
+    counts = [0] * 16
+    counts[4] = nsym  # all codes 5 bits long
+    out += b"\xff\xc4" + struct.pack(">HB", 2 + 1 + 16 + nsym, 0) + bytes(counts) + bytes(range(nsym))
+    out += b"\xff\xda" + struct.pack(">HB", 8, 1) + bytes([1, 0x00]) + bytes([1, 0, 0])
+    r = rows.astype(np.int64)
+    pred = np.empty_like(r)
+    pred[:, 1:] = r[:, :-1]
+    pred[1:, 0] = r[:-1, 0]
+    pred[0, 0] = 1 << (bits - 1)
+    d = (((r - pred) + 32768) & 0xFFFF) - 32768  # modulo 2^16, as T.81 says
+    d = d.reshape(-1)
+    mag = np.abs(d)
+    ssss = np.zeros_like(mag)
+    nz = mag > 0
+    ssss[nz] = np.floor(np.log2(mag[nz])).astype(np.int64) + 1
+    extra = np.where(d > 0, d, d - 1) & ((1 << ssss) - 1)
+    code = (ssss << ssss) | extra  # symbol k's code is k itself, 5 bits
+    length = 5 + ssss
+    k = np.arange(21)
+    bitmat = (code[:, None] >> np.maximum(length[:, None] - 1 - k[None, :], 0)) & 1
+    bitmat = bitmat[k[None, :] < length[:, None]]
+    pad = (-bitmat.size) % 8
+    bitstream = np.concatenate([bitmat, np.ones(pad, dtype=bitmat.dtype)]).astype(np.uint8)
+    data = np.packbits(bitstream).tobytes().replace(b"\xff", b"\xff\x00")
+    return bytes(out + data + b"\xff\xd9")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("input")
@@ -117,6 +151,7 @@ def main():
     ap.add_argument("--dual-illuminant", action="store_true")
     ap.add_argument("--exif", action="store_true")
     ap.add_argument("--orientation", type=int, default=1)
+    ap.add_argument("--ljpeg", action="store_true", help="lossless JPEG compressed tiles")
     a = ap.parse_args()
 
     src = tifffile.TiffFile(a.input).pages[0]
@@ -169,6 +204,10 @@ def main():
     raw_tags.update(black_tags)
     if a.linearize:
         raw_tags[50712] = tags[50712]
+    if a.ljpeg:
+        if not a.tiles:
+            raise SystemExit("--ljpeg needs --tiles")
+        raw_tags[259] = ("SHORT", [7])
     if m:
         raw_tags[50829] = ("LONG", [m, m, m + h, m + w])
         raw_tags[50719] = ("RATIONAL", [rat(4, 1), rat(6, 1)])
@@ -181,7 +220,7 @@ def main():
                 tile = np.zeros((th, tw), dtype=np.int64)
                 part = full[ty:ty + th, tx:tx + tw]
                 tile[:part.shape[0], :part.shape[1]] = part
-                data = pack_samples(tile, bits, a.big_endian)
+                data = ljpeg(tile, bits) if a.ljpeg else pack_samples(tile, bits, a.big_endian)
                 offs.append(W.blob(data))
                 counts.append(len(data))
         raw_tags.update({322: ("LONG", [tw]), 323: ("LONG", [th]), 324: ("LONG", offs), 325: ("LONG", counts)})
