@@ -112,12 +112,16 @@ const uint8_t* TiffReader::bytes(const TiffEntry& e, size_t& size) const {
     return file_.data() + e.offset;
 }
 
-std::vector<uint64_t> TiffReader::integers(const TiffEntry& e, size_t max_count) const {
+void TiffReader::check_values(const TiffEntry& e, size_t max_count) const {
     if (e.count > max_count)
         throw file_error(file_.path(), "TIFF tag " + std::to_string(e.tag) + " has too many values (" + std::to_string(e.count) + ")");
-    std::vector<uint64_t> v(e.count);
     size_t size = 0;
-    bytes(e, size);
+    bytes(e, size);  // throws when the values lie past the end
+}
+
+std::vector<uint64_t> TiffReader::integers(const TiffEntry& e, size_t max_count) const {
+    check_values(e, max_count);
+    std::vector<uint64_t> v(e.count);
     for (uint32_t i = 0; i < e.count; ++i) {
         switch (e.type) {
             case 1: case 7: v[i] = file_.data()[e.offset + i]; break;
@@ -130,11 +134,8 @@ std::vector<uint64_t> TiffReader::integers(const TiffEntry& e, size_t max_count)
 }
 
 std::vector<double> TiffReader::numbers(const TiffEntry& e, size_t max_count) const {
-    if (e.count > max_count)
-        throw file_error(file_.path(), "TIFF tag " + std::to_string(e.tag) + " has too many values (" + std::to_string(e.count) + ")");
+    check_values(e, max_count);
     std::vector<double> v(e.count);
-    size_t size = 0;
-    bytes(e, size);
     for (uint32_t i = 0; i < e.count; ++i) {
         uint64_t o = e.offset;
         switch (e.type) {

@@ -50,6 +50,7 @@ public:
 private:
     void read_ifd_tree(uint64_t offset, int depth, std::vector<TiffIfd>& out);
     TiffIfd read_ifd(uint64_t offset) const;
+    void check_values(const TiffEntry& e, size_t max_count) const;
 
     const MappedFile& file_;
     bool little_ = true;
