@@ -16,7 +16,4 @@ struct DecodeOptions {
 // Throws obscura::Error ("file: reason") for anything unreadable.
 RawImage decode(const std::string& path, const DecodeOptions& options = {});
 
-// True when the file starts like a TIFF (DNGs are TIFFs).
-bool looks_like_tiff(const std::string& path);
-
 }  // namespace obscura

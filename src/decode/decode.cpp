@@ -1,20 +1,12 @@
 #include "obscura/decode.h"
 
 #include <algorithm>
-#include <fstream>
 
 #include "decoders.h"
 #include "mapped_file.h"
 #include "obscura/error.h"
 
 namespace obscura {
-
-bool looks_like_tiff(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    char h[4] = {};
-    if (!f.read(h, 4)) return false;
-    return (h[0] == 'I' && h[1] == 'I' && h[2] == 42 && h[3] == 0) || (h[0] == 'M' && h[1] == 'M' && h[2] == 0 && h[3] == 42);
-}
 
 RawImage decode(const std::string& path, const DecodeOptions& options) {
     RawImage img;

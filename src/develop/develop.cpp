@@ -26,12 +26,14 @@ std::vector<uint16_t> fold_black(const RawImage& raw, double flat) {
     return out;
 }
 
+// True when the black level repeats every 2x2 sites with no deltas, which
+// is all the kernel can express.
 bool black_is_2x2_periodic(const BlackLevel& b) {
     if (b.has_deltas()) return false;
-    for (int y = 0; y < b.repeat_height; ++y)
-        for (int x = 0; x < b.repeat_width; ++x)
+    for (int y = 0; y < 2 * b.repeat_height; ++y)
+        for (int x = 0; x < 2 * b.repeat_width; ++x)
             if (b.at(x, y) != b.at(x % 2, y % 2)) return false;
-    return b.repeat_width <= 2 || b.repeat_width % 2 == 0 ? (b.repeat_height <= 2 || b.repeat_height % 2 == 0) : false;
+    return true;
 }
 
 }  // namespace
