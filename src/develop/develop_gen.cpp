@@ -60,7 +60,6 @@ public:
         Expr encoded = curve(i0) + (curve(i0 + 1) - curve(i0)) * t;
         output(x, y, c) = cast<uint16_t>(clamp(encoded * 65535.0f + 0.5f, 0.0f, 65535.0f));
 
-        this->norm = norm;
         this->mosaic = mosaic;
     }
 
@@ -82,7 +81,7 @@ public:
 
 private:
     obscura::halide::DemosaicFuncs demosaiced;
-    Func norm, mosaic;
+    Func mosaic;
 };
 
 }  // namespace
