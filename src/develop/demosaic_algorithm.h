@@ -19,9 +19,9 @@ using Halide::Func;
 using Halide::Var;
 
 struct DemosaicFuncs {
-    Func dh, dv, grad_h, grad_v, grad_h_across, grad_v_across, green, d_r_known, d_b_known, d_r_rb, d_b_rb, rgb;
+    Func dh, dv, grad_h, grad_v, grad_h_across, grad_v_across, green, d_known, d_r_rb, d_b_rb, rgb;
     std::vector<Func> all() const {
-        return {dh, dv, grad_h, grad_v, grad_h_across, grad_v_across, green, d_r_known, d_b_known, d_r_rb, d_b_rb};
+        return {dh, dv, grad_h, grad_v, grad_h_across, grad_v_across, green, d_known, d_r_rb, d_b_rb};
     }
 };
 
@@ -74,18 +74,16 @@ inline DemosaicFuncs demosaic(Func in, Var u, Var v, Var c) {
     Expr d_center = (w_n * e_n + w_s * e_s + w_w * e_w + w_e * e_e) / (w_n + w_s + w_w + w_e);
     f.green(u, v) = select(g, in(u, v), in(u, v) + d_center);
 
-    // G - R at R sites and G - B at B sites are now known exactly.
-    f.d_r_known(u, v) = f.green(u, v) - in(u, v);
-    f.d_b_known(u, v) = f.green(u, v) - in(u, v);
-    // At B sites the four diagonal neighbours are R (and vice versa).
-    Expr diag_r = (f.d_r_known(u - 1, v - 1) + f.d_r_known(u + 1, v - 1) + f.d_r_known(u - 1, v + 1) +
-                   f.d_r_known(u + 1, v + 1)) * 0.25f;
-    Expr diag_b = (f.d_b_known(u - 1, v - 1) + f.d_b_known(u + 1, v - 1) + f.d_b_known(u - 1, v + 1) +
-                   f.d_b_known(u + 1, v + 1)) * 0.25f;
+    // d_known: G - R at R sites and G - B at B sites, now known exactly.
+    f.d_known(u, v) = f.green(u, v) - in(u, v);
+    // At B sites the four diagonal neighbours are R (and vice versa), so
+    // their mean estimates the other colour's difference.
+    Expr diag = (f.d_known(u - 1, v - 1) + f.d_known(u + 1, v - 1) + f.d_known(u - 1, v + 1) +
+                 f.d_known(u + 1, v + 1)) * 0.25f;
     Expr r_site = is_red(u, v), b_site = !g && !r_site;
     // d_r_rb: G - R on every R and B site; d_b_rb: G - B on the same sites.
-    f.d_r_rb(u, v) = select(r_site, f.d_r_known(u, v), diag_r);
-    f.d_b_rb(u, v) = select(b_site, f.d_b_known(u, v), diag_b);
+    f.d_r_rb(u, v) = select(r_site, f.d_known(u, v), diag);
+    f.d_b_rb(u, v) = select(b_site, f.d_known(u, v), diag);
 
     // At G sites the four axial neighbours are R or B sites.
     Expr axial_r = (f.d_r_rb(u - 1, v) + f.d_r_rb(u + 1, v) + f.d_r_rb(u, v - 1) + f.d_r_rb(u, v + 1)) * 0.25f;
