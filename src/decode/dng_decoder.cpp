@@ -253,30 +253,33 @@ void read_shot(const TiffReader& tiff, const TagSource& tags, ShotInfo& shot) {
     if (!o.empty() && o[0] >= 1 && o[0] <= 8) shot.orientation = int(o[0]);
     // Shot tags live in the EXIF IFD, or in IFD0 (TIFF/EP style) in some DNGs.
     const TiffIfd* exif = tiff.exif_ifd();
-    auto first = [&](uint16_t tag) -> std::optional<double> {
+    auto find = [&](uint16_t tag) -> const TiffEntry* {
         for (const TiffIfd* ifd : {exif, &tags.main}) {
             if (!ifd) continue;
             auto it = ifd->entries.find(tag);
-            if (it == ifd->entries.end()) continue;
-            try {
-                auto v = tiff.numbers(it->second, 16);
-                if (!v.empty() && std::isfinite(v[0]) && v[0] > 0) return v[0];
-            } catch (const Error&) {
-            }
+            if (it != ifd->entries.end()) return &it->second;
+        }
+        return nullptr;
+    };
+    // A damaged shot tag costs that value, never the photo.
+    auto first = [&](uint16_t tag) -> std::optional<double> {
+        const TiffEntry* e = find(tag);
+        if (!e) return std::nullopt;
+        try {
+            auto v = tiff.numbers(*e, 16);
+            if (!v.empty() && std::isfinite(v[0]) && v[0] > 0) return v[0];
+        } catch (const Error&) {
         }
         return std::nullopt;
     };
     auto text = [&](uint16_t tag) -> std::string {
-        for (const TiffIfd* ifd : {exif, &tags.main}) {
-            if (!ifd) continue;
-            auto it = ifd->entries.find(tag);
-            if (it == ifd->entries.end()) continue;
-            try {
-                return tiff.text(it->second);
-            } catch (const Error&) {
-            }
+        const TiffEntry* e = find(tag);
+        if (!e) return {};
+        try {
+            return tiff.text(*e);
+        } catch (const Error&) {
+            return {};
         }
-        return {};
     };
     shot.exposure_s = first(kExposureTime);
     shot.f_number = first(kFNumber);
