@@ -98,8 +98,15 @@ const char* kMainHelp =
     "\n"
     "obscura COMMAND --help shows a command's options. obscura --version prints the version.\n";
 
+std::string demosaic_list() {
+    std::string s;
+    for (const auto& m : demosaic_methods())
+        s += "  " + m.name + std::string(12 - std::min<size_t>(m.name.size(), 11), ' ') + m.description + "\n";
+    return s;
+}
+
 std::string develop_help() {
-    return "usage: obscura develop IN -o OUT [--look NAME] [--no-overwrite] [--quality Q]\n"
+    return "usage: obscura develop IN -o OUT [--look NAME] [--demosaic METHOD] [--no-overwrite] [--quality Q]\n"
            "\n"
            "Develops the raw file IN into OUT; the format follows OUT's extension:\n"
            "  .jpg/.jpeg  8-bit JPEG     .png  8-bit PNG     .tif/.tiff  16-bit TIFF\n"
@@ -109,6 +116,7 @@ std::string develop_help() {
            "options:\n"
            "  -o, --output OUT   the file to write (required)\n"
            "  --look NAME        rendering (default: " + default_look_name() + "):\n" + looks_list() +
+           "  --demosaic METHOD  demosaicing method (default: best):\n" + demosaic_list() +
            "  --quality Q        JPEG quality 1..100 (default 92)\n"
            "  --no-overwrite     refuse to replace an existing OUT\n"
            "  --timings          print the time of each stage to stderr\n"
@@ -136,6 +144,7 @@ int cmd_develop(Args args) {
     }
     auto out = args.value("--output", "-o");
     std::string look = args.value("--look").value_or(default_look_name());
+    std::string demosaic = args.value("--demosaic").value_or("best");
     auto quality = args.value("--quality");
     bool no_overwrite = args.flag("--no-overwrite");
     bool timings = args.flag("--timings");
@@ -145,7 +154,8 @@ int cmd_develop(Args args) {
     if (inputs.size() != 1) throw UsageError("develop needs one input file (see obscura develop --help)");
     if (!out) throw UsageError("develop needs -o OUT (see obscura develop --help)");
     try {
-        find_look(look);  // an unknown look is a usage error, found before any work
+        find_look(look);  // an unknown look or method is a usage error, found before any work
+        find_demosaic(demosaic);
         format_for_path(*out);
     } catch (const Error& e) {
         throw UsageError(e.what());
@@ -167,6 +177,7 @@ int cmd_develop(Args args) {
     double t_decode = clock.lap();
     DevelopOptions opt;
     opt.look = look;
+    opt.demosaic = demosaic;
     Image image = develop(raw, opt);
     double t_develop = clock.lap();
     encode(image, *out, metadata_of(raw), eopt);

@@ -2,6 +2,7 @@
 // camera colour -> sRGB, look, crop, orientation).
 #pragma once
 #include <string>
+#include <vector>
 
 #include "obscura/color_math.h"
 #include "obscura/image.h"
@@ -10,8 +11,18 @@
 
 namespace obscura {
 
+// A demosaic method the develop kernel can run.
+struct DemosaicMethod {
+    std::string name;
+    std::string description;
+    bool fast;
+};
+const std::vector<DemosaicMethod>& demosaic_methods();
+const DemosaicMethod& find_demosaic(const std::string& name);  // throws Error naming the known ones
+
 struct DevelopOptions {
     std::string look = default_look_name();
+    std::string demosaic = "best";
     bool apply_orientation = true;
 };
 

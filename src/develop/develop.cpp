@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "develop_kernel.h"
+#include "develop_best_kernel.h"
+#include "develop_fast_kernel.h"
+#include "kernel_memory.h"
 #include "obscura/error.h"
 
 namespace obscura {
@@ -36,10 +38,42 @@ bool black_is_2x2_periodic(const BlackLevel& b) {
     return true;
 }
 
+// The develop kernel's tile (see develop_gen.cpp).
+constexpr int kMinOutputWidth = 256, kMinOutputHeight = 64;
+
+Image cropped(const Image& in, int width, int height) {
+    Image out;
+    out.width = width;
+    out.height = height;
+    out.color_space = in.color_space;
+    out.pixels.resize(size_t(width) * height * 3);
+    for (int y = 0; y < height; ++y)
+        std::copy_n(&in.pixels[size_t(y) * in.width * 3], size_t(width) * 3, &out.pixels[size_t(y) * width * 3]);
+    return out;
+}
+
 }  // namespace
+
+const std::vector<DemosaicMethod>& demosaic_methods() {
+    static const std::vector<DemosaicMethod> methods = {
+        {"best", "gradient-weighted directional green, colour differences, two refinement passes (default)", false},
+        {"fast", "Hamilton-Adams green along the flatter direction, bilinear colour differences (previews)", true},
+    };
+    return methods;
+}
+
+const DemosaicMethod& find_demosaic(const std::string& name) {
+    std::string known;
+    for (const auto& m : demosaic_methods()) {
+        if (m.name == name) return m;
+        known += (known.empty() ? "" : ", ") + m.name;
+    }
+    throw Error("unknown demosaic method '" + name + "' (known: " + known + ")");
+}
 
 Image develop(const RawImage& raw, const DevelopOptions& options) {
     const Look& look = find_look(options.look);
+    const DemosaicMethod& method = find_demosaic(options.demosaic);
     if (!raw.cfa.is_bayer())
         throw file_error(raw.source, "CFA " + raw.cfa.name() + " needs binning or remosaicing, which is not supported yet");
     if (raw.width < 16 || raw.height < 16) throw file_error(raw.source, "image is too small to develop");
@@ -78,7 +112,12 @@ Image develop(const RawImage& raw, const DevelopOptions& options) {
     Mat3 to_srgb = mul(kXyzToLinearSrgb, mul(bradford(kD50, kD65), color.camera_to_xyz_d50));
     to_srgb = scale(to_srgb, std::pow(2.0, raw.color.baseline_exposure));
 
-    std::vector<float> curve = look.encoding_curve();
+    // The curve as the kernel wants it: 16-bit codes, each entry packing a
+    // sample and the next, so one lookup gives both ends of a segment.
+    std::vector<float> points = look.encoding_curve();
+    std::vector<uint32_t> curve(points.size() - 1);
+    auto code = [](float v) { return uint32_t(std::lround(std::clamp(v, 0.0f, 1.0f) * 65535.0f)); };
+    for (size_t k = 0; k < curve.size(); ++k) curve[k] = code(points[k]) | code(points[k + 1]) << 16;
 
     // Halide buffers view the caller's memory; x is dimension 0.
     Halide::Runtime::Buffer<const uint16_t> in(samples, raw.width, raw.height);
@@ -87,17 +126,23 @@ Image develop(const RawImage& raw, const DevelopOptions& options) {
     for (int r = 0; r < 3; ++r)
         for (int c = 0; c < 3; ++c) m[r][c] = float(to_srgb[r * 3 + c]);
     Halide::Runtime::Buffer<float> matrix_buf(&m[0][0], 3, 3);
-    Halide::Runtime::Buffer<float> curve_buf(curve.data(), int(curve.size()));
+    Halide::Runtime::Buffer<uint32_t> curve_buf(curve.data(), int(curve.size()));
 
+    // The kernel's tiles are never smaller than kMinOutput (it shifts the
+    // last tile inwards rather than guarding it, which keeps its bounds
+    // simple); a smaller crop is developed wider, past the raw's edges
+    // (mirrored), and cut out.
     Image out;
-    out.width = raw.crop.width;
-    out.height = raw.crop.height;
+    out.width = std::max(raw.crop.width, kMinOutputWidth);
+    out.height = std::max(raw.crop.height, kMinOutputHeight);
     out.pixels.resize(size_t(out.width) * out.height * 3);
-    auto dst = Halide::Runtime::Buffer<uint16_t>::make_interleaved(out.pixels.data(), out.width, out.height, 3);
-    dst.set_min(raw.crop.x, raw.crop.y, 0);  // the kernel works in raw coordinates
-
-    int rc = develop_kernel(in, black_buf, gain_buf, cfa_dx, cfa_dy, matrix_buf, curve_buf, dst);
+    Halide::Runtime::Buffer<uint16_t> dst(out.pixels.data(), 3, out.width, out.height);  // c, x, y
+    dst.set_min(0, raw.crop.x, raw.crop.y);  // the kernel works in raw coordinates
+    use_kernel_scratch_cache();
+    auto kernel = method.fast ? develop_fast_kernel : develop_best_kernel;
+    int rc = kernel(in, black_buf, gain_buf, cfa_dx, cfa_dy, matrix_buf, curve_buf, dst);
     if (rc != 0) throw file_error(raw.source, "develop kernel failed (Halide error " + std::to_string(rc) + ")");
+    if (out.width != raw.crop.width || out.height != raw.crop.height) out = cropped(out, raw.crop.width, raw.crop.height);
 
     if (options.apply_orientation) out = oriented(std::move(out), raw.shot.orientation);
     return out;

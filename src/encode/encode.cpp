@@ -52,10 +52,7 @@ void encode(const Image& image, const std::string& path, const OutputMetadata& m
         switch (format) {
             case Format::Jpeg: write_jpeg(image, temp, exif, icc, options.jpeg_quality); break;
             case Format::Png: write_png(image, temp, exif, icc); break;
-            case Format::Tiff:
-                write_tiff16(image, temp, icc);
-                embed_exif(temp, exif);
-                break;
+            case Format::Tiff: write_tiff16(image, temp, exif, icc); break;
         }
         ::chmod(temp.c_str(), 0644);
         if (std::rename(temp.c_str(), path.c_str()) != 0)

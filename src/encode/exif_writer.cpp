@@ -50,21 +50,4 @@ std::vector<uint8_t> output_exif(const OutputMetadata& metadata, int width, int 
     }
 }
 
-void embed_exif(const std::string& path, const std::vector<uint8_t>& blob) {
-    if (blob.empty()) return;
-    try {
-        Exiv2::ExifData exif;
-        Exiv2::ExifParser::decode(exif, blob.data(), uint32_t(blob.size()));
-        auto image = Exiv2::ImageFactory::open(path);
-        image->readMetadata();
-        Exiv2::ExifData merged = image->exifData();  // keeps the TIFF's own structure tags
-        for (const auto& d : exif)
-            if (d.groupName() != "Image" || merged.findKey(Exiv2::ExifKey(d.key())) == merged.end()) merged[d.key()] = d.value();
-        image->setExifData(merged);
-        image->writeMetadata();
-    } catch (const Exiv2::AnyError& e) {
-        throw file_error(path, std::string("cannot write EXIF: ") + e.what());
-    }
-}
-
 }  // namespace obscura

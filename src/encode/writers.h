@@ -12,12 +12,11 @@ void write_jpeg(const Image& image, const std::string& path, const std::vector<u
                 const std::vector<uint8_t>& icc, int quality);
 void write_png(const Image& image, const std::string& path, const std::vector<uint8_t>& exif,
                const std::vector<uint8_t>& icc);
-void write_tiff16(const Image& image, const std::string& path, const std::vector<uint8_t>& icc);
+void write_tiff16(const Image& image, const std::string& path, const std::vector<uint8_t>& exif,
+                  const std::vector<uint8_t>& icc);
 
 // EXIF for the output: the source's, with the shot info filled in where it
 // is missing, orientation reset (pixels are already upright) and the size set.
 std::vector<uint8_t> output_exif(const OutputMetadata& metadata, int width, int height);
-// Adds EXIF to a finished file (used for TIFF, whose writer has no EXIF IFD).
-void embed_exif(const std::string& path, const std::vector<uint8_t>& exif);
 
 }  // namespace obscura
