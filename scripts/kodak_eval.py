@@ -5,6 +5,8 @@ original photo (CPSNR, CIEDE2000; 8-pixel border dropped).
 
   scripts/kodak_eval.py [--obscura build/bin/obscura] [--kodak DIR] [--work DIR]
                         [--only 01,05] [--look reference] [--peers]
+  scripts/kodak_eval.py --bench [--only ...]   # the same DNGs through
+                        `obscura bench demosaic`: every method and the peers
 
 The DNGs are made by shared/tools/mkdng.py (independent of obscura's code).
 With --peers, dcraw_emu (-q 3 and -q 11) and darktable-cli develop the same files.
@@ -54,6 +56,7 @@ def main():
     ap.add_argument("--only", default=None)
     ap.add_argument("--look", default="reference")
     ap.add_argument("--peers", action="store_true")
+    ap.add_argument("--bench", action="store_true", help="run obscura bench demosaic on the DNGs")
     a = ap.parse_args()
     kodak = kodak_dir(a.kodak)
     os.makedirs(a.work, exist_ok=True)
@@ -68,6 +71,15 @@ def main():
         if not os.path.exists(dng):
             subprocess.run(["/usr/bin/python3", tool("mkdng.py"), truth, dng, "--cfa", cfa, "--bits", str(bits),
                             "--black", str(black), "--gains", gains], check=True)
+        if a.bench:
+            pair = os.path.join(a.work, "bench")
+            os.makedirs(pair, exist_ok=True)
+            for src, name in ((truth, "kodim%s.png" % i), (dng, "kodim%s.dng" % i)):
+                link = os.path.join(pair, name)
+                if os.path.lexists(link):
+                    os.remove(link)
+                os.symlink(src, link)
+            continue
         out = dng[:-4] + ".obscura.tif"
         t0 = time.time()
         subprocess.run([a.obscura, "develop", dng, "-o", out, "--look", a.look], check=True)
@@ -75,6 +87,8 @@ def main():
         c, e = score(out, truth)
         rows.append((i, cfa, bits, c, e, dt))
         print("kodim%s %s %2d-bit  CPSNR %6.2f dB  CIEDE2000 %5.2f  %.3f s" % (i, cfa, bits, c, e, dt), flush=True)
+    if a.bench:
+        sys.exit(subprocess.run([a.obscura, "bench", "demosaic", "--truth", os.path.join(a.work, "bench")]).returncode)
     mc = sum(r[3] for r in rows) / len(rows)
     me = sum(r[4] for r in rows) / len(rows)
     print("mean over %d photos: CPSNR %.2f dB  CIEDE2000 %.2f" % (len(rows), mc, me))

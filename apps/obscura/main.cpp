@@ -15,71 +15,12 @@
 #include "obscura/encode.h"
 #include "obscura/error.h"
 #include "obscura/look.h"
+#include "cli.h"
 
 namespace {
 
 using namespace obscura;
-
-constexpr int kExitFailed = 1;  // a file could not be read or written
-constexpr int kExitUsage = 2;   // the command line was wrong
-
-// Wall-clock seconds between laps.
-class Stopwatch {
-public:
-    double lap() {
-        auto now = std::chrono::steady_clock::now();
-        double s = std::chrono::duration<double>(now - last_).count();
-        last_ = now;
-        return s;
-    }
-
-private:
-    std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
-};
-
-struct UsageError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-// A small argument reader: flags with values, switches, positional args.
-class Args {
-public:
-    Args(int argc, char** argv, int first) {
-        for (int i = first; i < argc; ++i) items_.emplace_back(argv[i]);
-    }
-    bool flag(const std::string& name) {
-        for (size_t i = 0; i < items_.size(); ++i)
-            if (items_[i] == name) {
-                items_.erase(items_.begin() + long(i));
-                return true;
-            }
-        return false;
-    }
-    std::optional<std::string> value(const std::string& name, const std::string& alt = "") {
-        for (size_t i = 0; i < items_.size(); ++i) {
-            if (items_[i] == name || (!alt.empty() && items_[i] == alt)) {
-                if (i + 1 >= items_.size()) throw UsageError(name + " needs a value");
-                std::string v = items_[i + 1];
-                items_.erase(items_.begin() + long(i), items_.begin() + long(i) + 2);
-                return v;
-            }
-            if (items_[i].rfind(name + "=", 0) == 0) {
-                std::string v = items_[i].substr(name.size() + 1);
-                items_.erase(items_.begin() + long(i));
-                return v;
-            }
-        }
-        return std::nullopt;
-    }
-    std::vector<std::string> positional() {
-        for (const auto& a : items_)
-            if (a.size() > 1 && a[0] == '-') throw UsageError("unknown option " + a);
-        return items_;
-    }
-
-private:
-    std::vector<std::string> items_;
-};
+using namespace obscura::cli;
 
 std::string looks_list() {
     std::string s;
@@ -95,6 +36,7 @@ const char* kMainHelp =
     "commands:\n"
     "  develop   develop a raw file (DNG or any camera raw) into JPEG, PNG or TIFF\n"
     "  info      print what a raw file says: size, CFA, levels, colour, noise, shot\n"
+    "  bench     measure quality and speed against ground truth and the open peers\n"
     "\n"
     "obscura COMMAND --help shows a command's options. obscura --version prints the version.\n";
 
@@ -178,8 +120,21 @@ int cmd_develop(Args args) {
     DevelopOptions opt;
     opt.look = look;
     opt.demosaic = demosaic;
+    double t_develop = 0;
+    if (raw.shot.orientation <= 1) {
+        // Streamed: each strip is encoded while the next one develops.
+        auto file = OutputFile::open(*out, raw.crop.width, raw.crop.height, metadata_of(raw), eopt);
+        develop_rows(raw, opt, *file);
+        file->commit();
+        t_develop = clock.lap();
+        if (timings)
+            std::fprintf(stderr, "%s: decode %.3f s, develop + encode %.3f s, total %.3f s\n", inputs[0].c_str(), t_decode,
+                         t_develop, t_decode + t_develop);
+        return 0;
+    }
+    // Turned photos are developed whole, turned, then encoded.
     Image image = develop(raw, opt);
-    double t_develop = clock.lap();
+    t_develop = clock.lap();
     encode(image, *out, metadata_of(raw), eopt);
     double t_encode = clock.lap();
     if (timings)
@@ -272,6 +227,7 @@ int main(int argc, char** argv) {
     static const std::map<std::string, std::function<int(Args)>> commands = {
         {"develop", cmd_develop},
         {"info", cmd_info},
+        {"bench", cmd_bench},
     };
     auto it = commands.find(argv[1]);
     try {

@@ -40,4 +40,9 @@ ColorSolution solve_color(const CameraColor& color, const std::string& source = 
 
 Image develop(const RawImage& raw, const DevelopOptions& options = {});
 
+// Develops into `sink` strip by strip, top to bottom, so the photo is never
+// whole in memory; orientation is not applied (the rows are as stored).
+// The sink is called from one thread at a time, not the caller's.
+void develop_rows(const RawImage& raw, const DevelopOptions& options, RowSink& sink);
+
 }  // namespace obscura

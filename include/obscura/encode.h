@@ -2,6 +2,7 @@
 // written to a temporary file beside the target and renamed into place.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,19 @@ inline OutputMetadata metadata_of(const RawImage& raw) { return {raw.exif, raw.s
 
 void encode(const Image& image, const std::string& path, const OutputMetadata& metadata = {},
             const EncodeOptions& options = {});
+
+// An output file written strip by strip, so a large photo never needs to be
+// whole in memory: rows go in top to bottom, then commit() renames the
+// temporary file into place. Destroyed without commit(), it leaves nothing.
+class OutputFile : public RowSink {
+public:
+    // Throws obscura::Error (unknown extension, existing file without
+    // overwrite, cannot create) naming `path`.
+    static std::unique_ptr<OutputFile> open(const std::string& path, int width, int height,
+                                            const OutputMetadata& metadata = {}, const EncodeOptions& options = {},
+                                            const std::string& color_space = "sRGB");
+    virtual void commit() = 0;
+};
 
 // The ICC profile bytes for a colour space name ("sRGB").
 std::vector<uint8_t> icc_profile(const std::string& color_space);

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "obscura/frame_memory.h"
+
 #include "obscura/color_math.h"
 
 namespace obscura {
@@ -77,7 +79,7 @@ struct RawImage {
     std::string source;          // file it came from, for messages
     std::string decoder;         // "dng" or "libraw"
     int width = 0, height = 0;   // of `data`: the active area
-    std::vector<uint16_t> data;  // row-major CFA samples, linearised
+    Samples16 data;  // row-major CFA samples, linearised
     int bits = 16;               // bits per sample as stored
     CfaPattern cfa;
     BlackLevel black;

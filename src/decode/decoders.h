@@ -20,7 +20,7 @@ RawImage decode_with_libraw(const std::string& path);
 
 // LibRaw's unpacked sensor values for a DNG it can read (lossless JPEG and
 // other compressions we do not decode), full image size, row-major.
-std::vector<uint16_t> libraw_dng_pixels(const std::string& path, int width, int height);
+Samples16 libraw_dng_pixels(const std::string& path, int width, int height);
 
 // The file's EXIF (via exiv2) as a blob for the encoders; empty when none.
 std::vector<uint8_t> read_exif_blob(const std::string& path);

@@ -84,7 +84,7 @@ const TiffIfd& find_raw_ifd(const TiffReader& tiff) {
 // Unpacks `bits`-bit samples (MSB first, rows padded to bytes) or 8/16-bit
 // samples in file byte order into `out` at (x0, y0) of an image `stride` wide.
 void unpack_block(const TiffReader& tiff, const uint8_t* src, size_t src_size, int bits, int block_w,
-                  int rows, int x0, int y0, int copy_w, int copy_h, std::vector<uint16_t>& out, int stride) {
+                  int rows, int x0, int y0, int copy_w, int copy_h, Samples16& out, int stride) {
     size_t row_bytes = (size_t(block_w) * bits + 7) / 8;
     int usable_rows = int(std::min<size_t>(rows, src_size / std::max<size_t>(row_bytes, 1)));
     if (usable_rows < std::min(rows, copy_h))
@@ -113,8 +113,8 @@ void unpack_block(const TiffReader& tiff, const uint8_t* src, size_t src_size, i
     }
 }
 
-std::vector<uint16_t> read_uncompressed(const TiffReader& tiff, const TiffIfd& ifd, int width, int height, int bits) {
-    std::vector<uint16_t> out(size_t(width) * height);
+Samples16 read_uncompressed(const TiffReader& tiff, const TiffIfd& ifd, int width, int height, int bits) {
+    Samples16 out(size_t(width) * height);
     const auto& e = ifd.entries;
     if (e.count(kTileOffsets)) {
         int tw = int(tiff.integer(ifd, kTileWidth, 0)), th = int(tiff.integer(ifd, kTileLength, 0));
@@ -321,7 +321,7 @@ RawImage decode_dng(const MappedFile& file) {
     img.bits = bits;
 
     uint64_t compression = tiff.integer(raw_ifd, kCompression, 1);
-    std::vector<uint16_t> full;
+    Samples16 full;
     bool linearized_by_libraw = false;
     if (compression == 1) {
         full = read_uncompressed(tiff, raw_ifd, int(full_w), int(full_h), bits);

@@ -30,13 +30,13 @@ std::unique_ptr<LibRaw> open_and_unpack(const std::string& path) {
 
 }  // namespace
 
-std::vector<uint16_t> libraw_dng_pixels(const std::string& path, int width, int height) {
+Samples16 libraw_dng_pixels(const std::string& path, int width, int height) {
     auto lr = open_and_unpack(path);
     const auto& s = lr->imgdata.sizes;
     if (s.raw_width != width || s.raw_height != height)
         throw file_error(path, "LibRaw's raw size " + std::to_string(s.raw_width) + "x" + std::to_string(s.raw_height) +
                                    " differs from the DNG's " + std::to_string(width) + "x" + std::to_string(height));
-    std::vector<uint16_t> out(size_t(width) * height);
+    Samples16 out(size_t(width) * height);
     for (int y = 0; y < height; ++y)
         std::memcpy(&out[size_t(y) * width],
                     reinterpret_cast<const uint8_t*>(lr->imgdata.rawdata.raw_image) + size_t(y) * s.raw_pitch, size_t(width) * 2);

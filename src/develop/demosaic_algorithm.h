@@ -99,12 +99,13 @@ inline Rgb demosaic_best(const Field& m, Var i, Var j, DemosaicStages& stages, i
             sw += h(grad_h_across, -k, 0);
             se += h(grad_h_across, k, 0);
         }
+        // Approximate reciprocals (12 bits) are plenty for weights.
         const float eps = 1e-10f;
-        Expr wn = 1.0f / (sn * sn + eps), ws = 1.0f / (ss * ss + eps);
-        Expr ww = 1.0f / (sw * sw + eps), we = 1.0f / (se * se + eps);
-        Expr total = wn + ws + ww + we;
+        Expr wn = Halide::fast_inverse(sn * sn + eps), ws = Halide::fast_inverse(ss * ss + eps);
+        Expr ww = Halide::fast_inverse(sw * sw + eps), we = Halide::fast_inverse(se * se + eps);
+        Expr norm = Halide::fast_inverse(wn + ws + ww + we);
         weight_planes[s] = Func(std::string("weights_") + site_name(s));
-        weight_planes[s](i, j) = Halide::Tuple(wn / total, ws / total, ww / total, we / total);
+        weight_planes[s](i, j) = Halide::Tuple(wn * norm, ws * norm, ww * norm, we * norm);
         for (int d = 0; d < 4; ++d) {
             w[d].plane[s] = Func(std::string("w") + char('0' + d) + "_" + site_name(s));
             w[d].plane[s](i, j) = weight_planes[s](i, j)[d];
@@ -150,7 +151,7 @@ inline Rgb demosaic_best(const Field& m, Var i, Var j, DemosaicStages& stages, i
     // (R at B and B at R as colours, not differences.)
     first.r.plane[kB] = define("r_at_b", std::array<int, 1>{kB}, i, j, [&](const Here& h) { return h(g) - h(diag); }).plane[kB];
     first.b.plane[kR] = define("b_at_r", std::array<int, 1>{kR}, i, j, [&](const Here& h) { return h(g) - h(diag); }).plane[kR];
-    for (const Field& f : {dh, dv, grad_v_across, grad_h_across, g_rb, dk, diag, r_g, b_g}) stages.add(f);
+    for (const Field& f : {dh, dv, grad_v_across, grad_h_across, g_rb, diag, r_g, b_g}) stages.add(f);  // (dk inline)
     for (Func f : weight_planes) stages.funcs.push_back(f);
     stages.funcs.push_back(first.r.plane[kB]);
     stages.funcs.push_back(first.b.plane[kR]);
@@ -177,7 +178,7 @@ inline Rgb demosaic_best(const Field& m, Var i, Var j, DemosaicStages& stages, i
         Rgb next{merge(r_g2, m), g2, merge(b_g2, m)};
         next.r.plane[kB] = rb2.plane[kB];
         next.b.plane[kR] = rb2.plane[kR];
-        for (const Field& f : {gr, gb, g_new, d_r2, d_b2, r_g2, b_g2, dk2, rb2}) stages.add(f);
+        for (const Field& f : {g_new, r_g2, b_g2, rb2}) stages.add(f);  // (differences inline)
         cur = next;
     }
 

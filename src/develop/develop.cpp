@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <future>
 
 #include "develop_best_kernel.h"
 #include "develop_fast_kernel.h"
@@ -38,8 +39,10 @@ bool black_is_2x2_periodic(const BlackLevel& b) {
     return true;
 }
 
-// The develop kernel's tile (see develop_gen.cpp).
-constexpr int kMinOutputWidth = 256, kMinOutputHeight = 64;
+// The develop kernel's tile (see develop_gen.cpp), and the rows developed
+// at a time when streaming (two tiles; a multiple of every writer's strip).
+constexpr int kMinOutputWidth = 256, kMinOutputHeight = 128;
+constexpr int kStripRows = 256;
 
 Image cropped(const Image& in, int width, int height) {
     Image out;
@@ -71,79 +74,129 @@ const DemosaicMethod& find_demosaic(const std::string& name) {
     throw Error("unknown demosaic method '" + name + "' (known: " + known + ")");
 }
 
-Image develop(const RawImage& raw, const DevelopOptions& options) {
+namespace {
+
+// Everything the kernel needs, prepared once per photo from its metadata.
+struct Kernel {
+    const RawImage* raw;
+    std::vector<uint16_t> folded;  // samples with an irregular black level folded in
+    const uint16_t* samples;
+    int codes;
+    std::vector<float> shaping;
+    float matrix[3][3];
+    std::vector<uint32_t> curve;
+    int cfa_dx = -1, cfa_dy = -1;
+    decltype(&develop_best_kernel) run_tiles;
+
+    // Develops the region (x0, y0, w, h) of raw coordinates, at least one
+    // kernel tile (kMinOutput*), into dst: rows `stride` samples apart.
+    void run(int x0, int y0, int w, int h, uint16_t* dst, size_t stride) const {
+        Halide::Runtime::Buffer<const uint16_t> in(samples, raw->width, raw->height);
+        Halide::Runtime::Buffer<float> shaping_buf(const_cast<float*>(shaping.data()), codes, 2, 2);
+        Halide::Runtime::Buffer<float> matrix_buf(const_cast<float*>(&matrix[0][0]), 3, 3);
+        Halide::Runtime::Buffer<uint32_t> curve_buf(const_cast<uint32_t*>(curve.data()), int(curve.size()));
+        halide_dimension_t dims[3] = {{0, 3, 1}, {x0, w, 3}, {y0, h, int(stride)}};  // c, x, y
+        Halide::Runtime::Buffer<uint16_t> out(dst, 3, dims);
+        int rc = run_tiles(in, shaping_buf, cfa_dx, cfa_dy, matrix_buf, curve_buf, out);
+        if (rc != 0) throw file_error(raw->source, "develop kernel failed (Halide error " + std::to_string(rc) + ")");
+    }
+};
+
+Kernel prepare(const RawImage& raw, const DevelopOptions& options) {
     const Look& look = find_look(options.look);
     const DemosaicMethod& method = find_demosaic(options.demosaic);
     if (!raw.cfa.is_bayer())
         throw file_error(raw.source, "CFA " + raw.cfa.name() + " needs binning or remosaicing, which is not supported yet");
     if (raw.width < 16 || raw.height < 16) throw file_error(raw.source, "image is too small to develop");
 
+    Kernel k;
+    k.raw = &raw;
+    k.run_tiles = method.fast ? develop_fast_kernel : develop_best_kernel;
     // Where red sits decides the shift into the kernel's RGGB space.
-    int cfa_dx = -1, cfa_dy = -1;
     for (int y = 0; y < 2; ++y)
         for (int x = 0; x < 2; ++x)
-            if (raw.cfa.at(x, y) == kRed) cfa_dx = x, cfa_dy = y;
+            if (raw.cfa.at(x, y) == kRed) k.cfa_dx = x, k.cfa_dy = y;
 
     ColorSolution color = solve_color(raw.color, raw.source);
 
-    // Per-site black and gain (white balance over the usable range).
-    std::vector<uint16_t> folded;
-    const uint16_t* samples = raw.data.data();
-    float black[2][2], gain[2][2];
+    // The shaping table (see develop_gen.cpp): per site parity, black,
+    // white balance over the usable range, clip at white, working domain.
+    k.samples = raw.data.data();
+    k.codes = int(std::clamp(raw.white_level, 1.0, 65535.0)) + 1;
+    k.shaping.resize(size_t(k.codes) * 4);
     double flat = 0;
     bool periodic = black_is_2x2_periodic(raw.black);
     if (!periodic) {
         for (int y = 0; y < raw.black.repeat_height; ++y)
             for (int x = 0; x < raw.black.repeat_width; ++x) flat = std::max(flat, raw.black.at(x, y));
-        folded = fold_black(raw, flat);
-        samples = folded.data();
+        k.folded = fold_black(raw, flat);
+        k.samples = k.folded.data();
     }
     for (int y = 0; y < 2; ++y)
         for (int x = 0; x < 2; ++x) {
             double b = periodic ? raw.black.at(x, y) : flat;
             double range = raw.white_level - b;
             if (!(range > 1)) throw file_error(raw.source, "white level is not above the black level");
-            black[y][x] = float(b);
-            gain[y][x] = float(1.0 / color.neutral[raw.cfa.at(x, y)] / range);
+            double gain = 1.0 / color.neutral[raw.cfa.at(x, y)] / range;
+            float* table = &k.shaping[size_t(k.codes) * (x + 2 * y)];
+            for (int code = 0; code < k.codes; ++code) {
+                double v = std::min((code - b) * gain, 1.0);
+                table[code] = float(std::copysign(std::pow(std::abs(v), 0.4), v));
+            }
         }
 
     // White-balanced camera -> XYZ D50 -> (Bradford) D65 -> linear sRGB, with
     // the camera's baseline exposure and the look's bias.
     Mat3 to_srgb = mul(kXyzToLinearSrgb, mul(bradford(kD50, kD65), color.camera_to_xyz_d50));
     to_srgb = scale(to_srgb, std::pow(2.0, raw.color.baseline_exposure));
+    for (int r = 0; r < 3; ++r)
+        for (int c = 0; c < 3; ++c) k.matrix[r][c] = float(to_srgb[r * 3 + c]);
 
     // The curve as the kernel wants it: 16-bit codes, each entry packing a
     // sample and the next, so one lookup gives both ends of a segment.
     std::vector<float> points = look.encoding_curve();
-    std::vector<uint32_t> curve(points.size() - 1);
+    k.curve.resize(points.size() - 1);
     auto code = [](float v) { return uint32_t(std::lround(std::clamp(v, 0.0f, 1.0f) * 65535.0f)); };
-    for (size_t k = 0; k < curve.size(); ++k) curve[k] = code(points[k]) | code(points[k + 1]) << 16;
+    for (size_t i = 0; i < k.curve.size(); ++i) k.curve[i] = code(points[i]) | code(points[i + 1]) << 16;
 
-    // Halide buffers view the caller's memory; x is dimension 0.
-    Halide::Runtime::Buffer<const uint16_t> in(samples, raw.width, raw.height);
-    Halide::Runtime::Buffer<float> black_buf(&black[0][0], 2, 2), gain_buf(&gain[0][0], 2, 2);
-    float m[3][3];
-    for (int r = 0; r < 3; ++r)
-        for (int c = 0; c < 3; ++c) m[r][c] = float(to_srgb[r * 3 + c]);
-    Halide::Runtime::Buffer<float> matrix_buf(&m[0][0], 3, 3);
-    Halide::Runtime::Buffer<uint32_t> curve_buf(curve.data(), int(curve.size()));
+    use_kernel_scratch_cache();
+    return k;
+}
 
-    // The kernel's tiles are never smaller than kMinOutput (it shifts the
-    // last tile inwards rather than guarding it, which keeps its bounds
-    // simple); a smaller crop is developed wider, past the raw's edges
-    // (mirrored), and cut out.
+}  // namespace
+
+void develop_rows(const RawImage& raw, const DevelopOptions& options, RowSink& sink) {
+    Kernel kernel = prepare(raw, options);
+    const Rect& crop = raw.crop;
+    // A region narrower or shorter than a kernel tile is developed larger,
+    // past the raw's edges (mirrored), and only the crop is passed on.
+    const int region_w = std::max(crop.width, kMinOutputWidth);
+    const size_t stride = size_t(region_w) * 3;
+    const int strips = std::max(1, crop.height / kStripRows);
+    const int max_rows = std::max(crop.height - (strips - 1) * kStripRows, kMinOutputHeight);
+    Samples16 buffers[2];
+    for (auto& b : buffers) b.resize(stride * size_t(max_rows));
+    // Strip k develops while strip k - 1 is written: the writer (a JPEG
+    // encoder, or a 300 MB file write) runs beside the kernel's threads.
+    std::future<void> writing;
+    for (int k = 0; k < strips; ++k) {
+        int y0 = k * kStripRows, rows = k + 1 < strips ? kStripRows : crop.height - y0;
+        uint16_t* buffer = buffers[k % 2].data();
+        kernel.run(crop.x, crop.y + y0, region_w, std::max(rows, kMinOutputHeight), buffer, stride);
+        if (writing.valid()) writing.get();  // rethrows the writer's error
+        writing = std::async(std::launch::async, [&sink, buffer, stride, y0, rows] { sink.write_rows(buffer, stride, y0, rows); });
+    }
+    writing.get();
+}
+
+Image develop(const RawImage& raw, const DevelopOptions& options) {
+    Kernel kernel = prepare(raw, options);
     Image out;
     out.width = std::max(raw.crop.width, kMinOutputWidth);
     out.height = std::max(raw.crop.height, kMinOutputHeight);
     out.pixels.resize(size_t(out.width) * out.height * 3);
-    Halide::Runtime::Buffer<uint16_t> dst(out.pixels.data(), 3, out.width, out.height);  // c, x, y
-    dst.set_min(0, raw.crop.x, raw.crop.y);  // the kernel works in raw coordinates
-    use_kernel_scratch_cache();
-    auto kernel = method.fast ? develop_fast_kernel : develop_best_kernel;
-    int rc = kernel(in, black_buf, gain_buf, cfa_dx, cfa_dy, matrix_buf, curve_buf, dst);
-    if (rc != 0) throw file_error(raw.source, "develop kernel failed (Halide error " + std::to_string(rc) + ")");
+    kernel.run(raw.crop.x, raw.crop.y, out.width, out.height, out.pixels.data(), size_t(out.width) * 3);
     if (out.width != raw.crop.width || out.height != raw.crop.height) out = cropped(out, raw.crop.width, raw.crop.height);
-
     if (options.apply_orientation) out = oriented(std::move(out), raw.shot.orientation);
     return out;
 }

@@ -29,45 +29,96 @@ const char* format_name(Format f) {
     return "?";
 }
 
-void encode(const Image& image, const std::string& path, const OutputMetadata& metadata, const EncodeOptions& options) {
-    Format format = format_for_path(path);
-    if (image.width <= 0 || image.height <= 0) throw file_error(path, "nothing to write (empty image)");
-    namespace fs = std::filesystem;
-    if (!options.overwrite && fs::exists(path)) throw file_error(path, "exists (use --overwrite to replace it)");
+namespace {
 
-    // Written beside the target, then renamed: a reader never sees half a
-    // file, and a failure leaves the old one (or nothing) in place.
-    fs::path target(path);
-    fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-    std::string templ = (dir / ("." + target.filename().string() + ".XXXXXX")).string();
-    std::vector<char> name(templ.begin(), templ.end());
-    name.push_back('\0');
-    int fd = ::mkstemp(name.data());
-    if (fd < 0) throw file_error(path, std::string("cannot create output: ") + std::strerror(errno));
-    ::close(fd);
-    std::string temp(name.data());
-    try {
-        std::vector<uint8_t> icc = icc_profile(image.color_space);
-        std::vector<uint8_t> exif = output_exif(metadata, image.width, image.height);
-        switch (format) {
-            case Format::Jpeg: write_jpeg(image, temp, exif, icc, options.jpeg_quality); break;
-            case Format::Png: write_png(image, temp, exif, icc); break;
-            case Format::Tiff: write_tiff16(image, temp, exif, icc); break;
-        }
-        ::chmod(temp.c_str(), 0644);
-        if (std::rename(temp.c_str(), path.c_str()) != 0)
-            throw file_error(path, std::string("cannot move output into place: ") + std::strerror(errno));
-    } catch (const Error& e) {
-        std::remove(temp.c_str());
-        std::string what = e.what();
-        // Messages about the temporary file name the real target instead.
-        auto at = what.find(temp);
-        if (at != std::string::npos) what.replace(at, temp.size(), path);
-        throw Error(what);
-    } catch (...) {
-        std::remove(temp.c_str());
-        throw;
+namespace fs = std::filesystem;
+
+// The temporary file beside the target, removed unless committed: a reader
+// never sees half a file, and a failure leaves the old one (or nothing).
+class TemporaryOutput : public OutputFile {
+public:
+    TemporaryOutput(const std::string& path, int width, int height, const OutputMetadata& metadata,
+                    const EncodeOptions& options, const std::string& color_space)
+        : path_(path), height_(height) {
+        Format format = format_for_path(path);
+        if (width <= 0 || height <= 0) throw file_error(path, "nothing to write (empty image)");
+        if (!options.overwrite && fs::exists(path)) throw file_error(path, "exists (use --overwrite to replace it)");
+        fs::path target(path);
+        fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+        std::string hidden = ".";  // (built stepwise: GCC 12 warns falsely on "." + string)
+        hidden += target.filename().string();
+        hidden += ".XXXXXX";
+        std::string templ = (dir / hidden).string();
+        std::vector<char> name(templ.begin(), templ.end());
+        name.push_back('\0');
+        int fd = ::mkstemp(name.data());
+        if (fd < 0) throw file_error(path, std::string("cannot create output: ") + std::strerror(errno));
+        ::close(fd);
+        temp_ = name.data();
+        guarded([&] {
+            WriterSetup setup{temp_, width, height, output_exif(metadata, width, height), icc_profile(color_space)};
+            switch (format) {
+                case Format::Jpeg: writer_ = jpeg_writer(setup, options.jpeg_quality); break;
+                case Format::Png: writer_ = png_writer(setup); break;
+                case Format::Tiff: writer_ = tiff16_writer(setup); break;
+            }
+        });
     }
+    ~TemporaryOutput() override {
+        writer_.reset();
+        if (!committed_) std::remove(temp_.c_str());
+    }
+
+    void write_rows(const uint16_t* rows, size_t stride, int y, int count) override {
+        if (y != next_row_ || y + count > height_) throw Error("rows written out of order to " + path_);
+        guarded([&] { writer_->write_rows(rows, stride, y, count); });
+        next_row_ += count;
+    }
+
+    void commit() override {
+        if (next_row_ != height_) throw file_error(path_, "not all rows were written");
+        guarded([&] { writer_->finish(); });
+        writer_.reset();
+        ::chmod(temp_.c_str(), 0644);
+        if (std::rename(temp_.c_str(), path_.c_str()) != 0)
+            throw file_error(path_, std::string("cannot move output into place: ") + std::strerror(errno));
+        committed_ = true;
+    }
+
+private:
+    // Messages about the temporary file name the real target instead.
+    template <typename F>
+    void guarded(F&& f) {
+        try {
+            f();
+        } catch (const Error& e) {
+            std::string what = e.what();
+            auto at = what.find(temp_);
+            if (at != std::string::npos) what.replace(at, temp_.size(), path_);
+            throw Error(what);
+        }
+    }
+
+    std::string path_, temp_;
+    int height_, next_row_ = 0;
+    std::unique_ptr<FormatWriter> writer_;
+    bool committed_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<OutputFile> OutputFile::open(const std::string& path, int width, int height,
+                                             const OutputMetadata& metadata, const EncodeOptions& options,
+                                             const std::string& color_space) {
+    return std::make_unique<TemporaryOutput>(path, width, height, metadata, options, color_space);
+}
+
+void encode(const Image& image, const std::string& path, const OutputMetadata& metadata, const EncodeOptions& options) {
+    format_for_path(path);
+    if (image.width <= 0 || image.height <= 0) throw file_error(path, "nothing to write (empty image)");
+    auto out = OutputFile::open(path, image.width, image.height, metadata, options, image.color_space);
+    out->write_rows(image.pixels.data(), size_t(image.width) * 3, 0, image.height);
+    out->commit();
 }
 
 }  // namespace obscura

@@ -52,65 +52,103 @@ std::string exif_text(const Exiv2::ExifData& exif, const char* key) {
     return it == exif.end() ? "" : it->toString();
 }
 
-}  // namespace
+class Tiff16Writer : public FormatWriter {
+public:
+    explicit Tiff16Writer(const WriterSetup& s)
+        : path_(s.path), width_(s.width), height_(s.height), row_samples_(size_t(s.width) * 3) {
+        TIFFSetWarningHandler(nullptr);
+        tif_.reset(TIFFOpen(path_.c_str(), "w"));
+        if (!tif_) throw file_error(path_, "cannot write TIFF");
+        if (!s.exif.empty()) {
+            try {
+                Exiv2::ExifParser::decode(exif_, s.exif.data(), uint32_t(s.exif.size()));
+            } catch (const Exiv2::AnyError&) {
+                exif_.clear();  // metadata trouble never costs the photo
+            }
+        }
+        TIFF* tif = tif_.get();
+        TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, uint32_t(width_));
+        TIFFSetField(tif, TIFFTAG_IMAGELENGTH, uint32_t(height_));
+        TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, 3);
+        TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, 16);
+        TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
+        TIFFSetField(tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+        TIFFSetField(tif, TIFFTAG_COMPRESSION, COMPRESSION_NONE);
+        TIFFSetField(tif, TIFFTAG_ORIENTATION, ORIENTATION_TOPLEFT);
+        TIFFSetField(tif, TIFFTAG_SOFTWARE, "obscura");
+        TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, uint32_t(kRowsPerStrip));
+        for (auto [key, tag] : {std::pair{"Exif.Image.Make", TIFFTAG_MAKE}, {"Exif.Image.Model", TIFFTAG_MODEL},
+                                {"Exif.Image.DateTime", TIFFTAG_DATETIME}, {"Exif.Image.Artist", TIFFTAG_ARTIST},
+                                {"Exif.Image.Copyright", TIFFTAG_COPYRIGHT}}) {
+            std::string v = exif_text(exif_, key);
+            if (!v.empty()) TIFFSetField(tif, tag, v.c_str());
+        }
+        if (!s.icc.empty()) TIFFSetField(tif, TIFFTAG_ICCPROFILE, uint32_t(s.icc.size()), s.icc.data());
+        if (!exif_.empty()) TIFFSetField(tif, TIFFTAG_EXIFIFD, uint64_t(0));  // placeholder, set in finish()
+    }
 
-void write_tiff16(const Image& image, const std::string& path, const std::vector<uint8_t>& exif_blob,
-                  const std::vector<uint8_t>& icc) {
-    TIFFSetWarningHandler(nullptr);
-    TiffPtr t(TIFFOpen(path.c_str(), "w"));
-    if (!t) throw file_error(path, "cannot write TIFF");
-    Exiv2::ExifData exif;
-    if (!exif_blob.empty()) {
-        try {
-            Exiv2::ExifParser::decode(exif, exif_blob.data(), uint32_t(exif_blob.size()));
-        } catch (const Exiv2::AnyError&) {
-            exif.clear();  // metadata trouble never costs the photo
+    // The samples are already in the file's (native) byte order, so whole
+    // strips go to the file as they are; only partial strips are gathered.
+    void write_rows(const uint16_t* rows, size_t stride, int, int count) override {
+        while (count > 0) {
+            if (pending_ == 0 && count >= kRowsPerStrip && stride == row_samples_) {
+                put_strip(rows, kRowsPerStrip);
+                rows += kRowsPerStrip * stride;
+                count -= kRowsPerStrip;
+                continue;
+            }
+            if (buffer_.empty()) buffer_.resize(row_samples_ * kRowsPerStrip);
+            std::copy_n(rows, row_samples_, &buffer_[pending_ * row_samples_]);
+            rows += stride;
+            --count;
+            if (++pending_ == kRowsPerStrip) flush();
         }
     }
-    const size_t row_bytes = size_t(image.width) * 3 * sizeof(uint16_t);
-    const uint32_t rows_per_strip = uint32_t(std::max<size_t>(1, (4u << 20) / row_bytes));  // ~4 MB strips
-    TIFF* tif = t.get();
-    TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, uint32_t(image.width));
-    TIFFSetField(tif, TIFFTAG_IMAGELENGTH, uint32_t(image.height));
-    TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, 3);
-    TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, 16);
-    TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
-    TIFFSetField(tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
-    TIFFSetField(tif, TIFFTAG_COMPRESSION, COMPRESSION_NONE);
-    TIFFSetField(tif, TIFFTAG_ORIENTATION, ORIENTATION_TOPLEFT);
-    TIFFSetField(tif, TIFFTAG_SOFTWARE, "obscura");
-    TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, rows_per_strip);
-    for (auto [key, tag] : {std::pair{"Exif.Image.Make", TIFFTAG_MAKE}, {"Exif.Image.Model", TIFFTAG_MODEL},
-                            {"Exif.Image.DateTime", TIFFTAG_DATETIME}, {"Exif.Image.Artist", TIFFTAG_ARTIST},
-                            {"Exif.Image.Copyright", TIFFTAG_COPYRIGHT}}) {
-        std::string v = exif_text(exif, key);
-        if (!v.empty()) TIFFSetField(tif, tag, v.c_str());
-    }
-    if (!icc.empty()) TIFFSetField(tif, TIFFTAG_ICCPROFILE, uint32_t(icc.size()), icc.data());
-    if (!exif.empty()) TIFFSetField(tif, TIFFTAG_EXIFIFD, uint64_t(0));  // placeholder, set below
 
-    // The samples are already in the file's (native) byte order, so strips
-    // go to the file as they are.
-    auto* bytes = reinterpret_cast<const uint8_t*>(image.pixels.data());
-    for (uint32_t strip = 0, y = 0; y < uint32_t(image.height); ++strip, y += rows_per_strip) {
-        uint32_t rows = std::min<uint32_t>(rows_per_strip, uint32_t(image.height) - y);
-        if (TIFFWriteRawStrip(tif, strip, const_cast<uint8_t*>(bytes + y * row_bytes), tmsize_t(rows * row_bytes)) < 0)
-            throw file_error(path, "TIFF write failed (disk full?)");
+    void finish() override {
+        flush();
+        TIFF* tif = tif_.get();
+        if (!TIFFWriteDirectory(tif)) fail();
+        if (!exif_.empty()) {
+            // libtiff's way: write the EXIF IFD, then point IFD0 at it.
+            uint64_t exif_offset = 0;
+            if (TIFFCreateEXIFDirectory(tif) != 0) throw file_error(path_, "cannot create the TIFF EXIF directory");
+            set_exif_fields(tif, exif_);
+            static const char version[4] = {'0', '2', '3', '1'};
+            TIFFSetField(tif, EXIFTAG_EXIFVERSION, version);
+            if (!TIFFWriteCustomDirectory(tif, &exif_offset) || !TIFFSetDirectory(tif, 0) ||
+                !TIFFSetField(tif, TIFFTAG_EXIFIFD, exif_offset) || !TIFFWriteDirectory(tif))
+                fail();
+        }
+        if (TIFFFlush(tif) != 1) fail();
+        tif_.reset();
     }
-    if (!TIFFWriteDirectory(tif)) throw file_error(path, "TIFF write failed (disk full?)");
 
-    if (!exif.empty()) {
-        // libtiff's way: write the EXIF IFD, then point IFD0 at it.
-        uint64_t exif_offset = 0;
-        if (TIFFCreateEXIFDirectory(tif) != 0) throw file_error(path, "cannot create the TIFF EXIF directory");
-        set_exif_fields(tif, exif);
-        static const char version[4] = {'0', '2', '3', '1'};
-        TIFFSetField(tif, EXIFTAG_EXIFVERSION, version);
-        if (!TIFFWriteCustomDirectory(tif, &exif_offset) || !TIFFSetDirectory(tif, 0) ||
-            !TIFFSetField(tif, TIFFTAG_EXIFIFD, exif_offset) || !TIFFWriteDirectory(tif))
-            throw file_error(path, "TIFF write failed (disk full?)");
+private:
+    static constexpr int kRowsPerStrip = 64;
+
+    void put_strip(const uint16_t* rows, int count) {
+        auto* bytes = reinterpret_cast<uint8_t*>(const_cast<uint16_t*>(rows));
+        if (TIFFWriteRawStrip(tif_.get(), strip_++, bytes, tmsize_t(size_t(count) * row_samples_ * 2)) < 0) fail();
     }
-    if (TIFFFlush(tif) != 1) throw file_error(path, "TIFF write failed (disk full?)");
-}
+    void flush() {
+        if (pending_ > 0) put_strip(buffer_.data(), int(pending_));
+        pending_ = 0;
+    }
+    [[noreturn]] void fail() { throw file_error(path_, "TIFF write failed (disk full?)"); }
+
+    std::string path_;
+    int width_, height_;
+    size_t row_samples_;
+    TiffPtr tif_;
+    Exiv2::ExifData exif_;
+    std::vector<uint16_t> buffer_;
+    size_t pending_ = 0;
+    uint32_t strip_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<FormatWriter> tiff16_writer(const WriterSetup& setup) { return std::make_unique<Tiff16Writer>(setup); }
 
 }  // namespace obscura

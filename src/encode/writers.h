@@ -1,6 +1,8 @@
-// The per-format writers behind obscura::encode(). Each writes `path` (a
-// temporary file) whole or throws obscura::Error.
+// The per-format writers behind obscura::encode() and OutputFile. Each
+// writes `path` (a temporary file) row strip by row strip; finish()
+// completes the file. Errors throw obscura::Error naming `path`.
 #pragma once
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -8,12 +10,28 @@
 
 namespace obscura {
 
-void write_jpeg(const Image& image, const std::string& path, const std::vector<uint8_t>& exif,
-                const std::vector<uint8_t>& icc, int quality);
-void write_png(const Image& image, const std::string& path, const std::vector<uint8_t>& exif,
-               const std::vector<uint8_t>& icc);
-void write_tiff16(const Image& image, const std::string& path, const std::vector<uint8_t>& exif,
-                  const std::vector<uint8_t>& icc);
+class FormatWriter {
+public:
+    virtual ~FormatWriter() = default;
+    // Rows arrive in order: y is the next row not yet written.
+    virtual void write_rows(const uint16_t* rows, size_t stride, int y, int count) = 0;
+    virtual void finish() = 0;
+};
+
+struct WriterSetup {
+    std::string path;
+    int width, height;
+    std::vector<uint8_t> exif, icc;
+};
+
+std::unique_ptr<FormatWriter> jpeg_writer(const WriterSetup& setup, int quality);
+std::unique_ptr<FormatWriter> png_writer(const WriterSetup& setup);
+std::unique_ptr<FormatWriter> tiff16_writer(const WriterSetup& setup);
+
+// 16-bit -> 8-bit, rounded.
+inline void to_8bit(const uint16_t* src, uint8_t* dst, size_t n) {
+    for (size_t i = 0; i < n; ++i) dst[i] = uint8_t((src[i] * 255u + 32767u) / 65535u);
+}
 
 // EXIF for the output: the source's, with the shot info filled in where it
 // is missing, orientation reset (pixels are already upright) and the size set.

@@ -1,9 +1,10 @@
-// Test support: ground-truth photos and the quality measures the tests assert.
+// Test support: where the ground-truth photos and generated DNGs are.
 #pragma once
 #include <string>
 #include <vector>
 
 #include "obscura/image.h"
+#include "obscura/quality.h"
 #include "obscura/raw_image.h"
 
 namespace obscura::test {
@@ -11,13 +12,9 @@ namespace obscura::test {
 std::string data_path(const std::string& name);  // tests/data/NAME
 std::string dng_path(const std::string& name);   // generated DNGs
 
-// An 8-bit sRGB PNG, as an Image with 16-bit samples (v * 257).
-Image load_png(const std::string& path);
-
-// Colour PSNR over all channels on a 0..1 scale, `border` pixels dropped,
-// comparing `result` with `truth` offset by (dx, dy) (for cropped results).
-double cpsnr(const Image& result, const Image& truth, int border = 8, int dx = 0, int dy = 0);
-// Mean CIEDE2000 (sRGB, D65) with the same conventions.
-double ciede2000(const Image& result, const Image& truth, int border = 8, int dx = 0, int dy = 0);
+// The measures live in the library (obscura/quality.h).
+using obscura::ciede2000;
+using obscura::cpsnr;
+using obscura::load_png;
 
 }  // namespace obscura::test

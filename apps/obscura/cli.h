@@ -1,0 +1,75 @@
+// Shared by the obscura commands: exit codes, a stopwatch, argument reading.
+#pragma once
+#include <chrono>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace obscura::cli {
+
+constexpr int kExitFailed = 1;  // a file could not be read or written
+constexpr int kExitUsage = 2;   // the command line was wrong
+
+// Wall-clock seconds between laps.
+class Stopwatch {
+public:
+    double lap() {
+        auto now = std::chrono::steady_clock::now();
+        double s = std::chrono::duration<double>(now - last_).count();
+        last_ = now;
+        return s;
+    }
+
+private:
+    std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// A small argument reader: flags with values, switches, positional args.
+class Args {
+public:
+    Args(int argc, char** argv, int first) {
+        for (int i = first; i < argc; ++i) items_.emplace_back(argv[i]);
+    }
+    bool flag(const std::string& name) {
+        for (size_t i = 0; i < items_.size(); ++i)
+            if (items_[i] == name) {
+                items_.erase(items_.begin() + long(i));
+                return true;
+            }
+        return false;
+    }
+    std::optional<std::string> value(const std::string& name, const std::string& alt = "") {
+        for (size_t i = 0; i < items_.size(); ++i) {
+            if (items_[i] == name || (!alt.empty() && items_[i] == alt)) {
+                if (i + 1 >= items_.size()) throw UsageError(name + " needs a value");
+                std::string v = items_[i + 1];
+                items_.erase(items_.begin() + long(i), items_.begin() + long(i) + 2);
+                return v;
+            }
+            if (items_[i].rfind(name + "=", 0) == 0) {
+                std::string v = items_[i].substr(name.size() + 1);
+                items_.erase(items_.begin() + long(i));
+                return v;
+            }
+        }
+        return std::nullopt;
+    }
+    std::vector<std::string> positional() {
+        for (const auto& a : items_)
+            if (a.size() > 1 && a[0] == '-') throw UsageError("unknown option " + a);
+        return items_;
+    }
+
+private:
+    std::vector<std::string> items_;
+};
+
+// `obscura bench ...`
+int cmd_bench(Args args);
+
+}  // namespace obscura::cli

@@ -1,0 +1,47 @@
+// Memory for full-frame buffers (raw mosaics, developed images).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <utility>
+#include <vector>
+
+namespace obscura {
+
+// Memory for full-frame buffers: large blocks are 2 MB aligned and asked
+// to be backed by huge pages, so filling a 300 MB image costs hundreds of
+// page faults instead of tens of thousands.
+void* allocate_frame_memory(size_t bytes);
+void free_frame_memory(void* p) noexcept;
+
+// Leaves new samples uninitialised (every sample is written by whatever
+// fills the image, and zeroing a 200 MP frame first costs real time), in
+// frame memory.
+template <typename T>
+struct UninitialisedAllocator {
+    using value_type = T;
+    template <typename U>
+    struct rebind {
+        using other = UninitialisedAllocator<U>;
+    };
+    UninitialisedAllocator() = default;
+    template <typename U>
+    UninitialisedAllocator(const UninitialisedAllocator<U>&) noexcept {}
+    T* allocate(size_t n) { return static_cast<T*>(allocate_frame_memory(n * sizeof(T))); }
+    void deallocate(T* p, size_t) noexcept { free_frame_memory(p); }
+    template <typename U>
+    bool operator==(const UninitialisedAllocator<U>&) const noexcept {
+        return true;
+    }
+    template <typename U>
+    void construct(U* p) noexcept {
+        ::new (static_cast<void*>(p)) U;
+    }
+    template <typename U, typename... Args>
+    void construct(U* p, Args&&... args) {
+        ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
+};
+using Samples16 = std::vector<uint16_t, UninitialisedAllocator<uint16_t>>;
+
+}  // namespace obscura
