@@ -36,6 +36,12 @@ check "info shows quad layout" grep -q "quad RGGB (4x4)" <<<"$quad"
 
 # help lists the looks; every command has --help
 check "develop --help lists looks" bash -c "'$obscura' develop --help | grep -q reference"
+check "develop --help lists demosaic methods" bash -c "'$obscura' develop --help | grep -q 'fast '"
+"$obscura" develop "$dngs/kodim05_RGGB_14.dng" -o "$work/x.jpg" --demosaic amaze 2>/dev/null
+check "unknown demosaic method is a usage error" test $? -eq 2
+"$obscura" develop "$dngs/kodim19_GRBG_16.dng" -o "$work/k19fast.png" --demosaic fast
+check "develop --demosaic fast" test -s "$work/k19fast.png"
+check "bench --help" bash -c "'$obscura' bench --help | grep -q demosaic"
 check "info --help" bash -c "'$obscura' info --help | grep -q usage"
 check "--help" bash -c "'$obscura' --help | grep -q develop"
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <tuple>
 
 #include "obscura/decode.h"
 #include "obscura/develop.h"
@@ -48,14 +49,72 @@ TEST_P(KodakQuality, ReferenceLookReturnsThePhoto) {
     EXPECT_LE(de, q.max_de);
 }
 
-// Floors sit a little under what was measured (see the closing notes); the
-// peers' best demosaic (LibRaw DHT) scores 35.4 dB on average over Kodak.
+// Floors sit a little under what was measured (38.45, 35.79, 41.90, 43.45 dB;
+// see the closing note of the demosaic issue). The peers' best on these four
+// (RawTherapee LMMSE) is ~1.5 dB lower on 05 and 13.
 INSTANTIATE_TEST_SUITE_P(Layouts, KodakQuality,
-                         ::testing::Values(Quality{"kodim05_RGGB_14.dng", "kodim05.png", 37.8, 1.7},
-                                           Quality{"kodim13_BGGR_12.dng", "kodim13.png", 33.4, 2.5},
-                                           Quality{"kodim19_GRBG_16.dng", "kodim19.png", 40.4, 1.3},
-                                           Quality{"kodim23_GBRG_12.dng", "kodim23.png", 43.4, 0.8}),
+                         ::testing::Values(Quality{"kodim05_RGGB_14.dng", "kodim05.png", 38.2, 1.6},
+                                           Quality{"kodim13_BGGR_12.dng", "kodim13.png", 35.5, 2.05},
+                                           Quality{"kodim19_GRBG_16.dng", "kodim19.png", 41.6, 1.2},
+                                           Quality{"kodim23_GBRG_12.dng", "kodim23.png", 43.2, 0.76}),
                          [](const auto& info) { return std::string(info.param.dng).substr(0, 12); });
+
+TEST(Demosaic, FastMethodIsAPreviewBestIsBetter) {
+    DevelopOptions fast;
+    fast.look = "reference";
+    fast.demosaic = "fast";
+    for (auto [dng, truth_name, floor] : {std::tuple{"kodim05_RGGB_14.dng", "kodim05.png", 35.6},
+                                          {"kodim19_GRBG_16.dng", "kodim19.png", 37.3}}) {
+        Image truth = test::load_png(data_path(truth_name));
+        double p_fast = cpsnr(develop(decode(dng_path(dng)), fast), truth);
+        double p_best = cpsnr(develop_reference(dng), truth);
+        std::printf("  %s: fast %.2f dB, best %.2f dB\n", dng, p_fast, p_best);
+        EXPECT_GE(p_fast, floor);
+        EXPECT_GE(p_best, p_fast + 2.0);
+    }
+    EXPECT_THROW(find_demosaic("amaze"), Error);
+}
+
+// Collects streamed rows into an image.
+struct Collector : RowSink {
+    Image image;
+    int next = 0;
+    Collector(int w, int h) {
+        image.width = w, image.height = h;
+        image.pixels.resize(size_t(w) * h * 3);
+    }
+    void write_rows(const uint16_t* rows, size_t stride, int y, int count) override {
+        EXPECT_EQ(y, next);
+        for (int r = 0; r < count; ++r)
+            std::copy_n(rows + r * stride, size_t(image.width) * 3, &image.pixels[size_t(y + r) * image.width * 3]);
+        next = y + count;
+    }
+};
+
+TEST(Develop, StreamedStripsEqualTheWholeImage) {
+    // kodim19 is 768 rows: three strips; the small file is narrower and
+    // shorter than one kernel tile.
+    for (const char* dng : {"kodim19_GRBG_16.dng", "kodim23_small.dng", "v_margin.dng"}) {
+        RawImage raw = decode(dng_path(dng));
+        DevelopOptions o;
+        o.look = "reference";
+        Image whole = develop(raw, o);
+        Collector sink(raw.crop.width, raw.crop.height);
+        develop_rows(raw, o, sink);
+        EXPECT_EQ(sink.next, raw.crop.height) << dng;
+        EXPECT_TRUE(sink.image.pixels == whole.pixels) << dng;
+    }
+}
+
+TEST(Develop, SmallerThanOneTileStillReturnsThePhoto) {
+    Image result = develop_reference("kodim23_small.dng");  // the photo's top-left 200 x 120
+    Image truth = test::load_png(data_path("kodim23.png"));
+    ASSERT_EQ(result.width, 200);
+    ASSERT_EQ(result.height, 120);
+    double p = cpsnr(result, truth);
+    std::printf("  kodim23_small: CPSNR %.2f dB\n", p);
+    EXPECT_GE(p, 47.0);  // measured 48.7 (a smooth corner of the photo)
+}
 
 TEST(Develop, StructureAndColourVariantsDevelopAlike) {
     Image truth = test::load_png(data_path("kodim05.png"));
