@@ -1,6 +1,7 @@
 // DNG reading per the DNG 1.6 specification: which IFD holds the raw data,
 // and how its tags describe the sensor.
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 
@@ -92,7 +93,9 @@ void unpack_block(const TiffReader& tiff, const uint8_t* src, size_t src_size, i
     for (int r = 0; r < copy_h; ++r) {
         const uint8_t* p = src + size_t(r) * row_bytes;
         uint16_t* o = out.data() + size_t(y0 + r) * stride + x0;
-        if (bits == 16) {
+        if (bits == 16 && tiff.little_endian() == (std::endian::native == std::endian::little)) {
+            std::memcpy(o, p, size_t(copy_w) * 2);  // the file's byte order is ours
+        } else if (bits == 16) {
             for (int c = 0; c < copy_w; ++c)
                 o[c] = tiff.little_endian() ? uint16_t(p[2 * c] | p[2 * c + 1] << 8) : uint16_t(p[2 * c] << 8 | p[2 * c + 1]);
         } else if (bits == 8) {

@@ -71,7 +71,7 @@ inline Rgb demosaic_fast(const Field& m, Var i, Var j, DemosaicStages& stages) {
     return {merge(merge(r_g, r_b), m), g, merge(merge(b_g, b_r), m)};
 }
 
-inline Rgb demosaic_best(const Field& m, Var i, Var j, DemosaicStages& stages, int passes = 2, float blend = 0.6f) {
+inline Rgb demosaic_best(const Field& m, Var i, Var j, DemosaicStages& stages, int passes = 1, float blend = 0.85f) {
     Field dh = colour_difference("dh", m, i, j, true), dv = colour_difference("dv", m, i, j, false);
     // How fast each colour difference changes across a site, summed over
     // five sites across its direction (separably: across, then along).
@@ -99,11 +99,10 @@ inline Rgb demosaic_best(const Field& m, Var i, Var j, DemosaicStages& stages, i
             sw += h(grad_h_across, -k, 0);
             se += h(grad_h_across, k, 0);
         }
-        // Approximate reciprocals (12 bits) are plenty for weights.
         const float eps = 1e-10f;
-        Expr wn = Halide::fast_inverse(sn * sn + eps), ws = Halide::fast_inverse(ss * ss + eps);
-        Expr ww = Halide::fast_inverse(sw * sw + eps), we = Halide::fast_inverse(se * se + eps);
-        Expr norm = Halide::fast_inverse(wn + ws + ww + we);
+        Expr wn = 1.0f / (sn * sn + eps), ws = 1.0f / (ss * ss + eps);
+        Expr ww = 1.0f / (sw * sw + eps), we = 1.0f / (se * se + eps);
+        Expr norm = 1.0f / (wn + ws + ww + we);
         weight_planes[s] = Func(std::string("weights_") + site_name(s));
         weight_planes[s](i, j) = Halide::Tuple(wn * norm, ws * norm, ww * norm, we * norm);
         for (int d = 0; d < 4; ++d) {

@@ -41,7 +41,7 @@ bool black_is_2x2_periodic(const BlackLevel& b) {
 
 // The develop kernel's tile (see develop_gen.cpp), and the rows developed
 // at a time when streaming (two tiles; a multiple of every writer's strip).
-constexpr int kMinOutputWidth = 256, kMinOutputHeight = 128;
+constexpr int kMinOutputWidth = 512, kMinOutputHeight = 128;
 constexpr int kStripRows = 256;
 
 Image cropped(const Image& in, int width, int height) {
