@@ -57,6 +57,7 @@ def main():
     ap.add_argument("--look", default="reference")
     ap.add_argument("--peers", action="store_true")
     ap.add_argument("--bench", action="store_true", help="run obscura bench demosaic on the DNGs")
+    ap.add_argument("--shading", type=float, default=0.0, help="lens shading K with GainMap opcodes (mkdng --shading)")
     a = ap.parse_args()
     kodak = kodak_dir(a.kodak)
     os.makedirs(a.work, exist_ok=True)
@@ -67,10 +68,12 @@ def main():
         cfa, bits, gains = LAYOUTS[idx % 4], BITS[idx % 3], GAINS[idx % 4]
         black = [64, 256, 1024, 0][idx % 4] * (1 << (bits - 12)) // 4
         truth = os.path.join(kodak, "kodim%s.png" % i)
-        dng = os.path.join(a.work, "kodim%s_%s_%d.dng" % (i, cfa, bits))
+        shade = "_shading%g" % a.shading if a.shading else ""
+        dng = os.path.join(a.work, "kodim%s_%s_%d%s.dng" % (i, cfa, bits, shade))
         if not os.path.exists(dng):
             subprocess.run(["/usr/bin/python3", tool("mkdng.py"), truth, dng, "--cfa", cfa, "--bits", str(bits),
-                            "--black", str(black), "--gains", gains], check=True)
+                            "--black", str(black), "--gains", gains] +
+                           (["--shading", str(a.shading)] if a.shading else []), check=True)
         if a.bench:
             pair = os.path.join(a.work, "bench")
             os.makedirs(pair, exist_ok=True)

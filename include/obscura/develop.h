@@ -23,6 +23,7 @@ const DemosaicMethod& find_demosaic(const std::string& name);  // throws Error n
 struct DevelopOptions {
     std::string look = default_look_name();
     std::string demosaic = "best";
+    bool lens_correction = true;  // apply the file's lens corrections (DNG opcodes)
     bool apply_orientation = true;
 };
 

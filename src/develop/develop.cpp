@@ -11,6 +11,7 @@
 #include "develop_best_kernel.h"
 #include "develop_fast_kernel.h"
 #include "kernel_memory.h"
+#include "optics/lens_correction.h"
 #include "obscura/error.h"
 
 namespace obscura {
@@ -87,6 +88,10 @@ struct Kernel {
     std::vector<uint32_t> curve;
     int cfa_dx = -1, cfa_dy = -1;
     decltype(&develop_best_kernel) run_tiles;
+    LensCorrection lens;
+    std::vector<float> gain_grid;  // gains^0.4, site-major
+    float grid_scale_x = 0, grid_scale_y = 0;
+    float vignette[8] = {0, 0, 0, 0, 0, 0, 0, 0};
 
     // Develops the region (x0, y0, w, h) of raw coordinates, at least one
     // kernel tile (kMinOutput*), into dst: rows `stride` samples apart.
@@ -95,9 +100,15 @@ struct Kernel {
         Halide::Runtime::Buffer<float> shaping_buf(const_cast<float*>(shaping.data()), codes, 2, 2);
         Halide::Runtime::Buffer<float> matrix_buf(const_cast<float*>(&matrix[0][0]), 3, 3);
         Halide::Runtime::Buffer<uint32_t> curve_buf(const_cast<uint32_t*>(curve.data()), int(curve.size()));
+        bool mapped = !gain_grid.empty();
+        static float unit_grid[2 * 2 * 4] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+        Halide::Runtime::Buffer<float> grid_buf(mapped ? const_cast<float*>(gain_grid.data()) : unit_grid,
+                                                mapped ? lens.grid_w : 2, mapped ? lens.grid_h : 2, 4);
+        Halide::Runtime::Buffer<float> vignette_buf(const_cast<float*>(vignette), 8);
         halide_dimension_t dims[3] = {{0, 3, 1}, {x0, w, 3}, {y0, h, int(stride)}};  // c, x, y
         Halide::Runtime::Buffer<uint16_t> out(dst, 3, dims);
-        int rc = run_tiles(in, shaping_buf, cfa_dx, cfa_dy, matrix_buf, curve_buf, out);
+        int rc = run_tiles(in, shaping_buf, cfa_dx, cfa_dy, mapped ? 1 : 0, grid_buf, grid_scale_x, grid_scale_y,
+                           vignette_buf, matrix_buf, curve_buf, out);
         if (rc != 0) throw file_error(raw->source, "develop kernel failed (Halide error " + std::to_string(rc) + ")");
     }
 };
@@ -140,7 +151,7 @@ Kernel prepare(const RawImage& raw, const DevelopOptions& options) {
             double gain = 1.0 / color.neutral[raw.cfa.at(x, y)] / range;
             float* table = &k.shaping[size_t(k.codes) * (x + 2 * y)];
             for (int code = 0; code < k.codes; ++code) {
-                double v = std::min((code - b) * gain, 1.0);
+                double v = (code - b) * gain;  // clipped at white in the kernel, after shading gains
                 table[code] = float(std::copysign(std::pow(std::abs(v), 0.4), v));
             }
         }
@@ -159,6 +170,25 @@ Kernel prepare(const RawImage& raw, const DevelopOptions& options) {
     auto code = [](float v) { return uint32_t(std::lround(std::clamp(v, 0.0f, 1.0f) * 65535.0f)); };
     for (size_t i = 0; i < k.curve.size(); ++i) k.curve[i] = code(points[i]) | code(points[i + 1]) << 16;
 
+    if (options.lens_correction) {
+        k.lens = plan_lens_correction(raw);
+        if (k.lens.grid_w > 0) {
+            for (int site = 0; site < 4; ++site)
+                for (float g : k.lens.site_gains[site]) k.gain_grid.push_back(float(std::pow(std::max(g, 0.0f), 0.4)));
+            k.grid_scale_x = float(k.lens.grid_w - 1) / float(std::max(raw.width - 1, 1));
+            k.grid_scale_y = float(k.lens.grid_h - 1) / float(std::max(raw.height - 1, 1));
+        }
+        if (const auto& v = k.lens.vignette) {
+            // The centre and radius of FixVignetteRadial are relative to the
+            // image the opcode sees: the active area, as our raw coordinates.
+            double w = raw.width, h = raw.height;
+            double cx = v->cx * (w - 1), cy = v->cy * (h - 1);
+            double mx = std::max(cx, w - 1 - cx), my = std::max(cy, h - 1 - cy);
+            for (int i = 0; i < 5; ++i) k.vignette[i] = float(v->k[i]);
+            k.vignette[5] = float(cx), k.vignette[6] = float(cy);
+            k.vignette[7] = float(mx * mx + my * my > 0 ? 1.0 / (mx * mx + my * my) : 0.0);
+        }
+    }
     use_kernel_scratch_cache();
     return k;
 }

@@ -32,6 +32,14 @@ public:
     // past the table's end read its last entry.
     Input<Buffer<float, 3>> shaping{"shaping"};
     Input<int> cfa_dx{"cfa_dx"}, cfa_dy{"cfa_dy"};  // raw (x, y) + cfa_d = RGGB space (u, v)
+    // Lens shading (DNG GainMap): gains^0.4 per raw site parity on a grid
+    // spanning the raw corner to corner; grid position = pixel * scale.
+    Input<int> use_gain_map{"use_gain_map"};
+    Input<Buffer<float, 3>> gain_grid{"gain_grid"};  // gx, gy, site (x & 1) + 2 (y & 1)
+    Input<float> grid_scale_x{"grid_scale_x"}, grid_scale_y{"grid_scale_y"};
+    // Radial vignetting correction (DNG FixVignetteRadial) on linear camera
+    // RGB: 1 + k0 r^2 + ... + k4 r^10, r^2 = |pixel - centre|^2 * inv_m2.
+    Input<Buffer<float, 1>> vignette{"vignette"};  // k0..k4, centre x, centre y, inv_m2
     Input<Buffer<float, 2>> matrix{"matrix"};      // 3x3: white-balanced camera -> output linear
     // The tone curve and encoding, linear 0..1 -> 16-bit code, sampled at
     // n + 1 uniform points; entry k packs samples k (low half) and k + 1.
@@ -44,7 +52,16 @@ public:
         // Normalised, white-balanced mosaic in the working domain, by table:
         // one lookup instead of a power per sample.
         Func norm("norm");
-        norm(x, y) = shaping(min(cast<int>(raw(x, y)), shaping.dim(0).extent() - 1), x & 1, y & 1);
+        Expr shaped = shaping(min(cast<int>(raw(x, y)), shaping.dim(0).extent() - 1), x & 1, y & 1);
+        // The shading gain, bilinear on the grid; in the working domain a
+        // gain g is g^0.4, applied before the clip at white.
+        Expr gx = clamp(cast<float>(x) * grid_scale_x, 0.0f, cast<float>(gain_grid.dim(0).extent() - 1));
+        Expr gy = clamp(cast<float>(y) * grid_scale_y, 0.0f, cast<float>(gain_grid.dim(1).extent() - 1));
+        Expr gx0 = min(cast<int>(gx), gain_grid.dim(0).extent() - 2), gy0 = min(cast<int>(gy), gain_grid.dim(1).extent() - 2);
+        Expr tx = gx - cast<float>(gx0), ty = gy - cast<float>(gy0), site = (x & 1) + 2 * (y & 1);
+        Expr g = lerp(lerp(gain_grid(gx0, gy0, site), gain_grid(gx0 + 1, gy0, site), tx),
+                      lerp(gain_grid(gx0, gy0 + 1, site), gain_grid(gx0 + 1, gy0 + 1, site), tx), ty);
+        norm(x, y) = min(select(use_gain_map != 0, shaped * g, shaped), 1.0f);
         // mirror_interior keeps the parity of every coordinate, so the CFA
         // pattern continues correctly past the borders.
         Func bounded = BoundaryConditions::mirror_interior(norm, {{raw.dim(0).min(), raw.dim(0).extent()},
@@ -62,8 +79,11 @@ public:
         // work is done once.
         Expr n = curve.dim(0).extent();
         for (int s : kAllSites) {
-            Expr cam[3] = {from_gamma(rgb.r.plane[s](i, j)), from_gamma(rgb.g.plane[s](i, j)),
-                           from_gamma(rgb.b.plane[s](i, j))};
+            Expr px = cast<float>(2 * i + (s & 1) - cfa_dx), py = cast<float>(2 * j + (s >> 1) - cfa_dy);
+            Expr r2 = ((px - vignette(5)) * (px - vignette(5)) + (py - vignette(6)) * (py - vignette(6))) * vignette(7);
+            Expr vgain = 1.0f + r2 * (vignette(0) + r2 * (vignette(1) + r2 * (vignette(2) + r2 * (vignette(3) + r2 * vignette(4)))));
+            Expr cam[3] = {from_gamma(rgb.r.plane[s](i, j)) * vgain, from_gamma(rgb.g.plane[s](i, j)) * vgain,
+                           from_gamma(rgb.b.plane[s](i, j)) * vgain};
             std::vector<Expr> encoded;
             for (int ch = 0; ch < 3; ++ch) {
                 Expr lin = clamp(matrix(0, ch) * cam[0] + matrix(1, ch) * cam[1] + matrix(2, ch) * cam[2], 0.0f, 1.0f);
@@ -97,6 +117,8 @@ public:
         output.dim(1).set_stride(3);
         raw.dim(0).set_stride(1);
         shaping.dim(1).set_bounds(0, 2).dim(2).set_bounds(0, 2);
+        gain_grid.dim(2).set_bounds(0, 4);
+        vignette.dim(0).set_bounds(0, 8);
         matrix.dim(0).set_bounds(0, 3).dim(1).set_bounds(0, 3);
 
         const int vec = natural_vector_size<float>();
@@ -115,7 +137,8 @@ public:
 
         for (int s : kAllSites) {
             encoded_planes[s].compute_at(output, tile).vectorize(i, vec);
-            mosaic.plane[s].compute_at(output, tile).vectorize(i, vec);
+            // Files without a gain map skip its arithmetic entirely.
+            mosaic.plane[s].compute_at(output, tile).vectorize(i, vec).specialize(use_gain_map != 0);
         }
         // Rows start at an even u, so each site's parity is known in the
         // unrolled loop and the stores interleave densely.
