@@ -16,6 +16,7 @@ mk "$d/kodim23.png" "$out/kodim23_GBRG_12.dng" --cfa GBRG --bits 12 --black 64 -
 mk "$d/kodim23.png" "$out/kodim23_noise.dng" --noise 0.002,0.00002
 mk "$d/kodim23.png" "$out/kodim23_quad.dng" --cfa quad
 mk "$d/kodim23.png" "$out/kodim23_small.dng" --size 200x120 --cfa BGGR
+mk "$d/kodim05.png" "$out/kodim05_RGGB_14_shading.dng" --cfa RGGB --bits 14 --shading 0.6
 base="$out/kodim05_base12.dng"
 mk "$d/kodim05.png" "$base" --bits 12 --black 200
 var "$base" "$out/v_tiles.dng" --tiles 64
@@ -28,6 +29,8 @@ var "$base" "$out/v_linear.dng" --linearize --pack 12
 var "$base" "$out/v_forward.dng" --forward-matrix
 var "$base" "$out/v_dual.dng" --dual-illuminant
 var "$base" "$out/v_ljpeg.dng" --ljpeg --tiles 256 --pack 12
+var "$base" "$out/v_op_optional.dng" --opcode3 raw:14:1
+var "$base" "$out/v_op_required.dng" --opcode3 raw:2:0
 # Damaged files: empty, text, and truncated at several points.
 : > "$out/bad_empty.dng"
 echo "this is not a raw file" > "$out/bad_text.dng"

@@ -15,6 +15,8 @@
 #include "obscura/encode.h"
 #include "obscura/error.h"
 #include "obscura/look.h"
+#include "obscura/opcodes.h"
+#include "obscura/lens_correction.h"
 #include "cli.h"
 
 namespace {
@@ -48,7 +50,7 @@ std::string demosaic_list() {
 }
 
 std::string develop_help() {
-    return "usage: obscura develop IN -o OUT [--look NAME] [--demosaic METHOD] [--no-overwrite] [--quality Q]\n"
+    return "usage: obscura develop IN -o OUT [--look NAME] [--demosaic METHOD] [--lens-correction auto|off] [--no-overwrite] [--quality Q]\n"
            "\n"
            "Develops the raw file IN into OUT; the format follows OUT's extension:\n"
            "  .jpg/.jpeg  8-bit JPEG     .png  8-bit PNG     .tif/.tiff  16-bit TIFF\n"
@@ -59,6 +61,9 @@ std::string develop_help() {
            "  -o, --output OUT   the file to write (required)\n"
            "  --look NAME        rendering (default: " + default_look_name() + "):\n" + looks_list() +
            "  --demosaic METHOD  demosaicing method (default: best):\n" + demosaic_list() +
+           "  --lens-correction auto|off\n"
+           "                     apply the file's lens corrections (DNG opcodes: shading gain\n"
+           "                     maps, vignetting, distortion; default auto)\n"
            "  --quality Q        JPEG quality 1..100 (default 92)\n"
            "  --no-overwrite     refuse to replace an existing OUT\n"
            "  --timings          print the time of each stage to stderr\n"
@@ -87,6 +92,8 @@ int cmd_develop(Args args) {
     auto out = args.value("--output", "-o");
     std::string look = args.value("--look").value_or(default_look_name());
     std::string demosaic = args.value("--demosaic").value_or("best");
+    std::string lens = args.value("--lens-correction").value_or("auto");
+    if (lens != "auto" && lens != "off") throw UsageError("--lens-correction must be auto or off, not '" + lens + "'");
     auto quality = args.value("--quality");
     bool no_overwrite = args.flag("--no-overwrite");
     bool timings = args.flag("--timings");
@@ -120,10 +127,17 @@ int cmd_develop(Args args) {
     DevelopOptions opt;
     opt.look = look;
     opt.demosaic = demosaic;
+    opt.lens_correction = lens == "auto";
+    OutputMetadata meta = metadata_of(raw);
+    if (opt.lens_correction) {
+        LensCorrection plan = plan_lens_correction(raw);  // a required opcode we lack fails here, before any output
+        for (const auto& s : plan.skipped) std::fprintf(stderr, "obscura: %s: skipped optional %s\n", raw.source.c_str(), s.c_str());
+        for (const auto& a : plan.applied) meta.processing += (meta.processing.empty() ? "lens correction: " : ", ") + a;
+    }
     double t_develop = 0;
     if (raw.shot.orientation <= 1) {
         // Streamed: each strip is encoded while the next one develops.
-        auto file = OutputFile::open(*out, raw.crop.width, raw.crop.height, metadata_of(raw), eopt);
+        auto file = OutputFile::open(*out, raw.crop.width, raw.crop.height, meta, eopt);
         develop_rows(raw, opt, *file);
         file->commit();
         t_develop = clock.lap();
@@ -135,7 +149,7 @@ int cmd_develop(Args args) {
     // Turned photos are developed whole, turned, then encoded.
     Image image = develop(raw, opt);
     t_develop = clock.lap();
-    encode(image, *out, metadata_of(raw), eopt);
+    encode(image, *out, meta, eopt);
     double t_encode = clock.lap();
     if (timings)
         std::fprintf(stderr, "%s: decode %.3f s, develop %.3f s, encode %.3f s, total %.3f s\n", inputs[0].c_str(), t_decode,
@@ -194,8 +208,34 @@ int cmd_info(Args args) {
             o << (i ? ", " : "") << "S " << fmt(raw.noise.planes[i][0]) << " O " << fmt(raw.noise.planes[i][1]);
         o << "\n";
     }
-    for (int i = 0; i < 3; ++i)
-        if (!raw.opcodes[i].empty()) o << "opcode list " << i + 1 << ":   " << raw.opcodes[i].size() << " bytes\n";
+    for (int i = 0; i < 3; ++i) {
+        if (raw.opcodes[i].empty()) continue;
+        o << "opcode list " << i + 1 << ":   ";
+        try {
+            auto ops = parse_opcode_list(raw.opcodes[i], raw.source);
+            for (size_t k = 0; k < ops.size(); ++k) {
+                o << (k ? ", " : "") << ops[k].name;
+                if (const auto* g = std::get_if<GainMap>(&ops[k].params))
+                    o << " (" << g->points_h << "x" << g->points_v << ", rows " << g->top << "+" << g->row_pitch << "n, cols "
+                      << g->left << "+" << g->col_pitch << "n)";
+                if (ops[k].optional) o << " [optional]";
+            }
+            o << "\n";
+        } catch (const Error& e) {
+            o << "unreadable (" << e.what() << ")\n";
+        }
+    }
+    try {
+        LensCorrection lens = plan_lens_correction(raw);
+        std::string applied, skipped;
+        for (const auto& a : lens.applied) applied += (applied.empty() ? "" : ", ") + a;
+        for (const auto& a : lens.skipped) skipped += (skipped.empty() ? "" : ", ") + a;
+        o << "lens correction: " << (applied.empty() ? "none in the file" : applied);
+        if (!skipped.empty()) o << "; skipped (optional): " << skipped;
+        o << "\n";
+    } catch (const Error& e) {
+        o << "lens correction: cannot develop: " << e.what() << "\n";
+    }
     const auto& s = raw.shot;
     auto line = [&](const char* k, const std::string& v) {
         if (!v.empty()) o << k << v << "\n";

@@ -27,9 +27,10 @@ struct EncodeOptions {
 struct OutputMetadata {
     std::vector<uint8_t> exif;
     ShotInfo shot;
+    std::string processing;  // what was done beyond the usual (EXIF ImageHistory), e.g. lens corrections
 };
 
-inline OutputMetadata metadata_of(const RawImage& raw) { return {raw.exif, raw.shot}; }
+inline OutputMetadata metadata_of(const RawImage& raw) { return {raw.exif, raw.shot, {}}; }
 
 void encode(const Image& image, const std::string& path, const OutputMetadata& metadata = {},
             const EncodeOptions& options = {});

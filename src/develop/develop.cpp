@@ -11,7 +11,7 @@
 #include "develop_best_kernel.h"
 #include "develop_fast_kernel.h"
 #include "kernel_memory.h"
-#include "optics/lens_correction.h"
+#include "obscura/lens_correction.h"
 #include "obscura/error.h"
 
 namespace obscura {

@@ -39,6 +39,7 @@ std::vector<uint8_t> output_exif(const OutputMetadata& metadata, int width, int 
         if (s.iso && !has("Exif.Photo.ISOSpeedRatings")) exif["Exif.Photo.ISOSpeedRatings"] = uint16_t(std::min(*s.iso, 65535.0));
         exif["Exif.Image.Orientation"] = uint16_t(1);
         exif["Exif.Image.Software"] = "obscura";
+        if (!metadata.processing.empty()) exif["Exif.Image.ImageHistory"] = metadata.processing;
         exif["Exif.Photo.ColorSpace"] = uint16_t(1);
         exif["Exif.Photo.PixelXDimension"] = uint32_t(width);
         exif["Exif.Photo.PixelYDimension"] = uint32_t(height);

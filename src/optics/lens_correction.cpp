@@ -1,4 +1,4 @@
-#include "lens_correction.h"
+#include "obscura/lens_correction.h"
 
 #include <algorithm>
 #include <map>

@@ -136,6 +136,27 @@ def ljpeg(rows, bits):
     return bytes(out + data + b"\xff\xd9")
 
 
+def opcode_list(specs):
+    """A DNG opcode list (big-endian) from --opcode3 specs."""
+    ops = []
+    for spec in specs:
+        kind, _, rest = spec.partition(":")
+        if kind == "warp":
+            c = [float(v) for v in rest.split(",")]
+            params = struct.pack(">I", 1) + struct.pack(">6d", *c) + struct.pack(">2d", 0.5, 0.5)
+            ops.append(struct.pack(">I4BII", 1, 1, 3, 0, 0, 0, len(params)) + params)
+        elif kind == "vignette":
+            k = [float(v) for v in rest.split(",")]
+            params = struct.pack(">5d", *k) + struct.pack(">2d", 0.5, 0.5)
+            ops.append(struct.pack(">I4BII", 3, 1, 3, 0, 0, 0, len(params)) + params)
+        elif kind == "raw":
+            op_id, flags = (int(v) for v in rest.split(":"))
+            ops.append(struct.pack(">I4BII", op_id, 1, 4, 0, 0, flags, 8) + bytes(8))
+        else:
+            raise SystemExit("unknown --opcode3 kind " + kind)
+    return struct.pack(">I", len(ops)) + b"".join(ops)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("input")
@@ -152,6 +173,9 @@ def main():
     ap.add_argument("--exif", action="store_true")
     ap.add_argument("--orientation", type=int, default=1)
     ap.add_argument("--ljpeg", action="store_true", help="lossless JPEG compressed tiles")
+    ap.add_argument("--opcode3", action="append", default=[],
+                    help="add to OpcodeList3: warp:kr0,kr1,kr2,kr3,kt0,kt1 (WarpRectilinear, centre 0.5,0.5), "
+                         "vignette:k0,k1,k2,k3,k4, or raw:ID:FLAGS (an opcode with 8 zero parameter bytes)")
     a = ap.parse_args()
 
     src = tifffile.TiffFile(a.input).pages[0]
@@ -204,6 +228,8 @@ def main():
     raw_tags.update(black_tags)
     if a.linearize:
         raw_tags[50712] = tags[50712]
+    if a.opcode3:
+        raw_tags[51022] = ("UNDEFINED", list(opcode_list(a.opcode3)))
     if a.ljpeg:
         if not a.tiles:
             raise SystemExit("--ljpeg needs --tiles")
