@@ -31,6 +31,11 @@ var "$base" "$out/v_dual.dng" --dual-illuminant
 var "$base" "$out/v_ljpeg.dng" --ljpeg --tiles 256 --pack 12
 var "$base" "$out/v_op_optional.dng" --opcode3 raw:14:1
 var "$base" "$out/v_op_required.dng" --opcode3 raw:2:0
+# A straight-line chart as a barrel-distorting lens records it, with the
+# WarpRectilinear that undoes it; chart.png is the truth.
+"$py" "$here/tools/make_chart.py" "$out/chart.png" "$out/chart_distorted.png" --kr 1,0.06,0,0
+mk "$out/chart_distorted.png" "$out/chart_distorted.dng" --bits 14 --cfa GRBG
+var "$out/chart_distorted.dng" "$out/chart_warp.dng" --opcode3 warp:1,0.06,0,0,0,0
 # Damaged files: empty, text, and truncated at several points.
 : > "$out/bad_empty.dng"
 echo "this is not a raw file" > "$out/bad_text.dng"

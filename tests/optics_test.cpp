@@ -2,6 +2,8 @@
 // they belong, and refused when required but unknown.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "obscura/decode.h"
@@ -62,6 +64,42 @@ TEST(Optics, RequiredUnknownOpcodeIsRefusedOptionalIsSkipped) {
     EXPECT_EQ(plan.skipped[0], "WarpRectilinear2 (OpcodeList3)");
     Image truth = test::load_png(data_path("kodim05.png"));
     EXPECT_GE(cpsnr(develop_reference("v_op_optional.dng"), truth), 37.0);
+}
+
+// The worst distance, in pixels, of a horizontal chart line from where it
+// belongs: per column, the centroid of darkness within 6 rows of each line.
+// A 48-pixel margin is left out (correcting barrel distortion fetches the
+// corners from outside what the sensor recorded), and so are the columns
+// where vertical lines cross.
+double worst_line_bend(const Image& img) {
+    double worst = 0;
+    for (int line = 64; line + 48 < img.height; line += 32)
+        for (int x = 48; x < img.width - 48; ++x) {
+            if (std::abs((x + 16) % 32 - 16) <= 5) continue;
+            double sum = 0, weighted = 0;
+            for (int y = line - 6; y <= line + 6; ++y) {
+                double dark = std::max(0.0, 0.8 - img.at(x, y, 1) / 65535.0);
+                sum += dark, weighted += dark * y;
+            }
+            if (sum > 0) worst = std::max(worst, std::abs(weighted / sum - line));
+        }
+    return worst;
+}
+
+TEST(Optics, WarpRectilinearStraightensLines) {
+    Image truth = test::load_png(dng_path("chart.png"));
+    Image corrected = develop_reference("chart_warp.dng");
+    Image bent = develop_reference("chart_warp.dng", false);
+    double bend = worst_line_bend(corrected), bend_off = worst_line_bend(bent), straight = worst_line_bend(truth);
+    double p = cpsnr(corrected, truth), p_off = cpsnr(bent, truth);
+    std::printf("  chart: lines bend %.2f px corrected, %.2f px uncorrected (truth %.2f); CPSNR %.2f vs %.2f dB\n", bend,
+                bend_off, straight, p, p_off);
+    EXPECT_LE(bend, straight + 0.1);
+    EXPECT_GE(bend_off, 3.0);  // the distortion is real
+    EXPECT_GE(p, 33.0);
+    LensCorrection plan = plan_lens_correction(decode(dng_path("chart_warp.dng")));
+    ASSERT_EQ(plan.applied.size(), 1u);
+    EXPECT_EQ(plan.applied[0], "WarpRectilinear (OpcodeList3)");
 }
 
 TEST(Optics, DamagedOpcodeListsAreErrors) {

@@ -12,6 +12,7 @@
 #include "develop_fast_kernel.h"
 #include "kernel_memory.h"
 #include "obscura/lens_correction.h"
+#include "obscura/warp.h"
 #include "obscura/error.h"
 
 namespace obscura {
@@ -195,8 +196,29 @@ Kernel prepare(const RawImage& raw, const DevelopOptions& options) {
 
 }  // namespace
 
+namespace {
+
+Image develop_whole(const Kernel& kernel, const RawImage& raw) {
+    Image out;
+    out.width = std::max(raw.crop.width, kMinOutputWidth);
+    out.height = std::max(raw.crop.height, kMinOutputHeight);
+    out.pixels.resize(size_t(out.width) * out.height * 3);
+    kernel.run(raw.crop.x, raw.crop.y, out.width, out.height, out.pixels.data(), size_t(out.width) * 3);
+    if (out.width != raw.crop.width || out.height != raw.crop.height) out = cropped(out, raw.crop.width, raw.crop.height);
+    // Distortion moves pixels across strips, so it works on the whole image.
+    if (kernel.lens.warp) out = warp_rectilinear(out, *kernel.lens.warp, raw.width, raw.height, raw.crop.x, raw.crop.y);
+    return out;
+}
+
+}  // namespace
+
 void develop_rows(const RawImage& raw, const DevelopOptions& options, RowSink& sink) {
     Kernel kernel = prepare(raw, options);
+    if (kernel.lens.warp) {
+        Image whole = develop_whole(kernel, raw);
+        sink.write_rows(whole.pixels.data(), size_t(whole.width) * 3, 0, whole.height);
+        return;
+    }
     const Rect& crop = raw.crop;
     // A region narrower or shorter than a kernel tile is developed larger,
     // past the raw's edges (mirrored), and only the crop is passed on.
@@ -220,13 +242,7 @@ void develop_rows(const RawImage& raw, const DevelopOptions& options, RowSink& s
 }
 
 Image develop(const RawImage& raw, const DevelopOptions& options) {
-    Kernel kernel = prepare(raw, options);
-    Image out;
-    out.width = std::max(raw.crop.width, kMinOutputWidth);
-    out.height = std::max(raw.crop.height, kMinOutputHeight);
-    out.pixels.resize(size_t(out.width) * out.height * 3);
-    kernel.run(raw.crop.x, raw.crop.y, out.width, out.height, out.pixels.data(), size_t(out.width) * 3);
-    if (out.width != raw.crop.width || out.height != raw.crop.height) out = cropped(out, raw.crop.width, raw.crop.height);
+    Image out = develop_whole(prepare(raw, options), raw);
     if (options.apply_orientation) out = oriented(std::move(out), raw.shot.orientation);
     return out;
 }

@@ -1,0 +1,31 @@
+#include "obscura/warp.h"
+
+#include <HalideBuffer.h>
+
+#include <cmath>
+
+#include "obscura/error.h"
+#include "warp_kernel.h"
+
+namespace obscura {
+
+Image warp_rectilinear(const Image& image, const WarpRectilinear& warp, int area_w, int area_h, int x0, int y0) {
+    float coef[3][6];
+    for (int p = 0; p < 3; ++p)
+        for (int k = 0; k < 6; ++k) coef[p][k] = float(warp.coef[p][k]);
+    double cx = warp.cx * (area_w - 1), cy = warp.cy * (area_h - 1);
+    double mx = std::max(cx, area_w - 1 - cx), my = std::max(cy, area_h - 1 - cy);
+    double radius = std::max(std::sqrt(mx * mx + my * my), 1.0);
+    cx -= x0, cy -= y0;  // into the image's own coordinates
+    Image out;
+    out.width = image.width, out.height = image.height, out.color_space = image.color_space;
+    out.pixels.resize(image.pixels.size());
+    Halide::Runtime::Buffer<const uint16_t> in(image.pixels.data(), 3, image.width, image.height);
+    Halide::Runtime::Buffer<uint16_t> dst(out.pixels.data(), 3, out.width, out.height);
+    Halide::Runtime::Buffer<float> coef_buf(&coef[0][0], 6, 3);
+    int rc = warp_kernel(in, coef_buf, float(cx), float(cy), float(radius), dst);
+    if (rc != 0) throw Error("warp kernel failed (Halide error " + std::to_string(rc) + ")");
+    return out;
+}
+
+}  // namespace obscura

@@ -1,0 +1,63 @@
+// warp: resamples a developed RGB image through DNG WarpRectilinear:
+// each output pixel is fetched from where the lens put it, per colour plane
+// (so lateral chromatic aberration is corrected with the distortion), with
+// Catmull-Rom bicubic interpolation.
+#include "Halide.h"
+
+namespace {
+
+using namespace Halide;
+
+class Warp : public Generator<Warp> {
+public:
+    Input<Buffer<uint16_t, 3>> input{"input"};    // c, x, y (interleaved)
+    Input<Buffer<float, 2>> coef{"coef"};         // 6 x 3: kr0 kr1 kr2 kr3 kt0 kt1 per plane
+    Input<float> cx{"cx"}, cy{"cy"};              // optical centre, pixels
+    Input<float> radius{"radius"};                // largest centre-corner distance, pixels
+    Output<Buffer<uint16_t, 3>> output{"output"};  // c, x, y
+
+    Var c{"c"}, x{"x"}, y{"y"}, xo{"xo"}, yo{"yo"}, xi{"xi"}, yi{"yi"}, tile{"tile"};
+
+    void generate() {
+        Func in = BoundaryConditions::repeat_edge(input);
+        Expr dx = (cast<float>(x) - cx) / radius, dy = (cast<float>(y) - cy) / radius;
+        Expr r2 = dx * dx + dy * dy;
+        Expr f = coef(0, c) + r2 * (coef(1, c) + r2 * (coef(2, c) + r2 * coef(3, c)));
+        Expr sx = cx + radius * (f * dx + coef(4, c) * 2.0f * dx * dy + coef(5, c) * (r2 + 2.0f * dx * dx));
+        Expr sy = cy + radius * (f * dy + coef(5, c) * 2.0f * dx * dy + coef(4, c) * (r2 + 2.0f * dy * dy));
+        // Keep far-off positions finite before converting to int.
+        sx = clamp(sx, -4.0f, cast<float>(input.dim(1).max() + 4));
+        sy = clamp(sy, -4.0f, cast<float>(input.dim(2).max() + 4));
+        Expr x0 = cast<int>(floor(sx)), y0 = cast<int>(floor(sy));
+        Expr tx = sx - cast<float>(x0), ty = sy - cast<float>(y0);
+        auto weights = [](Expr t) {  // Catmull-Rom, taps at -1, 0, 1, 2
+            Expr t2 = t * t, t3 = t2 * t;
+            return std::vector<Expr>{(-t3 + 2.0f * t2 - t) * 0.5f, (3.0f * t3 - 5.0f * t2 + 2.0f) * 0.5f,
+                                     (-3.0f * t3 + 4.0f * t2 + t) * 0.5f, (t3 - t2) * 0.5f};
+        };
+        std::vector<Expr> wx = weights(tx), wy = weights(ty);
+        Expr sum = 0.0f;
+        for (int j = 0; j < 4; ++j) {
+            Expr row = 0.0f;
+            for (int i = 0; i < 4; ++i) row += wx[i] * cast<float>(in(c, x0 + i - 1, y0 + j - 1));
+            sum += wy[j] * row;
+        }
+        output(c, x, y) = cast<uint16_t>(clamp(sum + 0.5f, 0.0f, 65535.0f));
+    }
+
+    void schedule() {
+        input.dim(0).set_bounds(0, 3).set_stride(1);
+        output.dim(0).set_bounds(0, 3).set_stride(1);
+        coef.dim(0).set_bounds(0, 6).dim(1).set_bounds(0, 3);
+        output.reorder(c, x, y)
+            .unroll(c)
+            .tile(x, y, xo, yo, xi, yi, 128, 32, TailStrategy::GuardWithIf)
+            .fuse(xo, yo, tile)
+            .parallel(tile)
+            .vectorize(xi, natural_vector_size<float>(), TailStrategy::GuardWithIf);
+    }
+};
+
+}  // namespace
+
+HALIDE_REGISTER_GENERATOR(Warp, warp)
