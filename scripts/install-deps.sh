@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libhalide14-0-dev                       # kernels (ahead-of-time generators)
   libraw-dev                              # camera raws other than DNG
+  liblensfun-dev liblensfun-data-v1 libglib2.0-dev   # lens profiles (lensfun.pc needs glib)
   libtiff-dev libpng-dev libjpeg62-turbo-dev liblcms2-dev libexiv2-dev libheif-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy python3-pil python3-tifffile   # test-file maker and scorer

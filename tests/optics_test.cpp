@@ -1,6 +1,7 @@
 // optics: the file's lens corrections (DNG opcodes) are read, applied where
 // they belong, and refused when required but unknown.
 #include <gtest/gtest.h>
+#include <lensfun/lensfun.h>
 
 #include <algorithm>
 #include <cmath>
@@ -10,6 +11,7 @@
 #include "obscura/develop.h"
 #include "obscura/error.h"
 #include "obscura/lens_correction.h"
+#include "obscura/look.h"
 #include "obscura/opcodes.h"
 #include "support/truth.h"
 
@@ -100,6 +102,67 @@ TEST(Optics, WarpRectilinearStraightensLines) {
     LensCorrection plan = plan_lens_correction(decode(dng_path("chart_warp.dng")));
     ASSERT_EQ(plan.applied.size(), 1u);
     EXPECT_EQ(plan.applied[0], "WarpRectilinear (OpcodeList3)");
+}
+
+TEST(Optics, LensfunProfileForAKnownCameraAndLens) {
+    // No opcodes, EXIF Canon EOS 5D Mark II + Canon EF 50mm f/1.8 II at 50 mm
+    // f/1.8: lensfun's distortion, TCA and vignetting, fitted to the opcode
+    // forms. The fit must reproduce lensfun's own mapping.
+    RawImage raw = decode(dng_path("v_lensfun.dng"));
+    LensCorrection plan = plan_lens_correction(raw);
+    ASSERT_EQ(plan.applied.size(), 1u);
+    EXPECT_EQ(plan.applied[0], "lensfun: Canon EF 50mm f/1.8 II (distortion, TCA, vignetting)");
+    ASSERT_TRUE(plan.warp && plan.vignette);
+
+    lfDatabase db;
+    ASSERT_EQ(db.Load(), LF_NO_ERROR);
+    const lfCamera** cameras = db.FindCamerasExt("Canon", "Canon EOS 5D Mark II");
+    ASSERT_TRUE(cameras);
+    const lfLens** lenses = db.FindLenses(cameras[0], nullptr, "Canon EF 50mm f/1.8 II");
+    ASSERT_TRUE(lenses);
+    lfModifier mod(lenses[0], cameras[0]->CropFactor, raw.width, raw.height);
+    mod.Initialize(lenses[0], LF_PF_F32, 50, 1.8f, 1000, 1, LF_RECTILINEAR,
+                   LF_MODIFY_DISTORTION | LF_MODIFY_TCA | LF_MODIFY_VIGNETTING, false);
+    const double cx = 0.5 * (raw.width - 1), cy = 0.5 * (raw.height - 1), radius = std::hypot(cx, cy);
+    double worst_px = 0, worst_gain = 0;
+    for (int y = 0; y < raw.height; y += 37)
+        for (int x = 0; x < raw.width; x += 41) {
+            float res[6];
+            ASSERT_TRUE(mod.ApplySubpixelGeometryDistortion(float(x), float(y), 1, 1, res));
+            double dx = (x - cx) / radius, dy = (y - cy) / radius, r2 = dx * dx + dy * dy;
+            for (int c = 0; c < 3; ++c) {
+                const auto& k = plan.warp->coef[c];
+                double f = 0, r = std::sqrt(r2);
+                for (int p = 6; p >= 0; --p) f = k[p] + r * f;
+                worst_px = std::max(worst_px, std::hypot(cx + radius * f * dx - res[2 * c], cy + radius * f * dy - res[2 * c + 1]));
+            }
+            float px[3] = {1, 1, 1};
+            mod.ApplyColorModification(px, float(x), float(y), 1, 1, LF_CR_3(RED, GREEN, BLUE), int(sizeof px));
+            worst_gain = std::max(worst_gain, std::abs(plan.vignette->gain(x, y, raw.width, raw.height) / px[1] - 1));
+        }
+    lf_free(lenses);
+    lf_free(cameras);
+    std::printf("  lensfun fit: worst %.3f px, vignetting gain within %.2f%%\n", worst_px, worst_gain * 100);
+    EXPECT_LE(worst_px, 0.1);
+    EXPECT_LE(worst_gain, 0.005);
+
+    // And develop applies it: the corners brighten by the vignetting gain.
+    DevelopOptions on, off;
+    on.look = off.look = "reference";
+    off.lens_correction = false;
+    Image a = develop(raw, on), b = develop(raw, off);
+    auto linear_mean = [](const Image& im, int x0, int y0) {
+        double sum = 0;
+        for (int y = y0; y < y0 + 16; ++y)
+            for (int x = x0; x < x0 + 16; ++x) sum += srgb_decode(im.at(x, y, 1) / 65535.0);
+        return sum;
+    };
+    double corner = linear_mean(a, 4, 4) / linear_mean(b, 4, 4);
+    double centre = linear_mean(a, a.width / 2 - 8, a.height / 2 - 8) / linear_mean(b, b.width / 2 - 8, b.height / 2 - 8);
+    double expected = plan.vignette->gain(12, 12, raw.width, raw.height);
+    std::printf("  corner brightened x%.3f (profile x%.3f), centre x%.3f\n", corner, expected, centre);
+    EXPECT_NEAR(corner, expected, 0.1 * (expected - 1));
+    EXPECT_NEAR(centre, 1.0, 0.01);
 }
 
 TEST(Optics, DamagedOpcodeListsAreErrors) {

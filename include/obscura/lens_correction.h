@@ -7,6 +7,7 @@
 
 #include "obscura/opcodes.h"
 #include "obscura/raw_image.h"
+#include "obscura/warp.h"
 
 namespace obscura {
 
@@ -17,7 +18,7 @@ struct LensCorrection {
     int grid_w = 0, grid_h = 0;
     std::vector<float> site_gains[4];
     std::optional<VignetteRadial> vignette;  // on the demosaiced linear image
-    std::optional<WarpRectilinear> warp;     // on the developed image
+    std::optional<RadialWarp> warp;          // on the developed image
     std::vector<std::string> applied;        // "GainMap x4 (OpcodeList2)", ...
     std::vector<std::string> skipped;        // optional opcodes we do not apply
 };

@@ -206,7 +206,7 @@ Image develop_whole(const Kernel& kernel, const RawImage& raw) {
     kernel.run(raw.crop.x, raw.crop.y, out.width, out.height, out.pixels.data(), size_t(out.width) * 3);
     if (out.width != raw.crop.width || out.height != raw.crop.height) out = cropped(out, raw.crop.width, raw.crop.height);
     // Distortion moves pixels across strips, so it works on the whole image.
-    if (kernel.lens.warp) out = warp_rectilinear(out, *kernel.lens.warp, raw.width, raw.height, raw.crop.x, raw.crop.y);
+    if (kernel.lens.warp) out = warp_image(out, *kernel.lens.warp, raw.width, raw.height, raw.crop.x, raw.crop.y);
     return out;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "lensfun_profile.h"
 #include "obscura/error.h"
 
 namespace obscura {
@@ -60,7 +61,7 @@ LensCorrection plan_lens_correction(const RawImage& raw) {
                 out.vignette = *v;
                 done = true;
             } else if (const auto* w = std::get_if<WarpRectilinear>(&op.params); w && list == 2 && !out.warp) {
-                out.warp = *w;
+                out.warp = radial_warp(*w);
                 done = true;
             }
             std::string where = op.name + " (OpcodeList" + std::to_string(list + 1) + ")";
@@ -73,6 +74,16 @@ LensCorrection plan_lens_correction(const RawImage& raw) {
             out.skipped.push_back(where);
         }
         for (auto& [name, n] : used) out.applied.push_back(n > 1 ? name + " x" + std::to_string(n) : name);
+    }
+    // A file that records no corrections of its own gets lensfun's profile
+    // for its camera and lens, when the database has one.
+    bool has_opcodes = !raw.opcodes[0].empty() || !raw.opcodes[1].empty() || !raw.opcodes[2].empty();
+    if (!has_opcodes) {
+        if (auto profile = lensfun_profile(raw)) {
+            out.warp = profile->warp;
+            out.vignette = profile->vignette;
+            out.applied.push_back(profile->description);
+        }
     }
     if (!cfa_maps.empty()) {
         std::vector<const GainMap*> maps;

@@ -1,7 +1,8 @@
-// warp: resamples a developed RGB image through DNG WarpRectilinear:
-// each output pixel is fetched from where the lens put it, per colour plane
-// (so lateral chromatic aberration is corrected with the distortion), with
-// Catmull-Rom bicubic interpolation.
+// warp: resamples a developed RGB image through a radial warp (DNG
+// WarpRectilinear, or a lensfun profile; see obscura/warp.h): each output
+// pixel is fetched from where the lens put it, per colour plane (so lateral
+// chromatic aberration is corrected with the distortion), with Catmull-Rom
+// bicubic interpolation.
 #include "Halide.h"
 
 namespace {
@@ -11,7 +12,7 @@ using namespace Halide;
 class Warp : public Generator<Warp> {
 public:
     Input<Buffer<uint16_t, 3>> input{"input"};    // c, x, y (interleaved)
-    Input<Buffer<float, 2>> coef{"coef"};         // 6 x 3: kr0 kr1 kr2 kr3 kt0 kt1 per plane
+    Input<Buffer<float, 2>> coef{"coef"};         // 9 x 3: a0..a6 (powers of r), kt0, kt1 per plane
     Input<float> cx{"cx"}, cy{"cy"};              // optical centre, pixels
     Input<float> radius{"radius"};                // largest centre-corner distance, pixels
     Output<Buffer<uint16_t, 3>> output{"output"};  // c, x, y
@@ -22,9 +23,11 @@ public:
         Func in = BoundaryConditions::repeat_edge(input);
         Expr dx = (cast<float>(x) - cx) / radius, dy = (cast<float>(y) - cy) / radius;
         Expr r2 = dx * dx + dy * dy;
-        Expr f = coef(0, c) + r2 * (coef(1, c) + r2 * (coef(2, c) + r2 * coef(3, c)));
-        Expr sx = cx + radius * (f * dx + coef(4, c) * 2.0f * dx * dy + coef(5, c) * (r2 + 2.0f * dx * dx));
-        Expr sy = cy + radius * (f * dy + coef(5, c) * 2.0f * dx * dy + coef(4, c) * (r2 + 2.0f * dy * dy));
+        Expr r = sqrt(r2);
+        Expr f = coef(6, c);
+        for (int k = 5; k >= 0; --k) f = coef(k, c) + r * f;
+        Expr sx = cx + radius * (f * dx + coef(7, c) * 2.0f * dx * dy + coef(8, c) * (r2 + 2.0f * dx * dx));
+        Expr sy = cy + radius * (f * dy + coef(8, c) * 2.0f * dx * dy + coef(7, c) * (r2 + 2.0f * dy * dy));
         // Keep far-off positions finite before converting to int.
         sx = clamp(sx, -4.0f, cast<float>(input.dim(1).max() + 4));
         sy = clamp(sy, -4.0f, cast<float>(input.dim(2).max() + 4));
@@ -48,7 +51,7 @@ public:
     void schedule() {
         input.dim(0).set_bounds(0, 3).set_stride(1);
         output.dim(0).set_bounds(0, 3).set_stride(1);
-        coef.dim(0).set_bounds(0, 6).dim(1).set_bounds(0, 3);
+        coef.dim(0).set_bounds(0, 9).dim(1).set_bounds(0, 3);
         output.reorder(c, x, y)
             .unroll(c)
             .tile(x, y, xo, yo, xi, yi, 128, 32, TailStrategy::GuardWithIf)

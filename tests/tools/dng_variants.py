@@ -172,6 +172,9 @@ def main():
     ap.add_argument("--dual-illuminant", action="store_true")
     ap.add_argument("--exif", action="store_true")
     ap.add_argument("--orientation", type=int, default=1)
+    ap.add_argument("--camera", default="VariantCam/Model V", help="MAKE/MODEL written to IFD0")
+    ap.add_argument("--lens", default="Obscura Optics 6.9mm f/1.8", help="EXIF LensModel (with --exif)")
+    ap.add_argument("--focal", type=float, default=6.9, help="EXIF FocalLength in mm (with --exif)")
     ap.add_argument("--ljpeg", action="store_true", help="lossless JPEG compressed tiles")
     ap.add_argument("--opcode3", action="append", default=[],
                     help="add to OpcodeList3: warp:kr0,kr1,kr2,kr3,kt0,kt1 (WarpRectilinear, centre 0.5,0.5), "
@@ -276,14 +279,14 @@ def main():
         colour[50964] = ("SRATIONAL", [rat(v) for v in fm.flatten()])
 
     main_tags = {50706: ("BYTE", [1, 4, 0, 0]), 50707: ("BYTE", [1, 1, 0, 0]),
-                 271: ("ASCII", "VariantCam"), 272: ("ASCII", "Model V"), 274: ("SHORT", [a.orientation]),
-                 50708: ("ASCII", "VariantCam Model V")}
+                 271: ("ASCII", a.camera.split("/")[0]), 272: ("ASCII", a.camera.split("/")[1]),
+                 274: ("SHORT", [a.orientation]), 50708: ("ASCII", a.camera.replace("/", " "))}
     main_tags.update(colour)
     if a.exif:
         exif = W.ifd({33434: ("RATIONAL", [(1, 120)]), 33437: ("RATIONAL", [(18, 10)]),
                       34855: ("SHORT", [100]), 36867: ("ASCII", "2026:11:24 12:34:56"),
-                      37386: ("RATIONAL", [(69, 10)]), 42035: ("ASCII", "Obscura Optics"),
-                      42036: ("ASCII", "Obscura Optics 6.9mm f/1.8")})
+                      37386: ("RATIONAL", [(int(round(a.focal * 10)), 10)]), 42035: ("ASCII", a.lens.split()[0]),
+                      42036: ("ASCII", a.lens)})
         main_tags[34665] = ("LONG", [exif])
     if a.subifd:
         raw_ifd = W.ifd(raw_tags)

@@ -1,0 +1,125 @@
+#include "lensfun_profile.h"
+
+#include <lensfun/lensfun.h>
+
+#include <array>
+#include <cmath>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace obscura {
+namespace {
+
+const lfDatabase* database() {
+    static std::unique_ptr<lfDatabase> db;
+    static std::once_flag once;
+    std::call_once(once, [] {
+        auto d = std::make_unique<lfDatabase>();
+        if (d->Load() == LF_NO_ERROR) db = std::move(d);
+    });
+    return db.get();
+}
+
+// Least squares for y = sum_k a_k * x^(first + step k), k < N (normal equations).
+template <int N>
+std::array<double, N> fit_powers(const std::vector<double>& x, const std::vector<double>& y, int step, int first) {
+    double m[N][N + 1] = {};
+    for (size_t s = 0; s < x.size(); ++s) {
+        double basis[N];
+        for (int k = 0; k < N; ++k) basis[k] = std::pow(x[s], first + step * k);
+        for (int r = 0; r < N; ++r) {
+            for (int c = 0; c < N; ++c) m[r][c] += basis[r] * basis[c];
+            m[r][N] += basis[r] * y[s];
+        }
+    }
+    for (int c = 0; c < N; ++c) {  // Gauss-Jordan with partial pivoting
+        int p = c;
+        for (int r = c + 1; r < N; ++r)
+            if (std::abs(m[r][c]) > std::abs(m[p][c])) p = r;
+        for (int k = 0; k <= N; ++k) std::swap(m[c][k], m[p][k]);
+        for (int r = 0; r < N; ++r) {
+            if (r == c || m[c][c] == 0) continue;
+            double f = m[r][c] / m[c][c];
+            for (int k = 0; k <= N; ++k) m[r][k] -= f * m[c][k];
+        }
+    }
+    std::array<double, N> a{};
+    for (int k = 0; k < N; ++k) a[k] = m[k][k] != 0 ? m[k][N] / m[k][k] : 0;
+    return a;
+}
+
+}  // namespace
+
+std::optional<LensProfile> lensfun_profile(const RawImage& raw) {
+    const ShotInfo& shot = raw.shot;
+    if (shot.make.empty() || shot.model.empty() || shot.lens.empty() || !shot.focal_mm) return std::nullopt;
+    const lfDatabase* db = database();
+    if (!db) return std::nullopt;
+    const lfCamera** cameras = db->FindCamerasExt(shot.make.c_str(), shot.model.c_str());
+    if (!cameras) return std::nullopt;
+    const lfCamera* camera = cameras[0];
+    lf_free(cameras);
+    const lfLens** lenses = db->FindLenses(camera, nullptr, shot.lens.c_str());
+    if (!lenses) return std::nullopt;
+    const lfLens* lens = lenses[0];
+    lf_free(lenses);
+
+    const int w = raw.width, h = raw.height;
+    float focal = float(*shot.focal_mm), aperture = float(shot.f_number.value_or(8.0));
+    lfModifier mod(lens, camera->CropFactor, w, h);
+    int want = LF_MODIFY_DISTORTION | LF_MODIFY_TCA | LF_MODIFY_VIGNETTING;
+    int got = mod.Initialize(lens, LF_PF_F32, focal, aperture, 1000.0f, 1.0f, LF_RECTILINEAR, want, false);
+    if (!(got & want)) return std::nullopt;
+
+    // Sample lensfun's own mapping from the centre to a corner and along
+    // the long side, and fit the opcode forms to it.
+    const double cx = 0.5 * (w - 1), cy = 0.5 * (h - 1), radius = std::hypot(cx, cy);
+    std::vector<std::array<double, 2>> points;
+    for (int k = 1; k <= 64; ++k) {
+        double t = k / 64.0;
+        points.push_back({cx + t * cx, cy + t * cy});                 // to the corner
+        if (t * radius <= cx) points.push_back({cx + t * radius, cy});  // along the middle row
+    }
+    LensProfile out;
+    std::string parts;
+    if (got & (LF_MODIFY_DISTORTION | LF_MODIFY_TCA)) {
+        RadialWarp warp;
+        std::vector<double> rs, ratio[3];
+        for (const auto& p : points) {
+            float res[6];
+            if (!mod.ApplySubpixelGeometryDistortion(float(p[0]), float(p[1]), 1, 1, res)) return std::nullopt;
+            double r = std::hypot(p[0] - cx, p[1] - cy) / radius;
+            rs.push_back(r);
+            for (int c = 0; c < 3; ++c) ratio[c].push_back(std::hypot(res[2 * c] - cx, res[2 * c + 1] - cy) / radius / r);
+        }
+        for (int c = 0; c < 3; ++c) {
+            auto a = fit_powers<7>(rs, ratio[c], 1, 0);
+            warp.coef[c] = {a[0], a[1], a[2], a[3], a[4], a[5], a[6], 0, 0};
+            for (size_t s = 0; s < rs.size(); ++s) {
+                double f = 0;
+                for (int k = 6; k >= 0; --k) f = a[k] + rs[s] * f;
+                out.fit_error_px = std::max(out.fit_error_px, std::abs(f - ratio[c][s]) * rs[s] * radius);
+            }
+        }
+        out.warp = warp;
+        parts += got & LF_MODIFY_DISTORTION ? "distortion" : "";
+        if (got & LF_MODIFY_TCA) parts += std::string(parts.empty() ? "" : ", ") + "TCA";
+    }
+    if (got & LF_MODIFY_VIGNETTING) {
+        std::vector<double> rs, gain;
+        for (const auto& p : points) {
+            float px[3] = {1, 1, 1};
+            mod.ApplyColorModification(px, float(p[0]), float(p[1]), 1, 1, LF_CR_3(RED, GREEN, BLUE), int(sizeof px));
+            rs.push_back(std::hypot(p[0] - cx, p[1] - cy) / radius);
+            gain.push_back(px[1] - 1.0);
+        }
+        auto k = fit_powers<5>(rs, gain, 2, 2);
+        out.vignette = VignetteRadial{{k[0], k[1], k[2], k[3], k[4]}, 0.5, 0.5};
+        parts += std::string(parts.empty() ? "" : ", ") + "vignetting";
+    }
+    out.description = std::string("lensfun: ") + lf_mlstr_get(lens->Model) + " (" + parts + ")";
+    return out;
+}
+
+}  // namespace obscura
