@@ -36,6 +36,13 @@ var "$base" "$out/v_op_required.dng" --opcode3 raw:2:0
 "$py" "$here/tools/make_chart.py" "$out/chart.png" "$out/chart_distorted.png" --kr 1,0.06,0,0
 mk "$out/chart_distorted.png" "$out/chart_distorted.dng" --bits 14 --cfa GRBG
 var "$out/chart_distorted.dng" "$out/chart_warp.dng" --opcode3 warp:1,0.06,0,0,0,0
+# The same with lateral chromatic aberration: red and blue magnified
+# differently, undone by a three-plane WarpRectilinear.
+"$py" "$here/tools/make_chart.py" "$out/chart.png" "$out/chart_ca.png" --kr 1,0.06,0,0 \
+    --kr-red 1.006,0.06,0,0 --kr-blue 0.994,0.06,0,0
+mk "$out/chart_ca.png" "$out/chart_ca_raw.dng" --bits 14 --cfa BGGR
+var "$out/chart_ca_raw.dng" "$out/chart_ca.dng" \
+    --opcode3 warp3:1.006,0.06,0,0,0,0,1,0.06,0,0,0,0,0.994,0.06,0,0,0,0
 # A camera and lens lensfun knows, and no opcodes: its profile applies.
 var "$base" "$out/v_lensfun.dng" --exif --camera "Canon/Canon EOS 5D Mark II" --lens "Canon EF 50mm f/1.8 II" --focal 50
 # Damaged files: empty, text, and truncated at several points.

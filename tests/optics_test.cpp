@@ -104,6 +104,30 @@ TEST(Optics, WarpRectilinearStraightensLines) {
     EXPECT_EQ(plan.applied[0], "WarpRectilinear (OpcodeList3)");
 }
 
+// Mean |red - blue| (0..1) over the middle part of a grey chart: colour
+// fringes where the planes disagree.
+double fringe(const Image& img) {
+    double sum = 0;
+    size_t n = 0;
+    for (int y = 48; y < img.height - 48; ++y)
+        for (int x = 48; x < img.width - 48; ++x, ++n) sum += std::abs(img.at(x, y, 0) - img.at(x, y, 2)) / 65535.0;
+    return sum / double(n);
+}
+
+TEST(Optics, WarpRectilinearPerPlaneCorrectsLateralChromaticAberration) {
+    Image truth = test::load_png(dng_path("chart.png"));
+    Image corrected = develop_reference("chart_ca.dng");
+    Image fringed = develop_reference("chart_ca.dng", false);
+    double f_on = fringe(corrected), f_off = fringe(fringed), f_truth = fringe(truth);
+    std::printf("  CA chart: |R-B| %.4f corrected, %.4f uncorrected (truth %.4f); CPSNR %.2f vs %.2f dB\n", f_on, f_off,
+                f_truth, cpsnr(corrected, truth), cpsnr(fringed, truth));
+    // Measured 0.048 vs 0.101 and 23.6 vs 11.3 dB: resampling after the
+    // demosaic halves the fringes but cannot remove them, because the
+    // demosaic has already pulled red and blue edges towards green's.
+    EXPECT_LE(f_on, 0.6 * f_off);
+    EXPECT_GE(cpsnr(corrected, truth), cpsnr(fringed, truth) + 10.0);
+}
+
 TEST(Optics, LensfunProfileForAKnownCameraAndLens) {
     // No opcodes, EXIF Canon EOS 5D Mark II + Canon EF 50mm f/1.8 II at 50 mm
     // f/1.8: lensfun's distortion, TCA and vignetting, fitted to the opcode

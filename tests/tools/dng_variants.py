@@ -141,9 +141,10 @@ def opcode_list(specs):
     ops = []
     for spec in specs:
         kind, _, rest = spec.partition(":")
-        if kind == "warp":
+        if kind in ("warp", "warp3"):  # warp3: 18 numbers, red, green, blue planes
             c = [float(v) for v in rest.split(",")]
-            params = struct.pack(">I", 1) + struct.pack(">6d", *c) + struct.pack(">2d", 0.5, 0.5)
+            n = 1 if kind == "warp" else 3
+            params = struct.pack(">I", n) + struct.pack(">%dd" % (6 * n), *c) + struct.pack(">2d", 0.5, 0.5)
             ops.append(struct.pack(">I4BII", 1, 1, 3, 0, 0, 0, len(params)) + params)
         elif kind == "vignette":
             k = [float(v) for v in rest.split(",")]
@@ -178,6 +179,7 @@ def main():
     ap.add_argument("--ljpeg", action="store_true", help="lossless JPEG compressed tiles")
     ap.add_argument("--opcode3", action="append", default=[],
                     help="add to OpcodeList3: warp:kr0,kr1,kr2,kr3,kt0,kt1 (WarpRectilinear, centre 0.5,0.5), "
+                         "warp3:(the same for red, green, blue: 18 numbers), "
                          "vignette:k0,k1,k2,k3,k4, or raw:ID:FLAGS (an opcode with 8 zero parameter bytes)")
     a = ap.parse_args()
 

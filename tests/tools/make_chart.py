@@ -3,6 +3,7 @@
 WarpRectilinear test: dark lines every 32 pixels on light grey.
 
   make_chart.py IDEAL.png DISTORTED.png --kr 1,0.06,0,0 [--size 768x512]
+                [--kr-red 1.004,0.06,0,0 --kr-blue 0.996,0.06,0,0]   # lateral CA
 
 DISTORTED is what a lens whose DNG WarpRectilinear (centre 0.5, 0.5, radial
 kr0..kr3) corrects would have recorded: for each recorded pixel s, the scene
@@ -29,30 +30,35 @@ def main():
     ap.add_argument("ideal")
     ap.add_argument("distorted")
     ap.add_argument("--kr", default="1,0.06,0,0")
+    ap.add_argument("--kr-red", default=None, help="red plane's kr (lateral chromatic aberration)")
+    ap.add_argument("--kr-blue", default=None, help="blue plane's kr")
     ap.add_argument("--size", default="768x512")
     a = ap.parse_args()
     w, h = map(int, a.size.split("x"))
     kr = [float(v) for v in a.kr.split(",")]
+    planes = [[float(v) for v in (p or a.kr).split(",")] for p in (a.kr_red, a.kr, a.kr_blue)]
     cx, cy = 0.5 * (w - 1), 0.5 * (h - 1)
     m = np.hypot(max(cx, w - 1 - cx), max(cy, h - 1 - cy))
     ss = 4  # supersampling
     o = (np.arange(ss) + 0.5) / ss - 0.5
     ys, xs = np.mgrid[0:h, 0:w].astype(float)
     ideal = np.zeros((h, w))
-    distorted = np.zeros((h, w))
+    distorted = np.zeros((h, w, 3))
     for oy in o:
         for ox in o:
             ideal += chart(xs + ox, ys + oy)
             sx, sy = (xs + ox - cx) / m, (ys + oy - cy) / m
-            dx, dy = sx.copy(), sy.copy()
-            for _ in range(30):
-                r2 = dx * dx + dy * dy
-                f = kr[0] + r2 * (kr[1] + r2 * (kr[2] + r2 * kr[3]))
-                dx, dy = sx / f, sy / f
-            distorted += chart(dx * m + cx, dy * m + cy)
+            for c, k in enumerate(planes):
+                dx, dy = sx.copy(), sy.copy()
+                for _ in range(30):
+                    r2 = dx * dx + dy * dy
+                    f = k[0] + r2 * (k[1] + r2 * (k[2] + r2 * k[3]))
+                    dx, dy = sx / f, sy / f
+                distorted[..., c] += chart(dx * m + cx, dy * m + cy)
+    ideal = np.stack([ideal] * 3, -1)
     for img, path in ((ideal, a.ideal), (distorted, a.distorted)):
         v = np.clip(img / (ss * ss), 0, 1)
-        Image.fromarray((np.stack([v] * 3, -1) * 255 + 0.5).astype(np.uint8)).save(path)
+        Image.fromarray((v * 255 + 0.5).astype(np.uint8)).save(path)
 
 
 if __name__ == "__main__":
