@@ -121,11 +121,13 @@ TEST(Optics, WarpRectilinearPerPlaneCorrectsLateralChromaticAberration) {
     double f_on = fringe(corrected), f_off = fringe(fringed), f_truth = fringe(truth);
     std::printf("  CA chart: |R-B| %.4f corrected, %.4f uncorrected (truth %.4f); CPSNR %.2f vs %.2f dB\n", f_on, f_off,
                 f_truth, cpsnr(corrected, truth), cpsnr(fringed, truth));
-    // Measured 0.048 vs 0.101 and 23.6 vs 11.3 dB: resampling after the
-    // demosaic halves the fringes but cannot remove them, because the
-    // demosaic has already pulled red and blue edges towards green's.
-    EXPECT_LE(f_on, 0.6 * f_off);
-    EXPECT_GE(cpsnr(corrected, truth), cpsnr(fringed, truth) + 10.0);
+    // Measured 0.036 vs 0.101 and 27.3 vs 11.3 dB. The red and blue samples
+    // are moved on the mosaic (bicubic on their quarter-resolution planes);
+    // what remains is those planes' aliasing on 3-pixel lines (edges within
+    // +-0.2 px of green's), not misregistration. Warping after the demosaic
+    // alone measured 0.048 and 23.6 dB.
+    EXPECT_LE(f_on, 0.45 * f_off);
+    EXPECT_GE(cpsnr(corrected, truth), cpsnr(fringed, truth) + 14.0);
 }
 
 TEST(Optics, LensfunProfileForAKnownCameraAndLens) {

@@ -12,6 +12,7 @@
 #include "develop_fast_kernel.h"
 #include "kernel_memory.h"
 #include "obscura/lens_correction.h"
+#include "optics/polyfit.h"
 #include "obscura/warp.h"
 #include "obscura/error.h"
 
@@ -93,6 +94,9 @@ struct Kernel {
     std::vector<float> gain_grid;  // gains^0.4, site-major
     float grid_scale_x = 0, grid_scale_y = 0;
     float vignette[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int use_ca = 0;
+    float ca_poly[2][7] = {{1, 0, 0, 0, 0, 0, 0}, {1, 0, 0, 0, 0, 0, 0}};
+    float ca_geom[3] = {0, 0, 1};
 
     // Develops the region (x0, y0, w, h) of raw coordinates, at least one
     // kernel tile (kMinOutput*), into dst: rows `stride` samples apart.
@@ -106,13 +110,54 @@ struct Kernel {
         Halide::Runtime::Buffer<float> grid_buf(mapped ? const_cast<float*>(gain_grid.data()) : unit_grid,
                                                 mapped ? lens.grid_w : 2, mapped ? lens.grid_h : 2, 4);
         Halide::Runtime::Buffer<float> vignette_buf(const_cast<float*>(vignette), 8);
+        Halide::Runtime::Buffer<float> ca_poly_buf(const_cast<float*>(&ca_poly[0][0]), 7, 2);
+        Halide::Runtime::Buffer<float> ca_geom_buf(const_cast<float*>(ca_geom), 3);
         halide_dimension_t dims[3] = {{0, 3, 1}, {x0, w, 3}, {y0, h, int(stride)}};  // c, x, y
         Halide::Runtime::Buffer<uint16_t> out(dst, 3, dims);
         int rc = run_tiles(in, shaping_buf, cfa_dx, cfa_dy, mapped ? 1 : 0, grid_buf, grid_scale_x, grid_scale_y,
-                           vignette_buf, matrix_buf, curve_buf, out);
+                           vignette_buf, use_ca, ca_poly_buf, ca_geom_buf, matrix_buf, curve_buf, out);
         if (rc != 0) throw file_error(raw->source, "develop kernel failed (Halide error " + std::to_string(rc) + ")");
     }
 };
+
+// Splits a warp whose colour planes differ (lateral chromatic aberration)
+// into a shift of the red and blue samples on the mosaic, relative to green,
+// and one green warp for all planes after the demosaic: resampling after the
+// demosaic alone leaves half the fringes (the demosaic has already pulled red
+// and blue edges towards green's).
+void split_chromatic_aberration(const RawImage& raw, Kernel& k) {
+    RadialWarp& w = *k.lens.warp;
+    auto f = [&](int c, double r) {
+        double v = 0;
+        for (int p = 6; p >= 0; --p) v = w.coef[c][p] + r * v;
+        return v;
+    };
+    double cx = w.cx * (raw.width - 1), cy = w.cy * (raw.height - 1);
+    double radius = std::hypot(std::max(cx, raw.width - 1 - cx), std::max(cy, raw.height - 1 - cy));
+    // Green fetches output d from q = W_G(d); red must come from W_R(d),
+    // i.e. from centre + f_R(r_d) / f_G(r_d) (q - centre), with r_d the
+    // radius that green maps to |q|.
+    std::vector<double> rq, factor[2];
+    double worst_px = 0;
+    for (int n = 0; n <= 72; ++n) {
+        double r = n / 64.0, rd = r;
+        for (int it = 0; it < 30; ++it) rd = r / f(1, rd);
+        rq.push_back(r);
+        for (int c = 0; c < 2; ++c) {
+            double fc = f(c == 0 ? 0 : 2, rd) / f(1, rd);
+            factor[c].push_back(fc);
+            worst_px = std::max(worst_px, std::abs(fc - 1) * r * radius);
+        }
+    }
+    if (worst_px < 0.05) return;  // nothing worth a resampling
+    for (int c = 0; c < 2; ++c) {
+        auto a = fit_powers<7>(rq, factor[c], 1, 0);
+        for (int p = 0; p < 7; ++p) k.ca_poly[c][p] = float(a[p]);
+    }
+    k.use_ca = 1;
+    k.ca_geom[0] = float(cx), k.ca_geom[1] = float(cy), k.ca_geom[2] = float(1.0 / radius);
+    w.coef[0] = w.coef[2] = w.coef[1];
+}
 
 Kernel prepare(const RawImage& raw, const DevelopOptions& options) {
     const Look& look = find_look(options.look);
@@ -190,6 +235,7 @@ Kernel prepare(const RawImage& raw, const DevelopOptions& options) {
             k.vignette[7] = float(mx * mx + my * my > 0 ? 1.0 / (mx * mx + my * my) : 0.0);
         }
     }
+    if (k.lens.warp) split_chromatic_aberration(raw, k);
     use_kernel_scratch_cache();
     return k;
 }

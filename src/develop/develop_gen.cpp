@@ -40,6 +40,14 @@ public:
     // Radial vignetting correction (DNG FixVignetteRadial) on linear camera
     // RGB: 1 + k0 r^2 + ... + k4 r^10, r^2 = |pixel - centre|^2 * inv_m2.
     Input<Buffer<float, 1>> vignette{"vignette"};  // k0..k4, centre x, centre y, inv_m2
+    // Lateral chromatic aberration, corrected on the mosaic before the
+    // demosaic (which would otherwise pull red and blue edges towards
+    // green's): red (row 0) and blue (row 1) samples are fetched from
+    // centre + f(r) (position - centre), f = c0 + c1 r + ... + c6 r^6,
+    // r = |position - centre| * ca_geom(2) (raw pixels).
+    Input<int> use_ca{"use_ca"};
+    Input<Buffer<float, 2>> ca_poly{"ca_poly"};  // 7 x 2
+    Input<Buffer<float, 1>> ca_geom{"ca_geom"};  // centre x, centre y, 1 / radius
     Input<Buffer<float, 2>> matrix{"matrix"};      // 3x3: white-balanced camera -> output linear
     // The tone curve and encoding, linear 0..1 -> 16-bit code, sampled at
     // n + 1 uniform points; entry k packs samples k (low half) and k + 1.
@@ -67,8 +75,47 @@ public:
         Func bounded = BoundaryConditions::mirror_interior(norm, {{raw.dim(0).min(), raw.dim(0).extent()},
                                                                    {raw.dim(1).min(), raw.dim(1).extent()}});
         for (int s : kAllSites) {
+            sampled.plane[s] = Func(std::string("sampled_") + site_name(s));
+            sampled.plane[s](i, j) = bounded(2 * i + (s & 1) - cfa_dx, 2 * j + (s >> 1) - cfa_dy);
+        }
+        for (int s : kAllSites) {
+            if (is_green(s)) {
+                mosaic.plane[s] = sampled.plane[s];
+                continue;
+            }
+            // Where this red/blue sample's light really belongs, bicubic
+            // (Catmull-Rom) on its own plane; shifts beyond 3 quads are
+            // clamped (they keep each tile's footprint bounded).
+            int row = s == kR ? 0 : 1;
+            Expr px = cast<float>(2 * i + (s & 1) - cfa_dx), py = cast<float>(2 * j + (s >> 1) - cfa_dy);
+            Expr ox = px - ca_geom(0), oy = py - ca_geom(1);
+            Expr r = sqrt(ox * ox + oy * oy) * ca_geom(2);
+            Expr f = ca_poly(6, row);
+            for (int k = 5; k >= 0; --k) f = ca_poly(k, row) + r * f;
+            Expr qi = (ca_geom(0) + f * ox - cast<float>((s & 1) - cfa_dx)) * 0.5f;
+            Expr qj = (ca_geom(1) + f * oy - cast<float>((s >> 1) - cfa_dy)) * 0.5f;
+            qi = clamp(qi, cast<float>(i - 3), cast<float>(i + 2));
+            qj = clamp(qj, cast<float>(j - 3), cast<float>(j + 2));
+            Expr i0 = cast<int>(floor(qi)), j0 = cast<int>(floor(qj));
+            Expr ti = qi - cast<float>(i0), tj = qj - cast<float>(j0);
+            const Func& src = sampled.plane[s];
+            auto weights = [](Expr t) {  // taps at -1, 0, 1, 2
+                Expr t2 = t * t, t3 = t2 * t;
+                return std::vector<Expr>{(-t3 + 2.0f * t2 - t) * 0.5f, (3.0f * t3 - 5.0f * t2 + 2.0f) * 0.5f,
+                                         (-3.0f * t3 + 4.0f * t2 + t) * 0.5f, (t3 - t2) * 0.5f};
+            };
+            std::vector<Expr> wi = weights(ti), wj = weights(tj);
+            Expr shifted = 0.0f;
+            for (int b = 0; b < 4; ++b) {
+                Expr row = 0.0f;
+                for (int a = 0; a < 4; ++a) row += wi[a] * src(i0 + a - 1, j0 + b - 1);
+                shifted += wj[b] * row;
+            }
             mosaic.plane[s] = Func(std::string("mosaic_") + site_name(s));
-            mosaic.plane[s](i, j) = bounded(2 * i + (s & 1) - cfa_dx, 2 * j + (s >> 1) - cfa_dy);
+            // (Without aberration the planes read the raw directly, and the
+            // shifted planes' producers are skipped.)
+            Expr direct = bounded(2 * i + (s & 1) - cfa_dx, 2 * j + (s >> 1) - cfa_dy);
+            mosaic.plane[s](i, j) = select(use_ca != 0, shifted, direct);
         }
 
         Rgb rgb = std::string(method) == "fast" ? demosaic_fast(mosaic, i, j, stages)
@@ -119,6 +166,8 @@ public:
         shaping.dim(1).set_bounds(0, 2).dim(2).set_bounds(0, 2);
         gain_grid.dim(2).set_bounds(0, 4);
         vignette.dim(0).set_bounds(0, 8);
+        ca_poly.dim(0).set_bounds(0, 7).dim(1).set_bounds(0, 2);
+        ca_geom.dim(0).set_bounds(0, 3);
         matrix.dim(0).set_bounds(0, 3).dim(1).set_bounds(0, 3);
 
         const int vec = natural_vector_size<float>();
@@ -137,8 +186,11 @@ public:
 
         for (int s : kAllSites) {
             encoded_planes[s].compute_at(output, tile).vectorize(i, vec);
-            // Files without a gain map skip its arithmetic entirely.
-            mosaic.plane[s].compute_at(output, tile).vectorize(i, vec).specialize(use_gain_map != 0);
+            // Files without a gain map or chromatic aberration skip that
+            // arithmetic entirely.
+            sampled.plane[s].compute_at(output, tile).vectorize(i, vec).specialize(use_gain_map != 0);
+            if (!is_green(s))
+                mosaic.plane[s].compute_at(output, tile).vectorize(i, vec).specialize(use_ca != 0).specialize(use_gain_map != 0);
         }
         // Rows start at an even u, so each site's parity is known in the
         // unrolled loop and the stores interleave densely.
@@ -157,7 +209,7 @@ public:
     }
 
 private:
-    Field mosaic;
+    Field sampled, mosaic;
     DemosaicStages stages;
     std::array<Func, 4> encoded_planes;
     std::array<Func, 2> rows;
