@@ -7,6 +7,7 @@
 // computes a value it throws away.
 #include "Halide.h"
 #include "demosaic_algorithm.h"
+#include "../optics/bicubic.h"
 
 namespace {
 
@@ -96,22 +97,8 @@ public:
             Expr qj = (ca_geom(1) + f * oy - cast<float>((s >> 1) - cfa_dy)) * 0.5f;
             qi = clamp(qi, cast<float>(i - 3), cast<float>(i + 2));
             qj = clamp(qj, cast<float>(j - 3), cast<float>(j + 2));
-            Expr i0 = cast<int>(floor(qi)), j0 = cast<int>(floor(qj));
-            Expr ti = qi - cast<float>(i0), tj = qj - cast<float>(j0);
             const Func& src = sampled.plane[s];
-            auto weights = [](Expr t) {  // taps at -1, 0, 1, 2
-                Expr t2 = t * t, t3 = t2 * t;
-                return std::vector<Expr>{(-t3 + 2.0f * t2 - t) * 0.5f, (3.0f * t3 - 5.0f * t2 + 2.0f) * 0.5f,
-                                         (-3.0f * t3 + 4.0f * t2 + t) * 0.5f, (t3 - t2) * 0.5f};
-            };
-            std::vector<Expr> wi = weights(ti), wj = weights(tj);
-            Expr shifted = 0.0f;
-            for (int b = 0; b < 4; ++b) {
-                Expr row = 0.0f;
-                for (int a = 0; a < 4; ++a) row += wi[a] * src(i0 + a - 1, j0 + b - 1);
-                shifted += wj[b] * row;
-            }
-            mosaic.plane[s] = Func(std::string("mosaic_") + site_name(s));
+            Expr shifted = bicubic([&](Expr a, Expr b) { return src(a, b); }, qi, qj);
             // (Without aberration the planes read the raw directly, and the
             // shifted planes' producers are skipped.)
             Expr direct = bounded(2 * i + (s & 1) - cfa_dx, 2 * j + (s >> 1) - cfa_dy);

@@ -4,6 +4,7 @@
 // chromatic aberration is corrected with the distortion), with Catmull-Rom
 // bicubic interpolation.
 #include "Halide.h"
+#include "bicubic.h"
 
 namespace {
 
@@ -31,20 +32,7 @@ public:
         // Keep far-off positions finite before converting to int.
         sx = clamp(sx, -4.0f, cast<float>(input.dim(1).max() + 4));
         sy = clamp(sy, -4.0f, cast<float>(input.dim(2).max() + 4));
-        Expr x0 = cast<int>(floor(sx)), y0 = cast<int>(floor(sy));
-        Expr tx = sx - cast<float>(x0), ty = sy - cast<float>(y0);
-        auto weights = [](Expr t) {  // Catmull-Rom, taps at -1, 0, 1, 2
-            Expr t2 = t * t, t3 = t2 * t;
-            return std::vector<Expr>{(-t3 + 2.0f * t2 - t) * 0.5f, (3.0f * t3 - 5.0f * t2 + 2.0f) * 0.5f,
-                                     (-3.0f * t3 + 4.0f * t2 + t) * 0.5f, (t3 - t2) * 0.5f};
-        };
-        std::vector<Expr> wx = weights(tx), wy = weights(ty);
-        Expr sum = 0.0f;
-        for (int j = 0; j < 4; ++j) {
-            Expr row = 0.0f;
-            for (int i = 0; i < 4; ++i) row += wx[i] * cast<float>(in(c, x0 + i - 1, y0 + j - 1));
-            sum += wy[j] * row;
-        }
+        Expr sum = obscura::halide::bicubic([&](Expr a, Expr b) { return cast<float>(in(c, a, b)); }, sx, sy);
         output(c, x, y) = cast<uint16_t>(clamp(sum + 0.5f, 0.0f, 65535.0f));
     }
 
