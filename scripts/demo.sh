@@ -17,8 +17,8 @@ echo "== making a RAW file from tests/data/kodim23.png"
 "$obscura" info "$out/demo.dng"
 
 echo "== developing"
-"$obscura" develop "$out/demo.dng" -o "$out/demo.jpg"
-"$obscura" develop "$out/demo.dng" -o "$out/demo-reference.tif" --look reference
+"$obscura" develop "$out/demo.dng" -o "$out/demo.jpg" --overwrite
+"$obscura" develop "$out/demo.dng" -o "$out/demo-reference.tif" --look reference --overwrite
 echo "reference look against the original photo: $("$py" "$root/tests/tools/score.py" "$out/demo-reference.tif" "$root/tests/data/kodim23.png")"
 echo
 echo "wrote $out/demo.jpg (default look) and $out/demo-reference.tif (16-bit, reference look)"

@@ -85,7 +85,7 @@ def main():
             continue
         out = dng[:-4] + ".obscura.tif"
         t0 = time.time()
-        subprocess.run([a.obscura, "develop", dng, "-o", out, "--look", a.look], check=True)
+        subprocess.run([a.obscura, "develop", dng, "-o", out, "--look", a.look, "--overwrite"], check=True)
         dt = time.time() - t0
         c, e = score(out, truth)
         rows.append((i, cfa, bits, c, e, dt))

@@ -78,5 +78,32 @@ before=$(sha256sum "$work/in.dng")
 check "output equal to input refused" test $? -ne 0
 check "input untouched" test "$(sha256sum "$work/in.dng")" = "$before"
 
+# an existing output is replaced only with --overwrite
+"$obscura" develop "$dngs/kodim05_RGGB_14.dng" -o "$work/k05.jpg" 2>/dev/null
+check "existing output refused" test $? -eq 1
+"$obscura" develop "$dngs/kodim05_RGGB_14.dng" -o "$work/k05.jpg" --overwrite
+check "--overwrite replaces" test $? -eq 0
+
+# batch: 3 good and 2 bad files into a folder, in parallel; the good ones
+# are written, the bad ones reported one line each, exit 1, inputs untouched
+mkdir -p "$work/batch_in"
+for f in kodim05_RGGB_14 kodim19_GRBG_16 kodim23_GBRG_12 bad_text bad_trunc_400; do cp "$dngs/$f.dng" "$work/batch_in/"; done
+sums=$(cd "$work/batch_in" && sha256sum *.dng)
+log=$("$obscura" develop "$work"/batch_in/*.dng -o "$work/batch_out" --jobs 2 --format tif --look reference 2>&1)
+rc=$?
+echo "$log" | sed 's/^/  batch: /'
+check "batch exit 1 when some failed" test $rc -eq 1
+check "batch wrote the 3 good ones" test "$(ls "$work/batch_out" | grep -c '\.tif$')" -eq 3
+check "batch reports each bad one" test "$(grep -c '^obscura: .*bad_' <<<"$log")" -ge 2
+check "batch summary" grep -q "3 of 5 developed" <<<"$log"
+check "batch leaves no temporaries" test -z "$(ls -A "$work/batch_out" | grep '^\.')"
+check "batch inputs untouched" test "$(cd "$work/batch_in" && sha256sum *.dng)" = "$sums"
+score=$(/usr/bin/python3 "$here/tools/score.py" "$work/batch_out/kodim19_GRBG_16.tif" "$here/data/kodim19.png" --json)
+check "batch output is the photo" /usr/bin/python3 -c "import json,sys; sys.exit(0 if json.loads(sys.argv[1])['cpsnr']>=41.0 else 1)" "$score"
+"$obscura" develop "$work"/batch_in/kodim05_RGGB_14.dng -o "$work/batch_out" --format tif 2>/dev/null
+check "batch refuses to overwrite" test $? -eq 1
+"$obscura" develop "$work"/batch_in/*.dng -o "$work/batch_out" --jobs 0 2>/dev/null
+check "--jobs 0 is a usage error" test $? -eq 2
+
 echo "$passes passed, $failures failed"
 [ "$failures" -eq 0 ]

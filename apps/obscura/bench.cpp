@@ -285,8 +285,8 @@ int bench_develop(Args& args) {
             std::vector<std::string> argv;
         };
         std::vector<Row> rows = {
-            {"obscura -> TIFF16 (--look reference)", {self, "develop", file, "-o", tif, "--look", "reference"}},
-            {"obscura -> JPEG (default look)", {self, "develop", file, "-o", jpg}},
+            {"obscura -> TIFF16 (--look reference)", {self, "develop", file, "-o", tif, "--look", "reference", "--overwrite"}},
+            {"obscura -> JPEG (default look)", {self, "develop", file, "-o", jpg, "--overwrite"}},
         };
         if (peers && installed("dcraw_emu")) rows.push_back({"dcraw_emu -w -q 3 -T", {"dcraw_emu", "-w", "-q", "3", "-T", "-Z", tif, file}});
         if (peers && installed("darktable-cli"))

@@ -1,11 +1,16 @@
 // obscura: the command line. Parsing and printing only; every image
 // operation lives in the library.
+#include <unistd.h>
+
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -50,12 +55,16 @@ std::string demosaic_list() {
 }
 
 std::string develop_help() {
-    return "usage: obscura develop IN -o OUT [--look NAME] [--demosaic METHOD] [--lens-correction auto|off] [--no-overwrite] [--quality Q]\n"
+    return "usage: obscura develop IN -o OUT [options]\n"
+           "       obscura develop IN... -o DIR [--format jpg|png|tif] [--jobs N] [options]\n"
            "\n"
            "Develops the raw file IN into OUT; the format follows OUT's extension:\n"
            "  .jpg/.jpeg  8-bit JPEG     .png  8-bit PNG     .tif/.tiff  16-bit TIFF\n"
            "Every output carries the shot's EXIF and an sRGB ICC profile, and is written\n"
            "to a temporary file that is renamed into place when complete.\n"
+           "With several inputs (or -o naming a folder) each IN becomes DIR/NAME.EXT; bad\n"
+           "files are reported one line each, the good ones written, and the exit status\n"
+           "is 1 when any failed. An existing output is replaced only with --overwrite.\n"
            "\n"
            "options:\n"
            "  -o, --output OUT   the file to write (required)\n"
@@ -65,7 +74,9 @@ std::string develop_help() {
            "                     apply the file's lens corrections (DNG opcodes: shading gain\n"
            "                     maps, vignetting, distortion; default auto)\n"
            "  --quality Q        JPEG quality 1..100 (default 92)\n"
-           "  --no-overwrite     refuse to replace an existing OUT\n"
+           "  --overwrite        replace existing outputs (default: refuse, and say so)\n"
+           "  --format EXT       with several inputs or -o DIR: jpg (default), png or tif\n"
+           "  --jobs N           with several inputs: develop N files at once (default 1)\n"
            "  --timings          print the time of each stage to stderr\n"
            "  --decoder NAME     auto (default), dng (ours) or libraw\n";
 }
@@ -84,6 +95,125 @@ Decoder parse_decoder(const std::optional<std::string>& name) {
     throw UsageError("--decoder must be auto, dng or libraw, not '" + *name + "'");
 }
 
+// Everything a develop needs besides the files, read once from the command line.
+struct DevelopSettings {
+    DevelopOptions develop;
+    EncodeOptions encode;
+    DecodeOptions decode;
+    bool timings = false;
+};
+
+// Develops one file; throws obscura::Error naming the file on any failure
+// (nothing is left behind: outputs are written to a temporary and renamed).
+void develop_file(const std::string& input, const std::string& output, const DevelopSettings& settings) {
+    std::error_code ec;
+    if (std::filesystem::exists(output) && std::filesystem::equivalent(input, output, ec))
+        throw file_error(output, "output would overwrite the input");
+    if (!settings.encode.overwrite && std::filesystem::exists(output))
+        throw file_error(output, "exists (use --overwrite to replace it)");
+    Stopwatch clock;
+    RawImage raw = decode(input, settings.decode);
+    double t_decode = clock.lap();
+    const DevelopOptions& opt = settings.develop;
+    OutputMetadata meta = metadata_of(raw);
+    if (opt.lens_correction) {
+        LensCorrection plan = plan_lens_correction(raw);  // a required opcode we lack fails here, before any output
+        for (const auto& s : plan.skipped) std::fprintf(stderr, "obscura: %s: skipped optional %s\n", raw.source.c_str(), s.c_str());
+        for (const auto& a : plan.applied) meta.processing += (meta.processing.empty() ? "lens correction: " : ", ") + a;
+    }
+    if (raw.shot.orientation <= 1) {
+        // Streamed: each strip is encoded while the next one develops.
+        auto file = OutputFile::open(output, raw.crop.width, raw.crop.height, meta, settings.encode);
+        develop_rows(raw, opt, *file);
+        file->commit();
+        double t_develop = clock.lap();
+        if (settings.timings)
+            std::fprintf(stderr, "%s: decode %.3f s, develop + encode %.3f s, total %.3f s\n", input.c_str(), t_decode,
+                         t_develop, t_decode + t_develop);
+        return;
+    }
+    // Turned photos are developed whole, turned, then encoded.
+    Image image = develop(raw, opt);
+    double t_develop = clock.lap();
+    encode(image, output, meta, settings.encode);
+    double t_encode = clock.lap();
+    if (settings.timings)
+        std::fprintf(stderr, "%s: decode %.3f s, develop %.3f s, encode %.3f s, total %.3f s\n", input.c_str(), t_decode,
+                     t_develop, t_encode, t_decode + t_develop + t_encode);
+}
+
+// Many files into a folder: every good one is written, every bad one is
+// reported in one line, a summary ends the run; exit 1 when any failed.
+int develop_batch(const std::vector<std::string>& inputs, const std::string& dir, const std::string& extension,
+                  const DevelopSettings& settings, int jobs) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (!fs::is_directory(dir)) throw file_error(dir, "cannot create the output folder");
+    std::vector<std::string> outputs;
+    std::map<std::string, std::string> taken;  // output -> the input that claimed it
+    for (const auto& in : inputs) outputs.push_back((fs::path(dir) / (fs::path(in).stem().string() + extension)).string());
+
+    const bool tty = ::isatty(2);
+    std::mutex lock;
+    std::atomic<size_t> next{0};
+    size_t done = 0, failed = 0;
+    std::vector<std::string> failures;
+    Stopwatch clock;
+    auto report = [&](size_t i, const std::string* error, double seconds) {
+        std::lock_guard<std::mutex> hold(lock);
+        ++done;
+        if (error) ++failed, failures.push_back(*error);
+        if (tty) {
+            const int width = 30;
+            int filled = int(width * done / inputs.size());
+            std::fprintf(stderr, "\r\033[K");
+            if (error) std::fprintf(stderr, "obscura: %s\n", error->c_str());
+            std::fprintf(stderr, "[%s%s] %zu/%zu  %s", std::string(size_t(filled), '#').c_str(),
+                         std::string(size_t(width - filled), '.').c_str(), done, inputs.size(),
+                         fs::path(inputs[i]).filename().c_str());
+        } else if (error) {
+            std::fprintf(stderr, "obscura: %s\n", error->c_str());
+        } else {
+            std::fprintf(stderr, "[%zu/%zu] %s -> %s (%.2f s)\n", done, inputs.size(), inputs[i].c_str(), outputs[i].c_str(),
+                         seconds);
+        }
+        std::fflush(stderr);
+    };
+    // Two inputs with one name would write one output: the later is refused.
+    std::vector<bool> clash(inputs.size(), false);
+    for (size_t i = 0; i < inputs.size(); ++i)
+        if (!taken.emplace(outputs[i], inputs[i]).second) clash[i] = true;
+    auto worker = [&] {
+        for (size_t i; (i = next++) < inputs.size();) {
+            Stopwatch t;
+            try {
+                if (clash[i])
+                    throw file_error(inputs[i], "has the same name as " + taken[outputs[i]] + " (both would write " + outputs[i] + ")");
+                develop_file(inputs[i], outputs[i], settings);
+                report(i, nullptr, t.lap());
+            } catch (const std::exception& e) {
+                std::string message = e.what();
+                report(i, &message, 0);
+            }
+        }
+    };
+    std::vector<std::thread> pool;
+    for (int j = 1; j < jobs; ++j) pool.emplace_back(worker);
+    worker();
+    for (auto& t : pool) t.join();
+    if (tty) std::fprintf(stderr, "\n");
+    std::fprintf(stderr, "obscura: %zu of %zu developed into %s in %.1f s", done - failed, inputs.size(), dir.c_str(),
+                 clock.lap());
+    if (failed) {
+        std::fprintf(stderr, "; %zu failed:\n", failed);
+        for (const auto& f : failures) std::fprintf(stderr, "  %s\n", f.c_str());
+    } else {
+        std::fprintf(stderr, "\n");
+    }
+    return failed ? kExitFailed : 0;
+}
+
 int cmd_develop(Args args) {
     if (args.flag("--help") || args.flag("-h")) {
         std::fputs(develop_help().c_str(), stdout);
@@ -95,65 +225,46 @@ int cmd_develop(Args args) {
     std::string lens = args.value("--lens-correction").value_or("auto");
     if (lens != "auto" && lens != "off") throw UsageError("--lens-correction must be auto or off, not '" + lens + "'");
     auto quality = args.value("--quality");
-    bool no_overwrite = args.flag("--no-overwrite");
-    bool timings = args.flag("--timings");
-    DecodeOptions dopt;
-    dopt.decoder = parse_decoder(args.value("--decoder"));
+    auto format = args.value("--format");
+    auto jobs_arg = args.value("--jobs");
+    bool overwrite = args.flag("--overwrite");
+    args.flag("--no-overwrite");  // the default; still accepted
+    DevelopSettings settings;
+    settings.timings = args.flag("--timings");
+    settings.decode.decoder = parse_decoder(args.value("--decoder"));
     auto inputs = args.positional();
-    if (inputs.size() != 1) throw UsageError("develop needs one input file (see obscura develop --help)");
+    if (inputs.empty()) throw UsageError("develop needs an input file (see obscura develop --help)");
     if (!out) throw UsageError("develop needs -o OUT (see obscura develop --help)");
+    namespace fs = std::filesystem;
+    bool batch = inputs.size() > 1 || fs::is_directory(*out) || out->back() == '/';
+    std::string extension = "." + format.value_or("jpg");
     try {
-        find_look(look);  // an unknown look or method is a usage error, found before any work
+        find_look(look);  // an unknown look, method or format is a usage error, found before any work
         find_demosaic(demosaic);
-        format_for_path(*out);
+        format_for_path(batch ? "x" + extension : *out);
     } catch (const Error& e) {
         throw UsageError(e.what());
     }
-    EncodeOptions eopt;
-    eopt.overwrite = !no_overwrite;
+    if (format && !batch) throw UsageError("--format is for a folder of outputs; a single OUT's extension sets its format");
+    int jobs = 1;
+    if (jobs_arg) {
+        char* end = nullptr;
+        long j = std::strtol(jobs_arg->c_str(), &end, 10);
+        if (*end || j < 1 || j > 64) throw UsageError("--jobs must be 1..64, not '" + *jobs_arg + "'");
+        jobs = int(j);
+    }
+    settings.encode.overwrite = overwrite;
     if (quality) {
         char* end = nullptr;
         long q = std::strtol(quality->c_str(), &end, 10);
         if (*end || q < 1 || q > 100) throw UsageError("--quality must be 1..100, not '" + *quality + "'");
-        eopt.jpeg_quality = int(q);
+        settings.encode.jpeg_quality = int(q);
     }
-    std::error_code ec;
-    if (std::filesystem::exists(*out) && std::filesystem::equivalent(inputs[0], *out, ec))
-        throw file_error(*out, "output would overwrite the input");
-
-    Stopwatch clock;
-    RawImage raw = decode(inputs[0], dopt);
-    double t_decode = clock.lap();
-    DevelopOptions opt;
-    opt.look = look;
-    opt.demosaic = demosaic;
-    opt.lens_correction = lens == "auto";
-    OutputMetadata meta = metadata_of(raw);
-    if (opt.lens_correction) {
-        LensCorrection plan = plan_lens_correction(raw);  // a required opcode we lack fails here, before any output
-        for (const auto& s : plan.skipped) std::fprintf(stderr, "obscura: %s: skipped optional %s\n", raw.source.c_str(), s.c_str());
-        for (const auto& a : plan.applied) meta.processing += (meta.processing.empty() ? "lens correction: " : ", ") + a;
-    }
-    double t_develop = 0;
-    if (raw.shot.orientation <= 1) {
-        // Streamed: each strip is encoded while the next one develops.
-        auto file = OutputFile::open(*out, raw.crop.width, raw.crop.height, meta, eopt);
-        develop_rows(raw, opt, *file);
-        file->commit();
-        t_develop = clock.lap();
-        if (timings)
-            std::fprintf(stderr, "%s: decode %.3f s, develop + encode %.3f s, total %.3f s\n", inputs[0].c_str(), t_decode,
-                         t_develop, t_decode + t_develop);
-        return 0;
-    }
-    // Turned photos are developed whole, turned, then encoded.
-    Image image = develop(raw, opt);
-    t_develop = clock.lap();
-    encode(image, *out, meta, eopt);
-    double t_encode = clock.lap();
-    if (timings)
-        std::fprintf(stderr, "%s: decode %.3f s, develop %.3f s, encode %.3f s, total %.3f s\n", inputs[0].c_str(), t_decode,
-                     t_develop, t_encode, t_decode + t_develop + t_encode);
+    settings.develop.look = look;
+    settings.develop.demosaic = demosaic;
+    settings.develop.lens_correction = lens == "auto";
+    if (batch) return develop_batch(inputs, *out, extension, settings, jobs);
+    develop_file(inputs[0], *out, settings);
     return 0;
 }
 
