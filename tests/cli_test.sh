@@ -63,6 +63,25 @@ for f in "$dngs"/bad_trunc_*.dng; do
 done
 check "no temporaries" bash -c "[ -z \"\$(ls -A '$work' | grep '^\\.')\" ]"
 
+# damaged copies (byte flips, absurd values, counts and types in the IFD):
+# each either develops or fails with one line; never a crash, a hang or a
+# temporary left behind
+for good in kodim05_RGGB_14 v_ljpeg v_subifd_exif; do
+    /usr/bin/python3 "$here/tools/damage.py" "$dngs/$good.dng" "$work/damaged_$good" 40
+    mkdir -p "$work/damaged_out"
+    bad_rc=0
+    for f in "$work/damaged_$good"/*.dng; do
+        timeout 30 "$obscura" develop "$f" -o "$work/damaged_out/$(basename "$f" .dng).jpg" >/dev/null 2>"$work/err.txt"
+        rc=$?
+        if [ $rc -gt 1 ] || { [ $rc -eq 1 ] && [ "$(wc -l <"$work/err.txt")" -ne 1 ]; }; then
+            echo "  damaged $good $(basename "$f"): rc $rc: $(head -c 200 "$work/err.txt")"
+            bad_rc=$((bad_rc + 1))
+        fi
+    done
+    check "40 damaged copies of $good: no crash, one line each" test $bad_rc -eq 0
+done
+check "damaged: no temporaries" test -z "$(ls -A "$work/damaged_out" | grep '^\.')"
+
 # usage errors exit 2
 "$obscura" develop "$dngs/kodim05_RGGB_14.dng" -o "$work/x.bmp" 2>/dev/null
 check "unknown extension exit 2" test $? -eq 2
