@@ -10,6 +10,7 @@ packages=(
   liblensfun-dev liblensfun-data-v1 libglib2.0-dev   # lens profiles (lensfun.pc needs glib)
   libtiff-dev libpng-dev libjpeg62-turbo-dev liblcms2-dev libexiv2-dev libheif-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev                # libFuzzer targets (make fuzz)
   python3 python3-numpy python3-pil python3-tifffile   # test-file maker and scorer
   libraw-bin darktable rawtherapee        # the peers, for benchmarks
 )
