@@ -28,5 +28,7 @@ srcs=("$root"/src/core/*.cpp "$root"/src/decode/*.cpp "$root/src/optics/opcodes.
 # shellcheck disable=SC2046
 clang++ $flags -I"$root/include" -I"$root/src" "$root/fuzz/dng_fuzzer.cpp" "${srcs[@]}" \
     $(pkg-config --cflags --libs libraw_r exiv2) -lpthread -o "$out/dng_fuzzer"
+# Every input that once crashed a fuzzer must pass first.
+"$out/dng_fuzzer" "$root"/fuzz/regressions/*.dng
 "$out/dng_fuzzer" "$out/corpus" "$out/seeds" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536 \
     -timeout=10 -print_final_stats=1 2>&1 | tail -25

@@ -38,7 +38,9 @@ TiffReader::TiffReader(const MappedFile& file) : file_(file) {
         auto it = ifd.entries.find(34665);
         if (it != ifd.entries.end()) {
             try {
-                exif_ = read_ifd(integers(it->second, 1).at(0));
+                auto offset = integers(it->second, 1);
+                if (offset.empty()) throw file_error(file.path(), "EXIF IFD pointer has no value");
+                exif_ = read_ifd(offset[0]);
             } catch (const Error&) {
                 exif_ = {};  // a damaged EXIF IFD loses the shot info, not the photo
             }
