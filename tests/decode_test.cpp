@@ -3,7 +3,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sys/resource.h>
+
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "obscura/decode.h"
 #include "obscura/error.h"
@@ -182,6 +186,46 @@ TEST(Decode, DamagedFilesFailWithTheirName) {
         }
     }
     EXPECT_THROW(decode(dng_path("does_not_exist.dng")), Error);
+}
+
+TEST(Decode, AbsurdDimensionsAreRefusedBeforeAnyAllocation) {
+    // kodim05_RGGB_14.dng with its IFD claiming 60000 x 16000 (960 MP): the
+    // strips are far too short for that, which must be found before the
+    // 1.9 GB image is allocated (so a budget-limited process still fails cleanly).
+    std::ifstream in(dng_path("kodim05_RGGB_14.dng"), std::ios::binary);
+    std::vector<char> bytes((std::istreambuf_iterator<char>(in)), {});
+    ASSERT_GT(bytes.size(), 64u);
+    auto u16 = [&](size_t o) { return uint16_t(uint8_t(bytes[o]) | uint8_t(bytes[o + 1]) << 8); };
+    uint32_t ifd = uint32_t(uint8_t(bytes[4])) | uint32_t(uint8_t(bytes[5])) << 8 | uint32_t(uint8_t(bytes[6])) << 16;
+    int patched = 0;
+    for (int i = 0; i < u16(ifd); ++i) {
+        size_t e = ifd + 2 + 12 * size_t(i);
+        uint16_t tag = u16(e), type = u16(e + 2);
+        if (tag != 256 && tag != 257 && tag != 278) continue;
+        uint32_t v = tag == 256 ? 60000 : 16000;  // width; height and rows per strip
+        for (int k = 0; k < (type == 3 ? 2 : 4); ++k) bytes[e + 8 + k] = char(v >> (8 * k));
+        ++patched;
+    }
+    ASSERT_EQ(patched, 3);
+    std::string path = (std::filesystem::temp_directory_path() / "obscura-absurd-size.dng").string();
+    std::ofstream(path, std::ios::binary).write(bytes.data(), long(bytes.size()));
+    struct rlimit old{};
+    ::getrlimit(RLIMIT_AS, &old);
+#ifndef __SANITIZE_ADDRESS__  // (AddressSanitizer's shadow memory needs far more address space)
+    struct rlimit cap = old;
+    cap.rlim_cur = std::min<rlim_t>(old.rlim_max, rlim_t(1) << 31);  // 2 GB of address space: no room for the image
+    ::setrlimit(RLIMIT_AS, &cap);
+#endif
+    try {
+        decode(path);
+        ADD_FAILURE() << "decoded a 960 MP claim backed by 0.4 MP of data";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("shorter than its size says"), std::string::npos) << e.what();
+    } catch (const std::bad_alloc&) {
+        ADD_FAILURE() << "allocated before checking the data";
+    }
+    ::setrlimit(RLIMIT_AS, &old);
+    std::filesystem::remove(path);
 }
 
 TEST(Decode, TruncatedPixelDataIsReported) {

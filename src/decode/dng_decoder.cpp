@@ -116,8 +116,22 @@ void unpack_block(const TiffReader& tiff, const uint8_t* src, size_t src_size, i
     }
 }
 
+// Every block is checked against the file (in range, long enough for its
+// rows) before the image is allocated, so a damaged header claiming a huge
+// image takes no memory.
 Samples16 read_uncompressed(const TiffReader& tiff, const TiffIfd& ifd, int width, int height, int bits) {
-    Samples16 out(size_t(width) * height);
+    struct Block {
+        uint64_t offset, bytes;
+        int block_w, rows, x0, y0, copy_w, copy_h;
+    };
+    std::vector<Block> blocks;
+    auto add = [&](uint64_t offset, uint64_t bytes, int block_w, int rows, int x0, int y0, int copy_w, int copy_h,
+                   const char* what) {
+        tiff.check_range(offset, bytes, what);
+        uint64_t need = (uint64_t(block_w) * bits + 7) / 8 * uint64_t(copy_h);
+        if (bytes < need) throw file_error(tiff.path(), "image data is shorter than its size says (truncated?)");
+        blocks.push_back({offset, bytes, block_w, rows, x0, y0, copy_w, copy_h});
+    };
     const auto& e = ifd.entries;
     if (e.count(kTileOffsets)) {
         int tw = int(tiff.integer(ifd, kTileWidth, 0)), th = int(tiff.integer(ifd, kTileLength, 0));
@@ -131,28 +145,28 @@ Samples16 read_uncompressed(const TiffReader& tiff, const TiffIfd& ifd, int widt
         for (size_t ty = 0; ty < down; ++ty)
             for (size_t tx = 0; tx < across; ++tx) {
                 size_t i = ty * across + tx;
-                tiff.check_range(offsets[i], counts[i], "tile");
                 int x0 = int(tx * tw), y0 = int(ty * th);
-                unpack_block(tiff, tiff.data_at(offsets[i]), counts[i], bits, tw, th, x0, y0,
-                             std::min(tw, width - x0), std::min(th, height - y0), out, width);
+                add(offsets[i], counts[i], tw, th, x0, y0, std::min(tw, width - x0), std::min(th, height - y0), "tile");
             }
-        return out;
+    } else {
+        if (!e.count(kStripOffsets)) throw file_error(tiff.path(), "raw image has neither strips nor tiles");
+        auto offsets = tiff.integers(e.at(kStripOffsets));
+        auto counts = e.count(kStripByteCounts) ? tiff.integers(e.at(kStripByteCounts)) : std::vector<uint64_t>{};
+        uint64_t rps = std::min<uint64_t>(tiff.integer(ifd, kRowsPerStrip, height), uint64_t(height));
+        if (rps == 0) throw file_error(tiff.path(), "RowsPerStrip is 0");
+        size_t strips = (size_t(height) + rps - 1) / rps;
+        if (offsets.size() < strips || counts.size() < strips)
+            throw file_error(tiff.path(), "DNG has " + std::to_string(offsets.size()) + " strips; its size needs " +
+                                              std::to_string(strips));
+        for (size_t i = 0; i < strips; ++i) {
+            int y0 = int(i * rps);
+            add(offsets[i], counts[i], width, int(rps), 0, y0, width, std::min<int>(int(rps), height - y0), "strip");
+        }
     }
-    if (!e.count(kStripOffsets)) throw file_error(tiff.path(), "raw image has neither strips nor tiles");
-    auto offsets = tiff.integers(e.at(kStripOffsets));
-    auto counts = e.count(kStripByteCounts) ? tiff.integers(e.at(kStripByteCounts)) : std::vector<uint64_t>{};
-    uint64_t rps = std::min<uint64_t>(tiff.integer(ifd, kRowsPerStrip, height), uint64_t(height));
-    if (rps == 0) throw file_error(tiff.path(), "RowsPerStrip is 0");
-    size_t strips = (size_t(height) + rps - 1) / rps;
-    if (offsets.size() < strips || counts.size() < strips)
-        throw file_error(tiff.path(), "DNG has " + std::to_string(offsets.size()) + " strips; its size needs " +
-                                          std::to_string(strips));
-    for (size_t i = 0; i < strips; ++i) {
-        tiff.check_range(offsets[i], counts[i], "strip");
-        int y0 = int(i * rps);
-        unpack_block(tiff, tiff.data_at(offsets[i]), counts[i], bits, width, int(rps), 0, y0, width,
-                     std::min<int>(int(rps), height - y0), out, width);
-    }
+    Samples16 out(size_t(width) * height);
+    for (const Block& b : blocks)
+        unpack_block(tiff, tiff.data_at(b.offset), b.bytes, bits, b.block_w, b.rows, b.x0, b.y0, b.copy_w, b.copy_h, out,
+                     width);
     return out;
 }
 
