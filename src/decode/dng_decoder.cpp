@@ -171,11 +171,15 @@ Samples16 read_uncompressed(const TiffReader& tiff, const TiffIfd& ifd, int widt
 }
 
 
+// A tag's number as an int, or `fallback` when it is not a finite value in
+// int range (converting such a double is undefined behaviour).
+int to_int(double v, int fallback) { return std::isfinite(v) && std::abs(v) < 1e9 ? int(v) : fallback; }
+
 CfaPattern read_cfa(const TagSource& tags) {
     auto dims = tags.numbers(kCfaRepeatPatternDim);
     const TiffEntry* pat = tags.find(kCfaPattern);
     if (dims.size() != 2 || !pat) throw file_error(tags.tiff.path(), "DNG lacks CFARepeatPatternDim/CFAPattern");
-    int rows = int(dims[0]), cols = int(dims[1]);
+    int rows = to_int(dims[0], 0), cols = to_int(dims[1], 0);
     if (rows < 1 || cols < 1 || rows > kMaxCfaRepeat || cols > kMaxCfaRepeat)
         throw file_error(tags.tiff.path(), "CFA repeat " + std::to_string(rows) + "x" + std::to_string(cols) +
                                                " is not supported (1..16)");
@@ -208,8 +212,8 @@ BlackLevel read_black(const TagSource& tags, int width, int height) {
     BlackLevel black;
     auto dims = tags.numbers(kBlackLevelRepeatDim);
     if (dims.size() == 2) {
-        black.repeat_height = int(dims[0]);
-        black.repeat_width = int(dims[1]);
+        black.repeat_height = to_int(dims[0], 0);
+        black.repeat_width = to_int(dims[1], 0);
         if (black.repeat_height < 1 || black.repeat_width < 1 || black.repeat_height > kMaxCfaRepeat ||
             black.repeat_width > kMaxCfaRepeat)
             throw file_error(tags.tiff.path(), "BlackLevelRepeatDim is out of range");
@@ -241,8 +245,8 @@ void read_color(const TagSource& tags, CameraColor& color) {
     color.camera_calibration[0] = tags.matrix(kCameraCalibration1);
     color.camera_calibration[1] = tags.matrix(kCameraCalibration2);
     auto il1 = tags.numbers(kCalibrationIlluminant1), il2 = tags.numbers(kCalibrationIlluminant2);
-    color.illuminant[0] = il1.empty() ? 0 : int(il1[0]);
-    color.illuminant[1] = il2.empty() ? 0 : int(il2[0]);
+    color.illuminant[0] = il1.empty() ? 0 : to_int(il1[0], 0);
+    color.illuminant[1] = il2.empty() ? 0 : to_int(il2[0], 0);
     auto vec3 = [&](uint16_t tag) -> std::optional<Vec3> {
         auto v = tags.numbers(tag);
         if (v.empty()) return std::nullopt;
@@ -284,7 +288,7 @@ void read_shot(const TiffReader& tiff, const TagSource& tags, ShotInfo& shot) {
         if (!e) return std::nullopt;
         try {
             auto v = tiff.numbers(*e, 16);
-            if (!v.empty() && std::isfinite(v[0]) && v[0] > 0) return v[0];
+            if (!v.empty() && std::isfinite(v[0]) && v[0] > 0 && v[0] < 1e7) return v[0];
         } catch (const Error&) {
         }
         return std::nullopt;
@@ -352,7 +356,7 @@ RawImage decode_dng(const MappedFile& file) {
     int top = 0, left = 0, bottom = int(full_h), right = int(full_w);
     auto area = tags.numbers(kActiveArea);
     if (area.size() == 4) {
-        top = int(area[0]), left = int(area[1]), bottom = int(area[2]), right = int(area[3]);
+        top = to_int(area[0], -1), left = to_int(area[1], -1), bottom = to_int(area[2], -1), right = to_int(area[3], -1);
         if (top < 0 || left < 0 || bottom > int(full_h) || right > int(full_w) || bottom - top < 16 || right - left < 16)
             throw file_error(file.path(), "ActiveArea lies outside the image");
     }
@@ -387,7 +391,8 @@ RawImage decode_dng(const MappedFile& file) {
     img.crop = {0, 0, img.width, img.height};
     auto origin = tags.numbers(kDefaultCropOrigin), size = tags.numbers(kDefaultCropSize);
     if (origin.size() == 2 && size.size() == 2) {
-        Rect c{int(std::lround(origin[0])), int(std::lround(origin[1])), int(std::lround(size[0])), int(std::lround(size[1]))};
+        auto r = [](double v) { return to_int(std::round(v), -1); };
+        Rect c{r(origin[0]), r(origin[1]), r(size[0]), r(size[1])};
         // A crop that does not fit is ignored, not fatal: the pixels are fine.
         if (c.x >= 0 && c.y >= 0 && c.width >= 8 && c.height >= 8 && c.x + c.width <= img.width && c.y + c.height <= img.height)
             img.crop = c;
