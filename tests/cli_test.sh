@@ -82,6 +82,14 @@ for good in kodim05_RGGB_14 v_ljpeg v_subifd_exif; do
 done
 check "damaged: no temporaries" test -z "$(ls -A "$work/damaged_out" | grep '^\.')"
 
+# a memory budget refuses a photo that needs more, in one line, writing nothing
+err=$("$obscura" develop "$dngs/kodim05_RGGB_14.dng" -o "$work/budget.jpg" --memory 2 2>&1 >/dev/null)
+rc=$?
+echo "  budget: $err"
+check "over the memory budget: exit 1" test $rc -eq 1
+check "over the memory budget: says so, names the file" grep -q "kodim05_RGGB_14.dng: .*memory budget of 2 MB" <<<"$err"
+check "over the memory budget: no output" test ! -e "$work/budget.jpg"
+
 # usage errors exit 2
 "$obscura" develop "$dngs/kodim05_RGGB_14.dng" -o "$work/x.bmp" 2>/dev/null
 check "unknown extension exit 2" test $? -eq 2

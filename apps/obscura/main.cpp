@@ -77,6 +77,7 @@ std::string develop_help() {
            "  --overwrite        replace existing outputs (default: refuse, and say so)\n"
            "  --format EXT       with several inputs or -o DIR: jpg (default), png or tif\n"
            "  --jobs N           with several inputs: develop N files at once (default 1)\n"
+           "  --memory MB        refuse photos whose frames would need more (default: 80% of RAM)\n"
            "  --timings          print the time of each stage to stderr\n"
            "  --decoder NAME     auto (default), dng (ours) or libraw\n";
 }
@@ -105,12 +106,25 @@ struct DevelopSettings {
 
 // Develops one file; throws obscura::Error naming the file on any failure
 // (nothing is left behind: outputs are written to a temporary and renamed).
+void develop_file_checked(const std::string& input, const std::string& output, const DevelopSettings& settings);
+
 void develop_file(const std::string& input, const std::string& output, const DevelopSettings& settings) {
     std::error_code ec;
     if (std::filesystem::exists(output) && std::filesystem::equivalent(input, output, ec))
         throw file_error(output, "output would overwrite the input");
     if (!settings.encode.overwrite && std::filesystem::exists(output))
         throw file_error(output, "exists (use --overwrite to replace it)");
+    try {
+        develop_file_checked(input, output, settings);
+    } catch (const Error& e) {
+        // Every failure names its file (a memory refusal, say, comes from deep down).
+        if (std::string(e.what()).find(input) == std::string::npos && std::string(e.what()).find(output) == std::string::npos)
+            throw file_error(input, e.what());
+        throw;
+    }
+}
+
+void develop_file_checked(const std::string& input, const std::string& output, const DevelopSettings& settings) {
     Stopwatch clock;
     RawImage raw = decode(input, settings.decode);
     double t_decode = clock.lap();
@@ -227,6 +241,7 @@ int cmd_develop(Args args) {
     auto quality = args.value("--quality");
     auto format = args.value("--format");
     auto jobs_arg = args.value("--jobs");
+    auto memory_arg = args.value("--memory");
     bool overwrite = args.flag("--overwrite");
     args.flag("--no-overwrite");  // the default; still accepted
     DevelopSettings settings;
@@ -254,6 +269,12 @@ int cmd_develop(Args args) {
         jobs = int(j);
     }
     settings.encode.overwrite = overwrite;
+    if (memory_arg) {
+        char* end = nullptr;
+        long mb = std::strtol(memory_arg->c_str(), &end, 10);
+        if (*end || mb < 1 || mb > (1L << 24)) throw UsageError("--memory must be 1..16777216 (MB), not '" + *memory_arg + "'");
+        set_frame_memory_budget(size_t(mb) << 20);
+    }
     if (quality) {
         char* end = nullptr;
         long q = std::strtol(quality->c_str(), &end, 10);

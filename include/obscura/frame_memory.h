@@ -11,8 +11,16 @@ namespace obscura {
 // Memory for full-frame buffers: large blocks are 2 MB aligned and asked
 // to be backed by huge pages, so filling a 300 MB image costs hundreds of
 // page faults instead of tens of thousands.
+// Throws obscura::Error when the frames alive would exceed the budget.
 void* allocate_frame_memory(size_t bytes);
 void free_frame_memory(void* p) noexcept;
+
+// The memory budget for frames (raw mosaics, images, strips) of the whole
+// process, in bytes; by default 80% of the machine's physical memory. A photo
+// that would need more is refused with a clear message before it is developed.
+void set_frame_memory_budget(size_t bytes);
+size_t frame_memory_budget();
+size_t frame_memory_in_use();
 
 // Leaves new samples uninitialised (every sample is written by whatever
 // fills the image, and zeroing a 200 MP frame first costs real time), in
