@@ -115,7 +115,7 @@ struct Kernel {
         halide_dimension_t dims[3] = {{0, 3, 1}, {x0, w, 3}, {y0, h, int(stride)}};  // c, x, y
         Halide::Runtime::Buffer<uint16_t> out(dst, 3, dims);
         int rc = run_tiles(in, shaping_buf, cfa_dx, cfa_dy, mapped ? 1 : 0, grid_buf, grid_scale_x, grid_scale_y,
-                           vignette_buf, use_ca, ca_poly_buf, ca_geom_buf, matrix_buf, curve_buf, out);
+                           lens.vignette ? 1 : 0, vignette_buf, use_ca, ca_poly_buf, ca_geom_buf, matrix_buf, curve_buf, out);
         if (rc != 0) throw file_error(raw->source, "develop kernel failed (Halide error " + std::to_string(rc) + ")");
     }
 };

@@ -40,6 +40,7 @@ public:
     Input<float> grid_scale_x{"grid_scale_x"}, grid_scale_y{"grid_scale_y"};
     // Radial vignetting correction (DNG FixVignetteRadial) on linear camera
     // RGB: 1 + k0 r^2 + ... + k4 r^10, r^2 = |pixel - centre|^2 * inv_m2.
+    Input<int> use_vignette{"use_vignette"};
     Input<Buffer<float, 1>> vignette{"vignette"};  // k0..k4, centre x, centre y, inv_m2
     // Lateral chromatic aberration, corrected on the mosaic before the
     // demosaic (which would otherwise pull red and blue edges towards
@@ -119,7 +120,9 @@ public:
         for (int s : kAllSites) {
             Expr px = cast<float>(2 * i + (s & 1) - cfa_dx), py = cast<float>(2 * j + (s >> 1) - cfa_dy);
             Expr r2 = ((px - vignette(5)) * (px - vignette(5)) + (py - vignette(6)) * (py - vignette(6))) * vignette(7);
-            Expr vgain = 1.0f + r2 * (vignette(0) + r2 * (vignette(1) + r2 * (vignette(2) + r2 * (vignette(3) + r2 * vignette(4)))));
+            Expr vgain = select(use_vignette != 0,
+                                1.0f + r2 * (vignette(0) + r2 * (vignette(1) + r2 * (vignette(2) + r2 * (vignette(3) + r2 * vignette(4))))),
+                                1.0f);
             Expr cam[3] = {from_gamma(rgb.r.plane[s](i, j)) * vgain, from_gamma(rgb.g.plane[s](i, j)) * vgain,
                            from_gamma(rgb.b.plane[s](i, j)) * vgain};
             std::vector<Expr> encoded;
@@ -176,7 +179,7 @@ public:
             .parallel(tile);
 
         for (int s : kAllSites) {
-            encoded_planes[s].compute_at(output, tile).vectorize(i, vec);
+            encoded_planes[s].compute_at(output, tile).vectorize(i, vec).specialize(use_vignette != 0);
             // Files without a gain map or chromatic aberration skip that
             // arithmetic entirely.
             sampled.plane[s].compute_at(output, tile).vectorize(i, vec).specialize(use_gain_map != 0);
