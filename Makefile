@@ -33,10 +33,11 @@ asan: deps
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	    ctest --output-on-failure -j $(JOBS)
 
-# The libFuzzer targets, each for FUZZ_SECONDS (clang, ASan + UBSan).
-FUZZ_SECONDS ?= 60
+# The libFuzzer targets (clang, ASan + UBSan): FUZZ_RUNS inputs each from a
+# fixed seed (reproducible, as CI runs it), or FUZZ_SECONDS each when set.
+FUZZ_RUNS ?= 60000
 fuzz: deps
-	bash scripts/fuzz.sh $(FUZZ_SECONDS)
+	if [ -n "$(FUZZ_SECONDS)" ]; then bash scripts/fuzz.sh $(FUZZ_SECONDS); else bash scripts/fuzz.sh --runs $(FUZZ_RUNS); fi
 
 kodak: build
 	python3 scripts/kodak_eval.py --obscura $(BUILD)/bin/obscura

@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (AddressSanitizer + UBSan) and runs
 # each for a bounded time on a seed corpus of small real DNGs.
-#   scripts/fuzz.sh [SECONDS_PER_TARGET=60]
+#   scripts/fuzz.sh [SECONDS_PER_TARGET=60]   # exploring: a new seed each run
+#   scripts/fuzz.sh --runs N                  # CI: N inputs from a fixed seed,
+#                                             # so a run that passed here passes there
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-seconds="${1:-60}"
+if [ "${1:-}" = "--runs" ]; then
+    budget=(-runs="$2" -seed=1)
+else
+    budget=(-max_total_time="${1:-60}")
+fi
 out="$root/build-fuzz"
 mkdir -p "$out/corpus" "$out/seeds"
 py=/usr/bin/python3
@@ -30,5 +36,5 @@ clang++ $flags -I"$root/include" -I"$root/src" "$root/fuzz/dng_fuzzer.cpp" "${sr
     $(pkg-config --cflags --libs libraw_r exiv2) -lpthread -o "$out/dng_fuzzer"
 # Every input that once crashed a fuzzer must pass first.
 "$out/dng_fuzzer" "$root"/fuzz/regressions/*.dng
-"$out/dng_fuzzer" "$out/corpus" "$out/seeds" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536 \
+"$out/dng_fuzzer" "$out/corpus" "$out/seeds" "${budget[@]}" -rss_limit_mb=2048 -max_len=65536 \
     -timeout=10 -print_final_stats=1 2>&1 | tail -25

@@ -116,6 +116,44 @@ void unpack_block(const TiffReader& tiff, const uint8_t* src, size_t src_size, i
     }
 }
 
+// Checks each lossless-JPEG strip or tile's frame header (SOF3) against the
+// samples the block holds, as the DNG spec requires: LibRaw trusts the
+// stream's own size and can spend minutes on a forged one.
+void check_lossless_jpeg_blocks(const TiffReader& tiff, const TiffIfd& ifd, uint32_t width, uint32_t height) {
+    const auto& e = ifd.entries;
+    bool tiled = e.count(kTileOffsets) > 0;
+    if (!tiled && !e.count(kStripOffsets)) throw file_error(tiff.path(), "raw image has neither strips nor tiles");
+    auto offsets = tiff.integers(e.at(tiled ? kTileOffsets : kStripOffsets));
+    auto counts = tiff.integers(e.at(tiled ? kTileByteCounts : kStripByteCounts));
+    uint64_t bw = tiled ? tiff.integer(ifd, kTileWidth, 0) : width;
+    uint64_t bh = tiled ? tiff.integer(ifd, kTileLength, 0) : std::min<uint64_t>(tiff.integer(ifd, kRowsPerStrip, height), height);
+    for (size_t i = 0; i < offsets.size() && i < counts.size(); ++i) {
+        tiff.check_range(offsets[i], counts[i], tiled ? "tile" : "strip");
+        const uint8_t* p = tiff.data_at(offsets[i]);
+        uint64_t n = counts[i], samples = 0;
+        for (uint64_t at = 0; at + 9 < n; ++at)
+            if (p[at] == 0xFF && p[at + 1] == 0xC3) {  // SOF3: length, precision, height, width, components
+                uint64_t rows = uint64_t(p[at + 5]) << 8 | p[at + 6], cols = uint64_t(p[at + 7]) << 8 | p[at + 8];
+                samples = rows * cols * p[at + 9];
+                break;
+            }
+        if (samples == 0 || samples > bw * bh)
+            throw file_error(tiff.path(), std::string("lossless JPEG ") + (tiled ? "tile " : "strip ") + std::to_string(i) +
+                                              " says " + std::to_string(samples) + " samples; the block holds " +
+                                              std::to_string(bw * bh));
+    }
+}
+
+// The bytes of a raw IFD's strips or tiles that lie inside the file.
+uint64_t compressed_bytes(const TiffReader& tiff, const TiffIfd& ifd) {
+    const auto& e = ifd.entries;
+    bool tiled = e.count(kTileByteCounts) > 0;
+    if (!tiled && !e.count(kStripByteCounts)) return 0;
+    uint64_t total = 0;
+    for (uint64_t n : tiff.integers(e.at(tiled ? kTileByteCounts : kStripByteCounts))) total += std::min<uint64_t>(n, tiff.size());
+    return std::min<uint64_t>(total, tiff.size());
+}
+
 // Every block is checked against the file (in range, long enough for its
 // rows) before the image is allocated, so a damaged header claiming a huge
 // image takes no memory.
@@ -347,7 +385,16 @@ RawImage decode_dng(const MappedFile& file) {
     if (compression == 1) {
         full = read_uncompressed(tiff, raw_ifd, int(full_w), int(full_h), bits);
     } else {
-        // Lossless JPEG (7) and friends: LibRaw decodes the pixels, we keep the tags.
+        // Lossless JPEG (7) and friends: LibRaw decodes the pixels, we keep the
+        // tags. Lossless JPEG spends at least one bit per sample, so a claim
+        // of more samples than its data can hold is refused here: LibRaw
+        // would spend minutes decoding garbage into a huge image.
+        uint64_t data = compressed_bytes(tiff, raw_ifd);
+        uint64_t pixels = uint64_t(full_w) * full_h;
+        if ((compression == 7 && data * 8 < pixels) || data * 1024 < pixels)
+            throw file_error(file.path(), "compressed image data (" + std::to_string(data) + " bytes) is far too short for " +
+                                              std::to_string(full_w) + "x" + std::to_string(full_h) + " pixels (truncated?)");
+        if (compression == 7) check_lossless_jpeg_blocks(tiff, raw_ifd, uint32_t(full_w), uint32_t(full_h));
         full = libraw_dng_pixels(file.path(), int(full_w), int(full_h));
         linearized_by_libraw = true;
     }

@@ -50,6 +50,7 @@ TiffReader::TiffReader(const MappedFile& file) : file_(file) {
 }
 
 const std::string& TiffReader::path() const { return file_.path(); }
+uint64_t TiffReader::size() const { return file_.size(); }
 
 const uint8_t* TiffReader::data_at(uint64_t offset) const { return file_.data() + offset; }
 

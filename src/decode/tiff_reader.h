@@ -45,6 +45,7 @@ public:
     uint32_t u32(uint64_t offset) const;
     void check_range(uint64_t offset, uint64_t size, const char* what) const;
     const std::string& path() const;
+    uint64_t size() const;  // of the file
     const uint8_t* data_at(uint64_t offset) const;  // caller has checked the range
 
 private:
