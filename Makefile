@@ -35,7 +35,7 @@ asan: deps
 
 # The libFuzzer targets (clang, ASan + UBSan): FUZZ_RUNS inputs each from a
 # fixed seed (reproducible, as CI runs it), or FUZZ_SECONDS each when set.
-FUZZ_RUNS ?= 60000
+FUZZ_RUNS ?= 200000
 fuzz: deps
 	if [ -n "$(FUZZ_SECONDS)" ]; then bash scripts/fuzz.sh $(FUZZ_SECONDS); else bash scripts/fuzz.sh --runs $(FUZZ_RUNS); fi
 
