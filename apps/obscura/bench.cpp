@@ -83,6 +83,10 @@ RunResult run_command(const std::vector<std::string>& argv) {
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    // Every tool starts with the disk cache clean: otherwise the last run's
+    // hundreds of megabytes of output are still being written back while
+    // the next one runs, and timings swing by half.
+    ::sync();
     Stopwatch clock;
     pid_t pid;
     RunResult r;

@@ -99,12 +99,16 @@ inline Rgb demosaic_best(const Field& m, Var i, Var j, DemosaicStages& stages, i
             sw += h(grad_h_across, -k, 0);
             se += h(grad_h_across, k, 0);
         }
+        // Weights 1 / a^2 (a: a direction's sum) normalised to one; as
+        // products of the other three, which needs one division, not five:
+        // (1/a) / (1/a + 1/b + 1/c + 1/d) = bcd / (bcd + acd + abd + abc).
         const float eps = 1e-10f;
-        Expr wn = 1.0f / (sn * sn + eps), ws = 1.0f / (ss * ss + eps);
-        Expr ww = 1.0f / (sw * sw + eps), we = 1.0f / (se * se + eps);
-        Expr norm = 1.0f / (wn + ws + ww + we);
+        Expr a = sn * sn + eps, b = ss * ss + eps, c = sw * sw + eps, d = se * se + eps;
+        Expr ab = a * b, cd = c * d;
+        Expr pn = b * cd, ps = a * cd, pw = ab * d, pe = ab * c;
+        Expr norm = 1.0f / (pn + ps + pw + pe);
         weight_planes[s] = Func(std::string("weights_") + site_name(s));
-        weight_planes[s](i, j) = Halide::Tuple(wn * norm, ws * norm, ww * norm, we * norm);
+        weight_planes[s](i, j) = Halide::Tuple(pn * norm, ps * norm, pw * norm, pe * norm);
         for (int d = 0; d < 4; ++d) {
             w[d].plane[s] = Func(std::string("w") + char('0' + d) + "_" + site_name(s));
             w[d].plane[s](i, j) = weight_planes[s](i, j)[d];

@@ -47,22 +47,11 @@ bool black_is_2x2_periodic(const BlackLevel& b) {
 constexpr int kMinOutputWidth = 512, kMinOutputHeight = 128;
 constexpr int kStripRows = 256;
 
-Image cropped(const Image& in, int width, int height) {
-    Image out;
-    out.width = width;
-    out.height = height;
-    out.color_space = in.color_space;
-    out.pixels.resize(size_t(width) * height * 3);
-    for (int y = 0; y < height; ++y)
-        std::copy_n(&in.pixels[size_t(y) * in.width * 3], size_t(width) * 3, &out.pixels[size_t(y) * width * 3]);
-    return out;
-}
-
 }  // namespace
 
 const std::vector<DemosaicMethod>& demosaic_methods() {
     static const std::vector<DemosaicMethod> methods = {
-        {"best", "gradient-weighted directional green, colour differences, two refinement passes (default)", false},
+        {"best", "gradient-weighted directional green, colour differences, one refinement pass (default)", false},
         {"fast", "Hamilton-Adams green along the flatter direction, bilinear colour differences (previews)", true},
     };
     return methods;
@@ -84,10 +73,10 @@ struct Kernel {
     const RawImage* raw;
     std::vector<uint16_t> folded;  // samples with an irregular black level folded in
     const uint16_t* samples;
-    int codes;
-    std::vector<float> shaping;
+    float levels[4][3];  // per site parity: black, gain, white (see develop_gen.cpp)
     float matrix[3][3];
     std::vector<uint32_t> curve;
+    int srgb_curve = 0;  // the curve is the sRGB encoding alone (the kernel evaluates it)
     int cfa_dx = -1, cfa_dy = -1;
     decltype(&develop_best_kernel) run_tiles;
     LensCorrection lens;
@@ -98,11 +87,19 @@ struct Kernel {
     float ca_poly[2][7] = {{1, 0, 0, 0, 0, 0, 0}, {1, 0, 0, 0, 0, 0, 0}};
     float ca_geom[3] = {0, 0, 1};
 
+    // The kernel works in whole 2x2 quads of RGGB space, so developing w
+    // columns from x0 writes this many (one more on each side that starts
+    // or ends mid-quad); likewise rows.
+    int padded_columns(int x0, int w) const { return w + ((x0 + cfa_dx) & 1) + ((x0 + cfa_dx + w) & 1); }
+    int padded_rows(int y0, int h) const { return h + ((y0 + cfa_dy) & 1) + ((y0 + cfa_dy + h) & 1); }
+
     // Develops the region (x0, y0, w, h) of raw coordinates, at least one
-    // kernel tile (kMinOutput*), into dst: rows `stride` samples apart.
-    void run(int x0, int y0, int w, int h, uint16_t* dst, size_t stride) const {
+    // kernel tile (kMinOutput*), into dst: rows `stride` samples apart, with
+    // room for padded_columns() and padded_rows(). Returns where pixel
+    // (x0, y0) landed.
+    uint16_t* run(int x0, int y0, int w, int h, uint16_t* dst, size_t stride) const {
         Halide::Runtime::Buffer<const uint16_t> in(samples, raw->width, raw->height);
-        Halide::Runtime::Buffer<float> shaping_buf(const_cast<float*>(shaping.data()), codes, 2, 2);
+        Halide::Runtime::Buffer<float> levels_buf(const_cast<float*>(&levels[0][0]), 3, 4);
         Halide::Runtime::Buffer<float> matrix_buf(const_cast<float*>(&matrix[0][0]), 3, 3);
         Halide::Runtime::Buffer<uint32_t> curve_buf(const_cast<uint32_t*>(curve.data()), int(curve.size()));
         bool mapped = !gain_grid.empty();
@@ -112,11 +109,18 @@ struct Kernel {
         Halide::Runtime::Buffer<float> vignette_buf(const_cast<float*>(vignette), 8);
         Halide::Runtime::Buffer<float> ca_poly_buf(const_cast<float*>(&ca_poly[0][0]), 7, 2);
         Halide::Runtime::Buffer<float> ca_geom_buf(const_cast<float*>(ca_geom), 3);
-        halide_dimension_t dims[3] = {{0, 3, 1}, {x0, w, 3}, {y0, h, int(stride)}};  // c, x, y
-        Halide::Runtime::Buffer<uint16_t> out(dst, 3, dims);
-        int rc = run_tiles(in, shaping_buf, cfa_dx, cfa_dy, mapped ? 1 : 0, grid_buf, grid_scale_x, grid_scale_y,
-                           lens.vignette ? 1 : 0, vignette_buf, use_ca, ca_poly_buf, ca_geom_buf, matrix_buf, curve_buf, out);
+        // The output seen as quads (see develop_gen.cpp): c, column in the
+        // quad, quad column, row in the quad, quad row.
+        int u0 = x0 + cfa_dx, v0 = y0 + cfa_dy;  // in RGGB space, both >= 0
+        int qx0 = u0 / 2, qy0 = v0 / 2, qx1 = (u0 + w + 1) / 2, qy1 = (v0 + h + 1) / 2;
+        halide_dimension_t dims[5] = {{0, 3, 1}, {0, 2, 3}, {qx0, qx1 - qx0, 6}, {0, 2, int(stride)},
+                                      {qy0, qy1 - qy0, int(2 * stride)}};
+        Halide::Runtime::Buffer<uint16_t> out(dst, 5, dims);
+        int rc = run_tiles(in, levels_buf, cfa_dx, cfa_dy, mapped ? 1 : 0, grid_buf, grid_scale_x, grid_scale_y,
+                           lens.vignette ? 1 : 0, vignette_buf, use_ca, ca_poly_buf, ca_geom_buf, matrix_buf, curve_buf,
+                           srgb_curve, out);
         if (rc != 0) throw file_error(raw->source, "develop kernel failed (Halide error " + std::to_string(rc) + ")");
+        return dst + size_t(u0 - 2 * qx0) * 3 + size_t(v0 - 2 * qy0) * stride;
     }
 };
 
@@ -176,11 +180,9 @@ Kernel prepare(const RawImage& raw, const DevelopOptions& options) {
 
     ColorSolution color = solve_color(raw.color, raw.source);
 
-    // The shaping table (see develop_gen.cpp): per site parity, black,
-    // white balance over the usable range, clip at white, working domain.
+    // Per site parity: black, and the gain for white balance over the
+    // usable range (see develop_gen.cpp).
     k.samples = raw.data.data();
-    k.codes = int(std::clamp(raw.white_level, 1.0, 65535.0)) + 1;
-    k.shaping.resize(size_t(k.codes) * 4);
     double flat = 0;
     bool periodic = black_is_2x2_periodic(raw.black);
     if (!periodic) {
@@ -194,18 +196,22 @@ Kernel prepare(const RawImage& raw, const DevelopOptions& options) {
             double b = periodic ? raw.black.at(x, y) : flat;
             double range = raw.white_level - b;
             if (!(range > 1)) throw file_error(raw.source, "white level is not above the black level");
-            double gain = 1.0 / color.neutral[raw.cfa.at(x, y)] / range;
-            float* table = &k.shaping[size_t(k.codes) * (x + 2 * y)];
-            for (int code = 0; code < k.codes; ++code) {
-                double v = (code - b) * gain;  // clipped at white in the kernel, after shading gains
-                table[code] = float(std::copysign(std::pow(std::abs(v), 0.4), v));
-            }
+            double gain = 1.0 / color.neutral[raw.cfa.at(x, y)] / range;  // clipped at white in the kernel, after shading gains
+            k.levels[x + 2 * y][0] = float(b);
+            k.levels[x + 2 * y][1] = float(gain);
+            k.levels[x + 2 * y][2] = float(std::clamp(raw.white_level, 1.0, 65535.0));
         }
 
     // White-balanced camera -> XYZ D50 -> (Bradford) D65 -> linear sRGB, with
     // the camera's baseline exposure and the look's bias.
     Mat3 to_srgb = mul(kXyzToLinearSrgb, mul(bradford(kD50, kD65), color.camera_to_xyz_d50));
     to_srgb = scale(to_srgb, std::pow(2.0, raw.color.baseline_exposure));
+    // A look that only shifts exposure is the sRGB encoding after a gain,
+    // which the matrix can carry.
+    if (look.shoulder == 0 && look.contrast == 0) {
+        to_srgb = scale(to_srgb, std::pow(2.0, look.exposure_ev));
+        k.srgb_curve = 1;
+    }
     for (int r = 0; r < 3; ++r)
         for (int c = 0; c < 3; ++c) k.matrix[r][c] = float(to_srgb[r * 3 + c]);
 
@@ -245,12 +251,16 @@ Kernel prepare(const RawImage& raw, const DevelopOptions& options) {
 namespace {
 
 Image develop_whole(const Kernel& kernel, const RawImage& raw) {
+    const int w = std::max(raw.crop.width, kMinOutputWidth), h = std::max(raw.crop.height, kMinOutputHeight);
+    const size_t stride = size_t(kernel.padded_columns(raw.crop.x, w)) * 3;
+    std::vector<uint16_t> region(stride * size_t(kernel.padded_rows(raw.crop.y, h)));
+    const uint16_t* first = kernel.run(raw.crop.x, raw.crop.y, w, h, region.data(), stride);
     Image out;
-    out.width = std::max(raw.crop.width, kMinOutputWidth);
-    out.height = std::max(raw.crop.height, kMinOutputHeight);
+    out.width = raw.crop.width;
+    out.height = raw.crop.height;
     out.pixels.resize(size_t(out.width) * out.height * 3);
-    kernel.run(raw.crop.x, raw.crop.y, out.width, out.height, out.pixels.data(), size_t(out.width) * 3);
-    if (out.width != raw.crop.width || out.height != raw.crop.height) out = cropped(out, raw.crop.width, raw.crop.height);
+    for (int y = 0; y < out.height; ++y)
+        std::copy_n(first + y * stride, size_t(out.width) * 3, &out.pixels[size_t(y) * out.width * 3]);
     // Distortion moves pixels across strips, so it works on the whole image.
     if (kernel.lens.warp) out = warp_image(out, *kernel.lens.warp, raw.width, raw.height, raw.crop.x, raw.crop.y);
     return out;
@@ -269,18 +279,20 @@ void develop_rows(const RawImage& raw, const DevelopOptions& options, RowSink& s
     // A region narrower or shorter than a kernel tile is developed larger,
     // past the raw's edges (mirrored), and only the crop is passed on.
     const int region_w = std::max(crop.width, kMinOutputWidth);
-    const size_t stride = size_t(region_w) * 3;
+    // Most crops start and end on whole quads, and their rows then reach
+    // the writer exactly as wide as the photo (no copy there).
+    const size_t stride = size_t(kernel.padded_columns(crop.x, region_w)) * 3;
     const int strips = std::max(1, crop.height / kStripRows);
     const int max_rows = std::max(crop.height - (strips - 1) * kStripRows, kMinOutputHeight);
     Samples16 buffers[2];
-    for (auto& b : buffers) b.resize(stride * size_t(max_rows));
+    for (auto& b : buffers) b.resize(stride * size_t(max_rows + 2));  // (any strip's padded rows)
     // Strip k develops while strip k - 1 is written: the writer (a JPEG
     // encoder, or a 300 MB file write) runs beside the kernel's threads.
     std::future<void> writing;
     for (int k = 0; k < strips; ++k) {
         int y0 = k * kStripRows, rows = k + 1 < strips ? kStripRows : crop.height - y0;
-        uint16_t* buffer = buffers[k % 2].data();
-        kernel.run(crop.x, crop.y + y0, region_w, std::max(rows, kMinOutputHeight), buffer, stride);
+        const uint16_t* buffer =
+            kernel.run(crop.x, crop.y + y0, region_w, std::max(rows, kMinOutputHeight), buffers[k % 2].data(), stride);
         if (writing.valid()) writing.get();  // rethrows the writer's error
         writing = std::async(std::launch::async, [&sink, buffer, stride, y0, rows] { sink.write_rows(buffer, stride, y0, rows); });
     }

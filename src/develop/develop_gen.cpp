@@ -15,23 +15,46 @@ using namespace Halide;
 using namespace obscura::halide;
 
 // The demosaic works in a perceptual domain, x^(1/2.5) with the sign kept
-// (noise pushes dark samples below zero; the host's shaping table applies
-// it): colour differences and gradients there match what the eye sees, and
+// (noise pushes dark samples below zero): colour differences and gradients there match what the eye sees, and
 // interpolation errors in the shadows stop dominating (+6..10 dB CPSNR on
 // Kodak against linear data). 2.5 measured best of 2.2..3, and its inverse
 // needs only a square root.
 Expr from_gamma(Expr g) { return g * abs(g) * sqrt(abs(g)); }
+
+// x^p for x in [2^-126, 2^10] and p > 0, as 2^(p log2 x): exponent bits plus
+// polynomials for the mantissa's log2 and the fraction's exp2 (least squares
+// on Chebyshev nodes, degree 6 and 5). Plain arithmetic, so vector and
+// scalar code agree bit for bit; the sRGB encoding below is within 0.05 of
+// a 16-bit code of the exact one.
+Expr pow_positive(Expr x, float p) {
+    Expr bits = reinterpret<int32_t>(x);
+    Expr mantissa = reinterpret<float>((bits & 0x007fffff) | 0x3f800000) - 1.0f;
+    const float log_c[] = {2.12374089e-06f, 1.44247531f, -0.717557872f, 0.455527088f,
+                           -0.274623258f, 0.119298238f, -0.0251232033f};
+    const float exp_c[] = {0.999999896f, 0.69315462f, 0.24014077f, 0.0558632827f, 0.00894621467f, 0.00189510729f};
+    Expr log2x = log_c[6];
+    for (int k = 5; k >= 0; --k) log2x = log2x * mantissa + log_c[k];
+    log2x += cast<float>((bits >> 23) - 127);
+    Expr y = log2x * p, whole = floor(y), frac = y - whole;
+    Expr r = exp_c[5];
+    for (int k = 4; k >= 0; --k) r = r * frac + exp_c[k];
+    return reinterpret<float>(reinterpret<int32_t>(r) + (cast<int32_t>(whole) << 23));
+}
+
+// The sRGB encoding of linear v in [0, 1].
+Expr srgb_encode(Expr v) {
+    return select(v <= 0.0031308f, v * 12.92f, 1.055f * pow_positive(max(v, 0.0031308f), 1.0f / 2.4f) - 0.055f);
+}
 
 class Develop : public Generator<Develop> {
 public:
     GeneratorParam<std::string> method{"method", "best"};  // best | fast
 
     Input<Buffer<uint16_t, 2>> raw{"raw"};          // active area, CFA samples
-    // shaping(code, x & 1, y & 1): the raw code at a site of that parity,
-    // black-subtracted, white-balanced, scaled to white = 1, clipped there
-    // and taken into the demosaic's working domain (see to_gamma). Codes
-    // past the table's end read its last entry.
-    Input<Buffer<float, 3>> shaping{"shaping"};
+    // levels(k, (x & 1) + 2 (y & 1)) for a site of that parity: k = 0 its
+    // black level, 1 the gain that takes it to white balanced with white at
+    // 1, 2 the white level (codes above it read as white).
+    Input<Buffer<float, 2>> levels{"levels"};
     Input<int> cfa_dx{"cfa_dx"}, cfa_dy{"cfa_dy"};  // raw (x, y) + cfa_d = RGGB space (u, v)
     // Lens shading (DNG GainMap): gains^0.4 per raw site parity on a grid
     // spanning the raw corner to corner; grid position = pixel * scale.
@@ -54,15 +77,23 @@ public:
     // The tone curve and encoding, linear 0..1 -> 16-bit code, sampled at
     // n + 1 uniform points; entry k packs samples k (low half) and k + 1.
     Input<Buffer<uint32_t, 1>> curve{"curve"};
-    Output<Buffer<uint16_t, 3>> output{"output"};  // c, x, y: interleaved RGB
+    // 1: the curve is exactly the sRGB encoding, evaluated instead of looked
+    // up (the reference look; lookups are scalar loads, a quarter of the
+    // kernel's time).
+    Input<int> srgb_curve{"srgb_curve"};
+    Output<Buffer<uint16_t, 5>> output{"output"};  // c, xp, i, yp, j: interleaved RGB by quads
 
-    Var x{"x"}, y{"y"}, c{"c"}, i{"i"}, j{"j"}, u{"u"};
+    Var x{"x"}, y{"y"}, c{"c"}, i{"i"}, j{"j"}, xp{"xp"}, yp{"yp"};
 
     void generate() {
-        // Normalised, white-balanced mosaic in the working domain, by table:
-        // one lookup instead of a power per sample.
+        // Normalised, white-balanced mosaic in the working domain. (Computed:
+        // Halide turns a table lookup into sixteen scalar loads per vector,
+        // which cost more than the power.)
         Func norm("norm");
-        Expr shaped = shaping(min(cast<int>(raw(x, y)), shaping.dim(0).extent() - 1), x & 1, y & 1);
+        Expr parity = (x & 1) + 2 * (y & 1);
+        Expr level = (min(cast<float>(raw(x, y)), levels(2, parity)) - levels(0, parity)) * levels(1, parity);
+        Expr magnitude = pow_positive(max(abs(level), 1e-20f), 0.4f);
+        Expr shaped = select(level < 0.0f, -magnitude, magnitude);
         // The shading gain, bilinear on the grid; in the working domain a
         // gain g is g^0.4, applied before the clip at white. Separably: each
         // tile interpolates the few grid rows it spans along x once
@@ -127,39 +158,46 @@ public:
                                 1.0f);
             Expr cam[3] = {from_gamma(rgb.r.plane[s](i, j)) * vgain, from_gamma(rgb.g.plane[s](i, j)) * vgain,
                            from_gamma(rgb.b.plane[s](i, j)) * vgain};
+            std::vector<Expr> lins;
+            for (int ch = 0; ch < 3; ++ch)
+                lins.push_back(clamp(matrix(0, ch) * cam[0] + matrix(1, ch) * cam[1] + matrix(2, ch) * cam[2], 0.0f, 1.0f));
+            linear_planes[s] = Func(std::string("linear_") + site_name(s));
+            linear_planes[s](i, j) = Tuple(lins);
             std::vector<Expr> encoded;
             for (int ch = 0; ch < 3; ++ch) {
-                Expr lin = clamp(matrix(0, ch) * cam[0] + matrix(1, ch) * cam[1] + matrix(2, ch) * cam[2], 0.0f, 1.0f);
+                Expr lin = linear_planes[s](i, j)[ch];
                 // One gather fetches both ends of the curve segment (see curve).
                 Expr pos = lin * cast<float>(n);
                 Expr k = clamp(cast<int>(pos), 0, n - 1);
                 Expr ends = curve(k);
                 Expr lo = cast<float>(ends & 0xffff), hi = cast<float>(ends >> 16);
-                encoded.push_back(cast<uint16_t>(lo + (hi - lo) * (pos - cast<float>(k)) + 0.5f));
+                Expr looked_up = lo + (hi - lo) * (pos - cast<float>(k));
+                Expr evaluated = srgb_encode(lin) * 65535.0f;
+                encoded.push_back(cast<uint16_t>(select(srgb_curve != 0, evaluated, looked_up) + 0.5f));
             }
             encoded_planes[s] = Func(std::string("encoded_") + site_name(s));
             encoded_planes[s](i, j) = Tuple(encoded);
         }
 
-        // Interleave, one row parity at a time: a row of RGGB space holds the
-        // R and Gr sites (even v) or the Gb and B sites (odd v).
-        for (int top = 0; top < 2; ++top) {
-            const Func& left = encoded_planes[top ? kR : kGb];
-            const Func& right = encoded_planes[top ? kGr : kB];
-            Expr q = u / 2;
-            rows[top] = Func(top ? "rows_even" : "rows_odd");
-            rows[top](c, u, j) = select(u % 2 == 0, mux(c, {left(q, j)[0], left(q, j)[1], left(q, j)[2]}),
-                                        mux(c, {right(q, j)[0], right(q, j)[1], right(q, j)[2]}));
-        }
-        Expr v = y + cfa_dy;
-        output(c, x, y) = select(v % 2 == 0, rows[1](c, x + cfa_dx, v / 2), rows[0](c, x + cfa_dx, v / 2));
+        // The output is the interleaved RGB image seen as quads: (c, xp, i,
+        // yp, j) is channel c of pixel (2i + xp, 2j + yp) in RGGB space (the
+        // host lays these five dimensions over its rows). With xp and yp
+        // unrolled, every store takes one site's value with no select, and
+        // the six channel-and-column stores of a row interleave densely.
+        std::vector<Expr> by_site;
+        for (int ch = 0; ch < 3; ++ch)
+            by_site.push_back(select(yp == 0, select(xp == 0, encoded_planes[kR](i, j)[ch], encoded_planes[kGr](i, j)[ch]),
+                                     select(xp == 0, encoded_planes[kGb](i, j)[ch], encoded_planes[kB](i, j)[ch])));
+        output(c, xp, i, yp, j) = mux(c, by_site);
     }
 
     void schedule() {
         output.dim(0).set_bounds(0, 3).set_stride(1);
-        output.dim(1).set_stride(3);
+        output.dim(1).set_bounds(0, 2).set_stride(3);
+        output.dim(2).set_stride(6);
+        output.dim(3).set_bounds(0, 2);
         raw.dim(0).set_stride(1);
-        shaping.dim(1).set_bounds(0, 2).dim(2).set_bounds(0, 2);
+        levels.dim(0).set_bounds(0, 3).dim(1).set_bounds(0, 4);
         gain_grid.dim(2).set_bounds(0, 4);
         vignette.dim(0).set_bounds(0, 8);
         ca_poly.dim(0).set_bounds(0, 7).dim(1).set_bounds(0, 2);
@@ -167,21 +205,28 @@ public:
         matrix.dim(0).set_bounds(0, 3).dim(1).set_bounds(0, 3);
 
         const int vec = natural_vector_size<float>();
-        // Tiles of 512 x 128 pixels (measured best of 256..1024 wide), all in parallel (the host develops
-        // strips only two tiles tall). The last tile shifts inwards rather
+        // Tiles of 256 x 64 quads, 512 x 128 pixels (measured best of 256..1024
+        // pixels wide), all in parallel (the host develops strips only two
+        // tiles tall). The last tile shifts inwards rather
         // than being guarded, which keeps every stage's bounds simple
         // (guarded tiles made this generator take minutes to compile); the
         // host never asks for less than one tile.
         Var xo("xo"), yo("yo"), xi("xi"), yi("yi"), tile("tile");
-        output.tile(x, y, xo, yo, xi, yi, 512, 128, TailStrategy::ShiftInwards)
-            .reorder(c, xi, yi, xo, yo)
+        output.tile(i, j, xo, yo, xi, yi, 256, 64, TailStrategy::ShiftInwards)
+            .reorder(c, xp, xi, yp, yi, xo, yo)
             .fuse(xo, yo, tile)
             .unroll(c)
-            .vectorize(xi, natural_vector_size<uint16_t>())
+            .unroll(xp)
+            .unroll(yp)
+            .vectorize(xi, vec)
             .parallel(tile);
 
         for (int s : kAllSites) {
-            encoded_planes[s].compute_at(output, tile).vectorize(i, vec).specialize(use_vignette != 0);
+            // (Both: vignetting with either curve, or neither.)
+            encoded_planes[s].compute_at(output, tile).vectorize(i, vec);
+            linear_planes[s].compute_at(output, tile).vectorize(i, vec).specialize(use_vignette != 0);
+            encoded_planes[s].specialize(use_vignette != 0).specialize(srgb_curve != 0);
+            encoded_planes[s].specialize(srgb_curve != 0);
             // Files without a gain map or chromatic aberration skip that
             // arithmetic entirely.
             if (is_green(s)) sampled.plane[s].compute_at(output, tile).vectorize(i, vec).specialize(use_gain_map != 0);
@@ -189,19 +234,6 @@ public:
                 mosaic.plane[s].compute_at(output, tile).vectorize(i, vec).specialize(use_ca != 0).specialize(use_gain_map != 0);
         }
         gain_rows.compute_at(output, tile).bound(gain_rows.args()[2], 0, 4).vectorize(gain_rows.args()[0], vec);
-        // Rows start at an even u, so each site's parity is known in the
-        // unrolled loop and the stores interleave densely.
-        Var uq("uq"), up("up");
-        for (Func r : rows)
-            r.compute_at(output, tile)
-                .bound(c, 0, 3)
-                .align_bounds(u, 2)
-                .reorder(c, u, j)
-                .split(u, uq, up, 2)
-                .reorder(c, up, uq, j)
-                .unroll(c)
-                .unroll(up)
-                .vectorize(uq, vec);
         for (Func f : stages.funcs) f.compute_at(output, tile).vectorize(f.args()[0], vec);
     }
 
@@ -209,8 +241,7 @@ private:
     Field sampled, mosaic;
     Func gain_rows{"gain_rows"};
     DemosaicStages stages;
-    std::array<Func, 4> encoded_planes;
-    std::array<Func, 2> rows;
+    std::array<Func, 4> encoded_planes, linear_planes;
 };
 
 }  // namespace
