@@ -20,6 +20,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     } else {
         return 0;
     }
+    struct Remove {  // the file goes once the input is done, however it ends
+        ~Remove() { ::unlink(path.c_str()); }
+    } remove;
     try {
         obscura::DecodeOptions options;
         options.decoder = obscura::Decoder::Dng;
