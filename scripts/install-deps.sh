@@ -8,6 +8,7 @@ packages=(
   libhalide14-0-dev                       # kernels (ahead-of-time generators)
   libraw-dev                              # camera raws other than DNG
   liblensfun-dev liblensfun-data-v1 libglib2.0-dev   # lens profiles (lensfun.pc needs glib)
+  libtomlplusplus-dev                     # look files (styles/*.toml)
   libtiff-dev libpng-dev libjpeg62-turbo-dev liblcms2-dev libexiv2-dev libheif-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev                # libFuzzer targets (make fuzz)

@@ -22,6 +22,7 @@
 #include "obscura/look.h"
 #include "obscura/opcodes.h"
 #include "obscura/lens_correction.h"
+#include "obscura/finish.h"
 #include "cli.h"
 
 namespace {
@@ -43,6 +44,7 @@ const char* kMainHelp =
     "commands:\n"
     "  develop   develop a raw file (DNG or any camera raw) into JPEG, PNG or TIFF\n"
     "  info      print what a raw file says: size, CFA, levels, colour, noise, shot\n"
+    "  looks     list the looks (renderings) and where their files are\n"
     "  bench     measure quality and speed against ground truth and the open peers\n"
     "\n"
     "obscura COMMAND --help shows a command's options. obscura --version prints the version.\n";
@@ -68,7 +70,8 @@ std::string develop_help() {
            "\n"
            "options:\n"
            "  -o, --output OUT   the file to write (required)\n"
-           "  --look NAME        rendering (default: " + default_look_name() + "):\n" + looks_list() +
+           "  --look NAME|FILE   rendering (default: " + default_look_name() + "), or a look file (.toml):\n" + looks_list() +
+           "  --lut FILE.cube    a 3D LUT applied after the look (replacing the look's own)\n"
            "  --demosaic METHOD  demosaicing method (default: best):\n" + demosaic_list() +
            "  --lens-correction auto|off\n"
            "                     apply the file's lens corrections (DNG opcodes: shading gain\n"
@@ -236,6 +239,7 @@ int cmd_develop(Args args) {
     auto out = args.value("--output", "-o");
     std::string look = args.value("--look").value_or(default_look_name());
     std::string demosaic = args.value("--demosaic").value_or("best");
+    std::string lut = args.value("--lut").value_or("");
     std::string lens = args.value("--lens-correction").value_or("auto");
     if (lens != "auto" && lens != "off") throw UsageError("--lens-correction must be auto or off, not '" + lens + "'");
     auto quality = args.value("--quality");
@@ -254,7 +258,10 @@ int cmd_develop(Args args) {
     bool batch = inputs.size() > 1 || fs::is_directory(*out) || out->back() == '/';
     std::string extension = "." + format.value_or("jpg");
     try {
-        find_look(look);  // an unknown look, method or format is a usage error, found before any work
+        // An unknown look, method or format, or a bad look or LUT file, is a
+        // usage error, found before any work.
+        find_look(look);
+        if (!lut.empty()) Lut3D::load(lut);
         find_demosaic(demosaic);
         format_for_path(batch ? "x" + extension : *out);
     } catch (const Error& e) {
@@ -282,6 +289,7 @@ int cmd_develop(Args args) {
         settings.encode.jpeg_quality = int(q);
     }
     settings.develop.look = look;
+    settings.develop.lut = lut;
     settings.develop.demosaic = demosaic;
     settings.develop.lens_correction = lens == "auto";
     if (batch) return develop_batch(inputs, *out, extension, settings, jobs);
@@ -293,6 +301,21 @@ std::string fmt(double v, int precision = 4) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.*g", precision, v);
     return buf;
+}
+
+int cmd_looks(Args args) {
+    if (args.flag("--help") || args.flag("-h")) {
+        std::fputs("usage: obscura looks\n\nLists the shipped looks with a line on each, and the folder they are read\n"
+                   "from (set OBSCURA_STYLES to use another). obscura develop --look FILE.toml\n"
+                   "takes a look file of your own; see styles/ for the keys.\n", stdout);
+        return 0;
+    }
+    if (!args.positional().empty()) throw UsageError("looks takes no arguments");
+    for (const auto& l : builtin_looks())
+        std::printf("%-12s%s%s\n", l.name.c_str(), l.description.c_str(), l.name == default_look_name() ? " (default)" : "");
+    std::string dir = styles_directory();
+    std::printf("\nlook files: %s\n", dir.empty() ? "not found (only reference is built in)" : dir.c_str());
+    return 0;
 }
 
 int cmd_info(Args args) {
@@ -399,6 +422,7 @@ int main(int argc, char** argv) {
     static const std::map<std::string, std::function<int(Args)>> commands = {
         {"develop", cmd_develop},
         {"info", cmd_info},
+        {"looks", cmd_looks},
         {"bench", cmd_bench},
     };
     auto it = commands.find(argv[1]);

@@ -21,7 +21,8 @@ const std::vector<DemosaicMethod>& demosaic_methods();
 const DemosaicMethod& find_demosaic(const std::string& name);  // throws Error naming the known ones
 
 struct DevelopOptions {
-    std::string look = default_look_name();
+    std::string look = default_look_name();  // a shipped look's name or a .toml look file
+    std::string lut;                          // a .cube LUT replacing the look's own
     std::string demosaic = "best";
     bool lens_correction = true;  // apply the file's lens corrections (DNG opcodes)
     bool apply_orientation = true;

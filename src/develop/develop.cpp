@@ -11,6 +11,7 @@
 #include "develop_best_kernel.h"
 #include "develop_fast_kernel.h"
 #include "kernel_memory.h"
+#include "obscura/finish.h"
 #include "obscura/lens_correction.h"
 #include "optics/polyfit.h"
 #include "obscura/warp.h"
@@ -86,6 +87,7 @@ struct Kernel {
     int use_ca = 0;
     float ca_poly[2][7] = {{1, 0, 0, 0, 0, 0, 0}, {1, 0, 0, 0, 0, 0, 0}};
     float ca_geom[3] = {0, 0, 1};
+    std::shared_ptr<Finisher> finish;  // the look's finishing, after the kernel
 
     // The kernel works in whole 2x2 quads of RGGB space, so developing w
     // columns from x0 writes this many (one more on each side that starts
@@ -163,8 +165,34 @@ void split_chromatic_aberration(const RawImage& raw, Kernel& k) {
     w.coef[0] = w.coef[2] = w.coef[1];
 }
 
+// Leaves a fraction of the lens's own darkening towards the corners in
+// (looks that keep the lens's character): the radial correction is raised to
+// the power 1 - kept and refitted; a gain map keeps its colour shading in
+// full and gives up that fraction of its mean (luminance) gain.
+void keep_lens_vignette(Kernel& k, double kept) {
+    if (k.lens.vignette) {
+        std::vector<double> r2, gain;
+        for (int n = 0; n <= 64; ++n) {
+            double t = n / 64.0;
+            double g = 1 + t * (k.vignette[0] + t * (k.vignette[1] + t * (k.vignette[2] + t * (k.vignette[3] + t * k.vignette[4]))));
+            r2.push_back(t);
+            gain.push_back(std::pow(std::max(g, 1e-3), 1 - kept) - 1);
+        }
+        auto a = fit_powers<5>(r2, gain, 1, 1);
+        for (int i = 0; i < 5; ++i) k.vignette[i] = float(a[i]);
+    }
+    if (!k.gain_grid.empty()) {
+        size_t n = k.gain_grid.size() / 4;  // (gains^0.4, site-major)
+        for (size_t p = 0; p < n; ++p) {
+            double mean = 0;
+            for (int s = 0; s < 4; ++s) mean += k.gain_grid[s * n + p] / 4;
+            for (int s = 0; s < 4; ++s) k.gain_grid[s * n + p] = float(k.gain_grid[s * n + p] / std::pow(mean, kept));
+        }
+    }
+}
+
 Kernel prepare(const RawImage& raw, const DevelopOptions& options) {
-    const Look& look = find_look(options.look);
+    const Look look = find_look(options.look);
     const DemosaicMethod& method = find_demosaic(options.demosaic);
     if (!raw.cfa.is_bayer())
         throw file_error(raw.source, "CFA " + raw.cfa.name() + " needs binning or remosaicing, which is not supported yet");
@@ -208,7 +236,7 @@ Kernel prepare(const RawImage& raw, const DevelopOptions& options) {
     to_srgb = scale(to_srgb, std::pow(2.0, raw.color.baseline_exposure));
     // A look that only shifts exposure is the sRGB encoding after a gain,
     // which the matrix can carry.
-    if (look.shoulder == 0 && look.contrast == 0) {
+    if (look.tone_is_plain()) {
         to_srgb = scale(to_srgb, std::pow(2.0, look.exposure_ev));
         k.srgb_curve = 1;
     }
@@ -241,7 +269,9 @@ Kernel prepare(const RawImage& raw, const DevelopOptions& options) {
             k.vignette[7] = float(mx * mx + my * my > 0 ? 1.0 / (mx * mx + my * my) : 0.0);
         }
     }
+    if (look.lens_vignette_kept > 0) keep_lens_vignette(k, look.lens_vignette_kept);
     if (k.lens.warp) split_chromatic_aberration(raw, k);
+    k.finish = std::make_shared<Finisher>(look, raw.crop.width, raw.crop.height, options.lut);
     use_kernel_scratch_cache();
     return k;
 }
@@ -254,7 +284,7 @@ Image develop_whole(const Kernel& kernel, const RawImage& raw) {
     const int w = std::max(raw.crop.width, kMinOutputWidth), h = std::max(raw.crop.height, kMinOutputHeight);
     const size_t stride = size_t(kernel.padded_columns(raw.crop.x, w)) * 3;
     std::vector<uint16_t> region(stride * size_t(kernel.padded_rows(raw.crop.y, h)));
-    const uint16_t* first = kernel.run(raw.crop.x, raw.crop.y, w, h, region.data(), stride);
+    uint16_t* first = kernel.run(raw.crop.x, raw.crop.y, w, h, region.data(), stride);
     Image out;
     out.width = raw.crop.width;
     out.height = raw.crop.height;
@@ -263,6 +293,7 @@ Image develop_whole(const Kernel& kernel, const RawImage& raw) {
         std::copy_n(first + y * stride, size_t(out.width) * 3, &out.pixels[size_t(y) * out.width * 3]);
     // Distortion moves pixels across strips, so it works on the whole image.
     if (kernel.lens.warp) out = warp_image(out, *kernel.lens.warp, raw.width, raw.height, raw.crop.x, raw.crop.y);
+    kernel.finish->apply(out.pixels.data(), size_t(out.width) * 3, 0, out.height);
     return out;
 }
 
@@ -291,8 +322,9 @@ void develop_rows(const RawImage& raw, const DevelopOptions& options, RowSink& s
     std::future<void> writing;
     for (int k = 0; k < strips; ++k) {
         int y0 = k * kStripRows, rows = k + 1 < strips ? kStripRows : crop.height - y0;
-        const uint16_t* buffer =
+        uint16_t* buffer =
             kernel.run(crop.x, crop.y + y0, region_w, std::max(rows, kMinOutputHeight), buffers[k % 2].data(), stride);
+        kernel.finish->apply(buffer, stride, y0, rows);
         if (writing.valid()) writing.get();  // rethrows the writer's error
         writing = std::async(std::launch::async, [&sink, buffer, stride, y0, rows] { sink.write_rows(buffer, stride, y0, rows); });
     }
