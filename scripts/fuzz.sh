@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (AddressSanitizer + UBSan) and runs
-# each for a bounded time on a seed corpus of small real DNGs.
+# each for a bounded time: the DNG reader on a seed corpus of small real DNGs,
+# the look reader on the shipped looks, the LUT reader on small .cube files.
 #   scripts/fuzz.sh [SECONDS_PER_TARGET=60]   # exploring: a new seed each run
 #   scripts/fuzz.sh --runs N                  # CI: N inputs from a fixed seed,
 #                                             # so a run that passed here passes there
@@ -38,3 +39,26 @@ clang++ $flags -I"$root/include" -I"$root/src" "$root/fuzz/dng_fuzzer.cpp" "${sr
 "$out/dng_fuzzer" "$root"/fuzz/regressions/*.dng
 "$out/dng_fuzzer" "$out/corpus" "$out/seeds" "${budget[@]}" -rss_limit_mb=2048 -max_len=65536 \
     -timeout=10 -print_final_stats=1 2>&1 | tail -25
+
+# Looks and LUTs: seeds are the shipped looks and a few small cubes.
+mkdir -p "$out/look-corpus" "$out/lut-corpus" "$out/lut-seeds"
+clang++ $flags -I"$root/include" -I"$root/src" "$root/fuzz/look_fuzzer.cpp" "$root/src/look/look.cpp" \
+    $(pkg-config --cflags --libs tomlplusplus) -o "$out/look_fuzzer"
+clang++ $flags -I"$root/include" -I"$root/src" "$root/fuzz/lut_fuzzer.cpp" "$root/src/look/lut.cpp" -o "$out/lut_fuzzer"
+"$py" - "$out/lut-seeds" <<'PY'
+import sys
+d = sys.argv[1]
+for n in (2, 3, 5):
+    with open(f"{d}/identity{n}.cube", "w") as f:
+        f.write(f'TITLE "identity"\nLUT_3D_SIZE {n}\nDOMAIN_MIN 0 0 0\nDOMAIN_MAX 1 1 1\n')
+        for b in range(n):
+            for g in range(n):
+                for r in range(n):
+                    f.write(f"{r/(n-1):.4f} {g/(n-1):.4f} {b/(n-1):.4f}\n")
+with open(f"{d}/range.cube", "w") as f:
+    f.write("# comment\nLUT_3D_INPUT_RANGE -0.1 1.2\nLUT_3D_SIZE 2\n" + "0.5 0.5 0.5\n" * 8)
+PY
+"$out/look_fuzzer" "$out/look-corpus" "$root/styles" "${budget[@]}" -rss_limit_mb=2048 -max_len=4096 \
+    -timeout=10 -print_final_stats=1 2>&1 | tail -12
+"$out/lut_fuzzer" "$out/lut-corpus" "$out/lut-seeds" "${budget[@]}" -rss_limit_mb=2048 -max_len=16384 \
+    -timeout=10 -print_final_stats=1 2>&1 | tail -12

@@ -34,6 +34,23 @@ check "info shows white" grep -q "white level: *65535" <<<"$info"
 quad=$("$obscura" info "$dngs/kodim23_quad.dng")
 check "info shows quad layout" grep -q "quad RGGB (4x4)" <<<"$quad"
 
+# looks: the shipped ones listed; a look file of one's own; bad look and LUT
+# files refused in one line naming the file, before any output
+looks=$("$obscura" looks)
+check "looks lists nine" test "$(grep -cE '^(reference|authentic|vibrant|natural|vivid|mono|mono-hc|sepia|blue) ' <<<"$looks")" -eq 9
+printf 'name = "mine"\n[color]\nsaturation = 0\n' >"$work/mine.toml"
+"$obscura" develop "$dngs/kodim05_RGGB_14.dng" -o "$work/mine.png" --look "$work/mine.toml"
+check "develop --look FILE.toml" test -s "$work/mine.png"
+printf '[tone]\ncontrast = 7\n' >"$work/bad.toml"
+msg=$("$obscura" develop "$dngs/kodim05_RGGB_14.dng" -o "$work/bad.png" --look "$work/bad.toml" 2>&1)
+check "bad look file is a usage error" test $? -eq 2
+check "bad look file named in one line" bash -c "[ \$(wc -l <<<\"\$1\") -eq 1 ] && grep -q 'bad.toml: tone.contrast' <<<\"\$1\"" _ "$msg"
+check "bad look file leaves no output" test ! -e "$work/bad.png"
+printf 'LUT_3D_SIZE 2\n0 0 0\n' >"$work/bad.cube"
+msg=$("$obscura" develop "$dngs/kodim05_RGGB_14.dng" -o "$work/bad.png" --lut "$work/bad.cube" 2>&1)
+check "bad LUT is a usage error" test $? -eq 2
+check "bad LUT named" grep -q "bad.cube: has 1 entries" <<<"$msg"
+
 # help lists the looks; every command has --help
 check "develop --help lists looks" bash -c "'$obscura' develop --help | grep -q reference"
 check "develop --help lists demosaic methods" bash -c "'$obscura' develop --help | grep -q 'fast '"
