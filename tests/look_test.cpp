@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 Image develop_with(const RawImage& raw, const std::string& look, const std::string& lut = "") {
     DevelopOptions o;
     o.look = look;
-    o.lut = lut;
+    if (!lut.empty()) o.lut = std::make_shared<const Lut3D>(Lut3D::load(lut));
     return develop(raw, o);
 }
 

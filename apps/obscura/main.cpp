@@ -261,7 +261,7 @@ int cmd_develop(Args args) {
         // An unknown look, method or format, or a bad look or LUT file, is a
         // usage error, found before any work.
         find_look(look);
-        if (!lut.empty()) Lut3D::load(lut);
+        if (!lut.empty()) settings.develop.lut = std::make_shared<const Lut3D>(Lut3D::load(lut));  // once for every file
         find_demosaic(demosaic);
         format_for_path(batch ? "x" + extension : *out);
     } catch (const Error& e) {
@@ -289,7 +289,6 @@ int cmd_develop(Args args) {
         settings.encode.jpeg_quality = int(q);
     }
     settings.develop.look = look;
-    settings.develop.lut = lut;
     settings.develop.demosaic = demosaic;
     settings.develop.lens_correction = lens == "auto";
     if (batch) return develop_batch(inputs, *out, extension, settings, jobs);

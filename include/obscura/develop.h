@@ -1,6 +1,7 @@
 // develop: RawImage -> finished Image (normalise, white balance, demosaic,
 // camera colour -> sRGB, look, crop, orientation).
 #pragma once
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,8 @@
 #include "obscura/raw_image.h"
 
 namespace obscura {
+
+struct Lut3D;  // obscura/finish.h
 
 // A demosaic method the develop kernel can run.
 struct DemosaicMethod {
@@ -22,7 +25,7 @@ const DemosaicMethod& find_demosaic(const std::string& name);  // throws Error n
 
 struct DevelopOptions {
     std::string look = default_look_name();  // a shipped look's name or a .toml look file
-    std::string lut;                          // a .cube LUT replacing the look's own
+    std::shared_ptr<const Lut3D> lut;         // a 3D LUT replacing the look's own (Lut3D::load)
     std::string demosaic = "best";
     bool lens_correction = true;  // apply the file's lens corrections (DNG opcodes)
     bool apply_orientation = true;

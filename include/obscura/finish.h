@@ -30,8 +30,8 @@ struct Lut3D {
 class Finisher {
 public:
     // width, height: the whole photo, for the vignette's geometry.
-    // lut_path overrides the look's LUT when not empty.
-    Finisher(const Look& look, int width, int height, const std::string& lut_path = "");
+    // `lut`, already loaded, replaces the look's own LUT when given.
+    Finisher(const Look& look, int width, int height, std::shared_ptr<const Lut3D> lut = nullptr);
     bool active() const { return active_; }
     // Finishes `count` rows of encoded RGB (`stride` samples apart), the
     // first being row y of the photo.
@@ -42,7 +42,8 @@ private:
     Look look_;
     int width_, height_;
     bool active_ = false, colour_ = false;
-    std::unique_ptr<Lut3D> lut_;
+    std::shared_ptr<const Lut3D> lut_;
+    bool lut_linear_ = false;      // the LUT takes linear values, not encoded
     float hue_[9];                 // rotation about the grey axis
     float shadow_tint_[3], highlight_tint_[3];
 };

@@ -276,10 +276,6 @@ Kernel prepare(const RawImage& raw, const DevelopOptions& options) {
     return k;
 }
 
-}  // namespace
-
-namespace {
-
 Image develop_whole(const Kernel& kernel, const RawImage& raw) {
     const int w = std::max(raw.crop.width, kMinOutputWidth), h = std::max(raw.crop.height, kMinOutputHeight);
     const size_t stride = size_t(kernel.padded_columns(raw.crop.x, w)) * 3;

@@ -45,10 +45,10 @@ float value_noise(float x, float y) {
 
 }  // namespace
 
-Finisher::Finisher(const Look& look, int width, int height, const std::string& lut_path)
-    : look_(look), width_(width), height_(height) {
-    std::string lut = lut_path.empty() ? look.lut : lut_path;
-    if (!lut.empty()) lut_ = std::make_unique<Lut3D>(Lut3D::load(lut));
+Finisher::Finisher(const Look& look, int width, int height, std::shared_ptr<const Lut3D> lut)
+    : look_(look), width_(width), height_(height), lut_(std::move(lut)) {
+    if (!lut_ && !look.lut.empty()) lut_ = std::make_shared<const Lut3D>(Lut3D::load(look.lut));
+    lut_linear_ = look.lut_space == "linear";
     colour_ = !look.finishing_is_identity();
     active_ = colour_ || lut_;
     // Rotation by the hue angle about the grey axis (Rodrigues).
@@ -110,10 +110,10 @@ void Finisher::apply_row(uint16_t* row, int y) const {
         }
         if (lut_) {
             for (float& c : v) c = std::clamp(c, 0.0f, 1.0f);
-            if (L.lut_space == "linear")
+            if (lut_linear_)
                 for (float& c : v) c = float(srgb_decode(c));
             lut_->apply(v);
-            if (L.lut_space == "linear")
+            if (lut_linear_)
                 for (float& c : v) c = float(srgb_encode(c));
         }
         for (int c = 0; c < 3; ++c) p[c] = uint16_t(std::lround(std::clamp(v[c], 0.0f, 1.0f) * 65535.0f));

@@ -78,8 +78,7 @@ public:
         : path_(path), table_(table), name_(std::move(name)) {}
 
     double number(const std::string& key, double fallback, double lo, double hi) {
-        seen_.insert(key);
-        const toml::node* n = table_ ? table_->get(key) : nullptr;
+        const toml::node* n = node(key);
         if (!n) return fallback;
         std::optional<double> v = n->value<double>();
         if (!v || !std::isfinite(*v)) fail(key, "must be a number");
@@ -91,16 +90,14 @@ public:
         return *v;
     }
     std::string text(const std::string& key, const std::string& fallback) {
-        seen_.insert(key);
-        const toml::node* n = table_ ? table_->get(key) : nullptr;
+        const toml::node* n = node(key);
         if (!n) return fallback;
         std::optional<std::string> v = n->value<std::string>();
         if (!v) fail(key, "must be a string");
         return *v;
     }
     std::optional<std::array<double, 3>> triple(const std::string& key) {
-        seen_.insert(key);
-        const toml::node* n = table_ ? table_->get(key) : nullptr;
+        const toml::node* n = node(key);
         if (!n) return std::nullopt;
         const toml::array* a = n->as_array();
         if (!a || a->size() != 3) fail(key, "must be an array of three numbers");
@@ -113,6 +110,11 @@ public:
         return out;
     }
     void allow(const std::string& key) { seen_.insert(key); }  // read elsewhere
+    // The key's value (null when absent), marked as read.
+    const toml::node* node(const std::string& key) {
+        seen_.insert(key);
+        return table_ ? table_->get(key) : nullptr;
+    }
     // Every key the file has must have been read: a typo is an error.
     void check_all_known() const {
         if (!table_) return;
