@@ -90,8 +90,8 @@ public:
         // Halide turns a table lookup into sixteen scalar loads per vector,
         // which cost more than the power.)
         Func norm("norm");
-        Expr parity = (x & 1) + 2 * (y & 1);
-        Expr level = (min(cast<float>(raw(x, y)), levels(2, parity)) - levels(0, parity)) * levels(1, parity);
+        Expr site = (x & 1) + 2 * (y & 1);  // the raw site's parity
+        Expr level = (min(cast<float>(raw(x, y)), levels(2, site)) - levels(0, site)) * levels(1, site);
         Expr magnitude = pow_positive(max(abs(level), 1e-20f), 0.4f);
         Expr shaped = select(level < 0.0f, -magnitude, magnitude);
         // The shading gain, bilinear on the grid; in the working domain a
@@ -104,7 +104,6 @@ public:
         gain_rows(x, gyv, sv) = lerp(gain_grid(gx0, gyv, sv), gain_grid(gx0 + 1, gyv, sv), gx - cast<float>(gx0));
         Expr gy = clamp(cast<float>(y) * grid_scale_y, 0.0f, cast<float>(gain_grid.dim(1).extent() - 1));
         Expr gy0 = min(cast<int>(gy), gain_grid.dim(1).extent() - 2);
-        Expr site = (x & 1) + 2 * (y & 1);
         Expr g = lerp(gain_rows(x, gy0, site), gain_rows(x, gy0 + 1, site), gy - cast<float>(gy0));
         norm(x, y) = min(select(use_gain_map != 0, shaped * g, shaped), 1.0f);
         // mirror_interior keeps the parity of every coordinate, so the CFA
@@ -147,8 +146,8 @@ public:
                                                 : demosaic_best(mosaic, i, j, stages);
 
         // Per site: back to linear, camera -> output colour, tone curve and
-        // encoding, 16 bits; the three channels as one tuple so the shared
-        // work is done once.
+        // encoding, 16 bits. The linear colour is a stage of its own: as
+        // parts of one Tuple, the three channels each recomputed it.
         Expr n = curve.dim(0).extent();
         for (int s : kAllSites) {
             Expr px = cast<float>(2 * i + (s & 1) - cfa_dx), py = cast<float>(2 * j + (s >> 1) - cfa_dy);
@@ -166,7 +165,7 @@ public:
             std::vector<Expr> encoded;
             for (int ch = 0; ch < 3; ++ch) {
                 Expr lin = linear_planes[s](i, j)[ch];
-                // One gather fetches both ends of the curve segment (see curve).
+                // One lookup fetches both ends of the curve segment (see curve).
                 Expr pos = lin * cast<float>(n);
                 Expr k = clamp(cast<int>(pos), 0, n - 1);
                 Expr ends = curve(k);
