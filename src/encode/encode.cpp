@@ -29,9 +29,24 @@ const char* format_name(Format f) {
     return "?";
 }
 
-namespace {
-
 namespace fs = std::filesystem;
+
+std::string create_temporary_beside(const std::string& path) {
+    fs::path target(path);
+    fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    std::string hidden = ".";  // (built stepwise: GCC 12 warns falsely on "." + string)
+    hidden += target.filename().string();
+    hidden += ".XXXXXX";
+    std::string templ = (dir / hidden).string();
+    std::vector<char> name(templ.begin(), templ.end());
+    name.push_back('\0');
+    int fd = ::mkstemp(name.data());
+    if (fd < 0) throw file_error(path, std::string("cannot create output: ") + std::strerror(errno));
+    ::close(fd);
+    return name.data();
+}
+
+namespace {
 
 // The temporary file beside the target, removed unless committed: a reader
 // never sees half a file, and a failure leaves the old one (or nothing).
@@ -43,18 +58,7 @@ public:
         Format format = format_for_path(path);
         if (width <= 0 || height <= 0) throw file_error(path, "nothing to write (empty image)");
         if (!options.overwrite && fs::exists(path)) throw file_error(path, "exists (use --overwrite to replace it)");
-        fs::path target(path);
-        fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-        std::string hidden = ".";  // (built stepwise: GCC 12 warns falsely on "." + string)
-        hidden += target.filename().string();
-        hidden += ".XXXXXX";
-        std::string templ = (dir / hidden).string();
-        std::vector<char> name(templ.begin(), templ.end());
-        name.push_back('\0');
-        int fd = ::mkstemp(name.data());
-        if (fd < 0) throw file_error(path, std::string("cannot create output: ") + std::strerror(errno));
-        ::close(fd);
-        temp_ = name.data();
+        temp_ = create_temporary_beside(path);
         guarded([&] {
             WriterSetup setup{temp_, width, height, output_exif(metadata, width, height), icc_profile(color_space)};
             switch (format) {

@@ -28,6 +28,10 @@ std::unique_ptr<FormatWriter> jpeg_writer(const WriterSetup& setup, int quality)
 std::unique_ptr<FormatWriter> png_writer(const WriterSetup& setup);
 std::unique_ptr<FormatWriter> tiff16_writer(const WriterSetup& setup);
 
+// An empty hidden file beside `path` (".NAME.XXXXXX") to write into and then
+// rename over `path`, so a reader never sees half a file.
+std::string create_temporary_beside(const std::string& path);
+
 // 16-bit -> 8-bit, rounded.
 inline void to_8bit(const uint16_t* src, uint8_t* dst, size_t n) {
     for (size_t i = 0; i < n; ++i) dst[i] = uint8_t((src[i] * 255u + 32767u) / 65535u);

@@ -1,0 +1,39 @@
+// burst: align and merge a handheld burst of raw frames into one raw frame
+// with less noise (HDR+ class: tile alignment on a grey pyramid, merge per
+// tile in the frequency domain, driven by the noise profile).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "obscura/decode.h"
+#include "obscura/raw_image.h"
+
+namespace obscura {
+
+struct BurstOptions {
+    int reference = -1;     // frame index; -1: the sharpest of the first three
+    double strength = 4.0;  // how much difference is still taken for noise (higher: smoother, more risk)
+    DecodeOptions decode;
+};
+
+struct BurstFrameReport {
+    std::string file;
+    double sharpness = 0;      // measured for reference candidates, else 0
+    int median_dx = 0, median_dy = 0;  // median tile offset to the reference, raw pixels
+};
+
+struct BurstReport {
+    int reference = 0;
+    std::vector<BurstFrameReport> frames;
+    double seconds_decode = 0, seconds_align = 0, seconds_merge = 0;
+};
+
+// Merges `frames` (paths; 2x2 Bayer raws of one size) onto the reference
+// frame. Frames are read one at a time: memory grows with one frame, not
+// with the burst. The result is the reference frame's RawImage with merged,
+// 16-bit samples (levels scaled) and its noise profile reduced accordingly.
+// Throws obscura::Error naming the offending file.
+RawImage merge_burst(const std::vector<std::string>& frames, const BurstOptions& options = {},
+                     BurstReport* report = nullptr);
+
+}  // namespace obscura

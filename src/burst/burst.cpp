@@ -1,0 +1,364 @@
+// The burst stage: picks the reference frame, builds grey pyramids, aligns
+// each alternate frame coarse to fine (align_tiles) and merges it into the
+// running sum (merge_tiles), one frame in memory at a time.
+#include "obscura/burst.h"
+
+#include <HalideBuffer.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+
+#include "align_coarse.h"
+#include "align_fine.h"
+#include "align_mid.h"
+#include "merge_kernel.h"
+#include "obscura/error.h"
+
+namespace obscura {
+namespace {
+
+using Halide::Runtime::Buffer;
+
+// Margins around frames and grey levels, so the kernels never clamp an index:
+// raw frames (the merge reads tile groups rounded up to 16 tiles on the right
+// and bottom, hence the wider end), then grey levels 0 (raw resolution) to 3.
+constexpr int kRawPad = 256, kRawPadEnd = 512;
+constexpr int kLevelPad[4] = {224, 110, 48, 32};
+constexpr int kLevelRadius[4] = {1, 2, 4, 4};
+// The largest offset the merge may read at (within kRawPad with a tile and a tap to spare).
+constexpr int kMergeLimit = kRawPad - 16 - 2 - 32;
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// Mirror without repeating the edge; keeps the CFA parity of the index.
+int reflect(int i, int n) {
+    if (n == 1) return 0;
+    const int period = 2 * (n - 1);
+    i %= period;
+    if (i < 0) i += period;
+    return i < n ? i : period - i;
+}
+
+Buffer<uint16_t> padded_raw(const RawImage& raw) {
+    const int w = raw.width, h = raw.height;
+    Buffer<uint16_t> b(w + kRawPad + kRawPadEnd, h + kRawPad + kRawPadEnd);
+    b.set_min(-kRawPad, -kRawPad);
+    std::vector<int> column(size_t(w + kRawPad + kRawPadEnd));
+    for (int x = -kRawPad; x < w + kRawPadEnd; ++x) column[size_t(x + kRawPad)] = reflect(x, w);
+    for (int y = -kRawPad; y < h + kRawPadEnd; ++y) {
+        const uint16_t* src = &raw.data[size_t(reflect(y, h)) * w];
+        uint16_t* dst = &b(-kRawPad, y);
+        for (int x = -kRawPad; x < 0; ++x) dst[x + kRawPad] = src[column[size_t(x + kRawPad)]];
+        std::memcpy(dst + kRawPad, src, size_t(w) * 2);
+        for (int x = w; x < w + kRawPadEnd; ++x) dst[x + kRawPad] = src[column[size_t(x + kRawPad)]];
+    }
+    return b;
+}
+
+// One level of the grey pyramid: valid over [-pad, w + pad) x [-pad, h + pad).
+struct Level {
+    int w = 0, h = 0, pad = 0;
+    Buffer<float> img;
+};
+
+Level make_level(int w, int h, int pad) {
+    Level l{w, h, pad, Buffer<float>(w + 2 * pad, h + 2 * pad)};
+    l.img.set_min(-pad, -pad);
+    return l;
+}
+
+// Level 0: 2x2 box sums at every raw pixel (each holds one sample of every
+// colour, so it is grey whatever the CFA phase: 1-pixel steps are
+// measurable). Level 1: the same at even pixels, i.e. one value per Bayer
+// quad. Levels 2 and 3: 4x4 means of the level below.
+std::array<Level, 4> grey_pyramid(const Buffer<uint16_t>& raw, int width, int height) {
+    std::array<Level, 4> lv;
+    lv[0] = make_level(width, height, kLevelPad[0]);
+    lv[1] = make_level(width / 2, height / 2, kLevelPad[1]);
+    for (int s = 0; s < 2; ++s) {
+        Level& l = lv[size_t(s)];
+        const int step = s == 0 ? 1 : 2;
+        for (int y = -l.pad; y < l.h + l.pad; ++y) {
+            const uint16_t* r0 = &raw(-kRawPad, y * step);
+            const uint16_t* r1 = &raw(-kRawPad, y * step + 1);
+            float* out = &l.img(-l.pad, y);
+            for (int x = -l.pad; x < l.w + l.pad; ++x) {
+                const int rx = x * step + kRawPad;
+                out[x + l.pad] = float(r0[rx] + r0[rx + 1] + r1[rx] + r1[rx + 1]);
+            }
+        }
+    }
+    for (int s = 2; s < 4; ++s) {
+        const Level& below = lv[size_t(s - 1)];
+        Level& l = lv[size_t(s)] = make_level(std::max(1, below.w / 4), std::max(1, below.h / 4), kLevelPad[s]);
+        std::vector<float> inner(size_t(l.w) * l.h);
+        for (int y = 0; y < l.h; ++y)
+            for (int x = 0; x < l.w; ++x) {
+                float sum = 0;
+                for (int b = 0; b < 4; ++b)
+                    for (int a = 0; a < 4; ++a) sum += below.img(std::min(4 * x + a, below.w - 1), std::min(4 * y + b, below.h - 1));
+                inner[size_t(y) * l.w + x] = sum / 16;
+            }
+        for (int y = -l.pad; y < l.h + l.pad; ++y)
+            for (int x = -l.pad; x < l.w + l.pad; ++x) l.img(x, y) = inner[size_t(reflect(y, l.h)) * l.w + reflect(x, l.w)];
+    }
+    return lv;
+}
+
+// Tiles of 16 at stride 8 (32 at 16 on level 0) starting one stride before
+// the image: this many cover `extent` samples twice.
+int tile_count(int extent) { return (extent + 7) / 8 + 1; }
+
+// Offsets for every tile of level `s`, coarse to fine.
+Buffer<int16_t> align_frame(std::array<Level, 4>& ref, std::array<Level, 4>& alt) {
+    Buffer<int16_t> prior, found;
+    for (int s = 3; s >= 0; --s) {
+        Level& l = ref[size_t(s)];
+        // Level 0 uses level 1's tile grid (tiles twice as large in raw pixels).
+        const int nx = tile_count(s == 0 ? ref[1].w : l.w), ny = tile_count(s == 0 ? ref[1].h : l.h);
+        Buffer<int16_t> start(nx, ny, 2);
+        const int limit = kLevelPad[s] - 24 - (s == 0 ? 16 : 0) - kLevelRadius[s];
+        for (int ty = 0; ty < ny; ++ty)
+            for (int tx = 0; tx < nx; ++tx)
+                for (int c = 0; c < 2; ++c) {
+                    int v = 0;
+                    if (s == 0) {
+                        v = 2 * found(tx, ty, c);
+                    } else if (s < 3) {
+                        // The coarse tile nearest this tile's centre, its offset scaled up.
+                        int cx = std::clamp((tx + 2) / 4, 0, found.dim(0).extent() - 1);
+                        int cy = std::clamp((ty + 2) / 4, 0, found.dim(1).extent() - 1);
+                        v = 4 * found(cx, cy, c);
+                    }
+                    start(tx, ty, c) = int16_t(std::clamp(v, -limit, limit));
+                }
+        Buffer<int16_t> out(nx, ny, 2);
+        int rc = s == 0 ? align_fine(ref[0].img, alt[0].img, start, limit, out)
+                        : s == 1 ? align_mid(l.img, alt[1].img, start, limit, out)
+                                 : align_coarse(l.img, alt[size_t(s)].img, start, limit, out);
+        if (rc != 0) throw Error("burst: alignment kernel failed (" + std::to_string(rc) + ")");
+        found = std::move(out);
+    }
+    return found;
+}
+
+// Sharpness of a frame: mean squared gradient of the 4x4-binned grey image
+// (binning keeps noise from passing for detail).
+double sharpness(const RawImage& raw) {
+    const int w = raw.width / 4, h = raw.height / 4;
+    if (w < 3 || h < 3) return 0;
+    std::vector<float> g(size_t(w) * h);
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+            float s = 0;
+            for (int b = 0; b < 4; ++b)
+                for (int a = 0; a < 4; ++a) s += raw.at(4 * x + a, 4 * y + b);
+            g[size_t(y) * w + x] = s;
+        }
+    double sum = 0;
+    for (int y = 0; y + 1 < h; ++y)
+        for (int x = 0; x + 1 < w; ++x) {
+            double gx = g[size_t(y) * w + x + 1] - g[size_t(y) * w + x], gy = g[size_t(y + 1) * w + x] - g[size_t(y) * w + x];
+            sum += gx * gx + gy * gy;
+        }
+    return sum / (double(w - 1) * (h - 1));
+}
+
+void check_compatible(const RawImage& ref, const RawImage& alt) {
+    if (alt.width != ref.width || alt.height != ref.height)
+        throw file_error(alt.source, std::to_string(alt.width) + "x" + std::to_string(alt.height) + " frame in a burst of " +
+                                         std::to_string(ref.width) + "x" + std::to_string(ref.height));
+    if (!alt.cfa.is_bayer() || alt.cfa.colors != ref.cfa.colors)
+        throw file_error(alt.source, "CFA " + alt.cfa.name() + " differs from the reference frame's " + ref.cfa.name());
+    if (alt.white_level != ref.white_level || alt.black.pattern != ref.black.pattern)
+        throw file_error(alt.source, "black or white level differs from the reference frame's (not one burst?)");
+}
+
+// Per tile and plane: the variance of one reference sample (DN^2), from the
+// tile's mean level and the noise profile.
+Buffer<float> reference_noise(const RawImage& ref, const Buffer<uint16_t>& raw, int ntx, int nty) {
+    const double black = ref.black.pattern.empty() ? 0 : ref.black.pattern[0];
+    const double range = std::max(1.0, ref.white_level - black);
+    // Means of 8 x 8 blocks of each plane, for blocks -1 .. ntx - 1.
+    const int nbx = ntx, nby = nty;
+    std::vector<float> block(size_t(nbx) * nby * 4);
+    for (int p = 0; p < 4; ++p)
+        for (int by = 0; by < nby; ++by)
+            for (int bx = 0; bx < nbx; ++bx) {
+                double s = 0;
+                for (int j = 0; j < 8; ++j)
+                    for (int i = 0; i < 8; ++i) s += raw(2 * (8 * (bx - 1) + i) + (p & 1), 2 * (8 * (by - 1) + j) + p / 2);
+                block[(size_t(p) * nby + by) * nbx + bx] = float(s / 64 - black);
+            }
+    Buffer<float> var(ntx, nty, 4);
+    for (int p = 0; p < 4; ++p) {
+        const int color = ref.cfa.at(p & 1, p / 2);
+        std::array<double, 2> sn = ref.noise.planes.size() == 3 ? ref.noise.planes[size_t(color)] : ref.noise.planes[0];
+        for (int ty = 0; ty < nty; ++ty)
+            for (int tx = 0; tx < ntx; ++tx) {
+                auto b = [&](int x, int y) { return block[(size_t(p) * nby + std::clamp(y, 0, nby - 1)) * nbx + std::clamp(x, 0, nbx - 1)]; };
+                double mean = (b(tx, ty) + b(tx + 1, ty) + b(tx, ty + 1) + b(tx + 1, ty + 1)) / 4;
+                var(tx, ty, p) = float(sn[0] * range * std::max(mean, 0.0) + sn[1] * range * range);
+            }
+    }
+    return var;
+}
+
+// Noise variance of an alternate sample relative to a direct one: the merge
+// averages 2 or 4 same-colour neighbours when the offset changes the colour.
+float interpolation_gain(int dx, int dy, bool green) {
+    const bool ox = dx & 1, oy = dy & 1;
+    if ((!ox && !oy) || (green && ox == oy)) return 1.0f;
+    if (green || (ox && oy)) return 0.25f;
+    return 0.5f;
+}
+
+// When the file has no noise profile: estimate one from the reference frame.
+// For blocks of each plane, the variance of differences between horizontal
+// neighbours (half of it is noise where the block is flat); the quietest
+// blocks at each brightness give S and O by least squares.
+NoiseProfile estimate_noise(const RawImage& raw) {
+    const double black = raw.black.pattern.empty() ? 0 : raw.black.pattern[0];
+    const double range = std::max(1.0, raw.white_level - black);
+    constexpr int kBins = 16;
+    std::vector<std::vector<std::pair<double, double>>> bins(kBins);  // (level, variance)
+    for (int by = 0; by + 16 <= raw.height; by += 16)
+        for (int bx = 0; bx + 16 <= raw.width; bx += 16) {
+            double s = 0, d2 = 0;
+            int n = 0;
+            for (int y = by; y < by + 16; y += 2)
+                for (int x = bx; x + 2 < bx + 16; x += 2) {
+                    double a = raw.at(x, y), c = raw.at(x + 2, y);
+                    s += a;
+                    d2 += (a - c) * (a - c);
+                    ++n;
+                }
+            double level = (s / n - black) / range;
+            if (level <= 0 || level >= 0.95) continue;
+            bins[size_t(std::min(kBins - 1, int(level * kBins)))].push_back({level, d2 / n / 2 / (range * range)});
+        }
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    int n = 0;
+    for (auto& bin : bins) {
+        if (bin.size() < 8) continue;
+        std::sort(bin.begin(), bin.end(), [](auto& a, auto& b) { return a.second < b.second; });
+        for (size_t k = 0; k < std::max<size_t>(1, bin.size() / 10); ++k) {
+            sx += bin[k].first, sy += bin[k].second, sxx += bin[k].first * bin[k].first, sxy += bin[k].first * bin[k].second;
+            ++n;
+        }
+    }
+    NoiseProfile np;
+    double s = 1e-4, o = 1e-6;
+    if (n >= 2 && n * sxx - sx * sx > 0) {
+        s = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+        o = (sy - s * sx) / n;
+    }
+    np.planes = {{std::max(s, 1e-7), std::max(o, 1e-9)}};
+    return np;
+}
+
+}  // namespace
+
+RawImage merge_burst(const std::vector<std::string>& files, const BurstOptions& options, BurstReport* report) {
+    using clock = std::chrono::steady_clock;
+    if (files.empty()) throw Error("burst: no frames given");
+    if (options.reference >= int(files.size()))
+        throw Error("burst: --reference " + std::to_string(options.reference) + " but only " + std::to_string(files.size()) + " frames");
+    if (!(options.strength > 0 && options.strength <= 1000)) throw Error("burst: strength must be in (0, 1000]");
+    BurstReport local;
+    BurstReport& rep = report ? *report : local;
+    rep = {};
+    for (const auto& f : files) rep.frames.push_back({f});
+
+    // The reference: given, or the sharpest of the first three (a later one
+    // only when clearly sharper: the first is nearest the shutter press).
+    auto t0 = clock::now();
+    RawImage ref;
+    if (options.reference >= 0) {
+        rep.reference = options.reference;
+        ref = decode(files[size_t(options.reference)], options.decode);
+    } else {
+        double best = -1;
+        for (int i = 0; i < std::min<int>(3, int(files.size())); ++i) {
+            RawImage candidate = decode(files[size_t(i)], options.decode);
+            if (i > 0) check_compatible(ref, candidate);
+            double s = sharpness(candidate);
+            rep.frames[size_t(i)].sharpness = s;
+            if (s > best * 1.05) best = s, rep.reference = i, ref = std::move(candidate);
+        }
+    }
+    rep.seconds_decode += seconds_since(t0);
+    if (!ref.cfa.is_bayer()) throw file_error(ref.source, "burst merge needs 2x2 Bayer frames; this one is " + ref.cfa.name());
+    if (ref.width < 64 || ref.height < 64) throw file_error(ref.source, "too small for a burst merge (64 x 64 at least)");
+    if (ref.noise.planes.empty()) ref.noise = estimate_noise(ref);
+
+    const int wp = ((ref.width / 2) + 7) / 8 * 8, hp = ((ref.height / 2) + 7) / 8 * 8;
+    const int ntx = tile_count(ref.width / 2), nty = tile_count(ref.height / 2);
+    Buffer<uint16_t> ref_raw = padded_raw(ref);
+    auto ref_grey = grey_pyramid(ref_raw, ref.width, ref.height);
+    Buffer<float> ref_var = reference_noise(ref, ref_raw, ntx, nty);
+    Buffer<uint8_t> plane_color(4);
+    for (int p = 0; p < 4; ++p) plane_color(p) = uint8_t(ref.cfa.at(p & 1, p / 2));
+    Buffer<float> sum(wp, hp, 4);
+    sum.fill(0.0f);
+    Buffer<float> tile_noise(ntx, nty, 4);
+    int merged = 1;
+
+    for (size_t f = 0; f < files.size(); ++f) {
+        if (int(f) == rep.reference) continue;
+        auto t = clock::now();
+        RawImage alt = decode(files[f], options.decode);
+        check_compatible(ref, alt);
+        Buffer<uint16_t> alt_raw = padded_raw(alt);
+        rep.seconds_decode += seconds_since(t);
+        t = clock::now();
+        auto alt_grey = grey_pyramid(alt_raw, alt.width, alt.height);
+        Buffer<int16_t> offsets = align_frame(ref_grey, alt_grey);
+        rep.seconds_align += seconds_since(t);
+        t = clock::now();
+        std::vector<int> xs, ys;
+        for (int ty = 0; ty < nty; ++ty)
+            for (int tx = 0; tx < ntx; ++tx) {
+                const int dx = offsets(tx, ty, 0), dy = offsets(tx, ty, 1);
+                xs.push_back(dx), ys.push_back(dy);
+                for (int p = 0; p < 4; ++p)
+                    tile_noise(tx, ty, p) = float(options.strength * 64.0 * ref_var(tx, ty, p) *
+                                                  (1.0 + interpolation_gain(dx, dy, plane_color(p) == 1)));
+            }
+        std::nth_element(xs.begin(), xs.begin() + long(xs.size() / 2), xs.end());
+        std::nth_element(ys.begin(), ys.begin() + long(ys.size() / 2), ys.end());
+        rep.frames[f].median_dx = xs[xs.size() / 2];
+        rep.frames[f].median_dy = ys[ys.size() / 2];
+        if (int rc = merge_kernel(ref_raw, alt_raw, offsets, tile_noise, plane_color, kMergeLimit, sum, sum); rc != 0)
+            throw Error("burst: merge kernel failed (" + std::to_string(rc) + ")");
+        ++merged;
+        rep.seconds_merge += seconds_since(t);
+    }
+
+    // merged = reference - sum / frames, rescaled to 16 bits.
+    auto t = clock::now();
+    const double scale = std::clamp(std::floor(65535.0 / std::max(1.0, ref.white_level)), 1.0, 16.0);
+    const float inv = 1.0f / float(merged);
+    for (int y = 0; y < ref.height; ++y) {
+        uint16_t* row = &ref.data[size_t(y) * ref.width];
+        for (int x = 0; x < ref.width; ++x) {
+            float v = float(row[x]) - sum(x / 2, y / 2, (x & 1) + 2 * (y & 1)) * inv;
+            row[x] = uint16_t(std::clamp(std::lround(v * scale), 0L, 65535L));
+        }
+    }
+    for (auto& b : ref.black.pattern) b *= scale;
+    for (auto& b : ref.black.delta_h) b *= scale;
+    for (auto& b : ref.black.delta_v) b *= scale;
+    ref.white_level = std::min(65535.0, ref.white_level * scale);
+    ref.bits = 16;
+    for (auto& n : ref.noise.planes) n[0] /= merged, n[1] /= merged;
+    ref.shot.software = "obscura burst (" + std::to_string(merged) + " frames merged)";
+    rep.seconds_merge += seconds_since(t);
+    return ref;
+}
+
+}  // namespace obscura
