@@ -122,8 +122,8 @@ Tuple pass_b(const std::function<Cx(int)>& a, const Expr& u, int sign) {
 // is ref - sum / frames.
 class MergeTiles : public Generator<MergeTiles> {
 public:
-    Input<Buffer<uint16_t, 2>> ref{"ref"};              // raw, padded
-    Input<Buffer<uint16_t, 2>> alt{"alt"};              // raw, padded
+    Input<Buffer<float, 3>> ref{"ref"};                 // (qx, qy, plane) Bayer planes, padded
+    Input<Buffer<float, 3>> alt{"alt"};                 // the same for the alternate frame
     Input<Buffer<int16_t, 3>> offsets{"offsets"};       // (tx, ty, 0|1) raw pixels
     Input<Buffer<float, 3>> tile_noise{"tile_noise"};   // (tx, ty, plane): expected |D|^2 of noise, times the strength
     Input<Buffer<uint8_t, 1>> plane_color{"plane_color"};  // colour of plane 0..3 (x parity + 2 * y parity)
@@ -134,30 +134,40 @@ public:
     void generate() {
         Var i{"i"}, j{"j"}, k{"k"}, u{"u"}, v{"v"}, p{"p"}, tx{"tx"}, ty{"ty"}, qx{"qx"}, qy{"qy"};
         // Sine window: its square sums to one over half-overlapping tiles.
-        auto window = [](Expr n) { return sin(float(M_PI) * (cast<float>(n) + 0.5f) / 16.0f); };
+        Var n{"n"};
+        Func window_table{"window_table"};
+        window_table(n) = sin(float(M_PI) * (cast<float>(n) + 0.5f) / 16.0f);
+        auto window = [&](Expr at) { return window_table(at); };
 
         // The alternate sample for a reference site of this plane's colour,
-        // displaced by the tile's offset: the sample itself when the offset
-        // keeps the colour, else the mean of its same-colour neighbours.
+        // displaced by the tile's offset (raw pixels): the sample itself when
+        // the offset keeps the colour; else the cubic (Catmull-Rom, half-way)
+        // through the four nearest samples of that colour along each odd
+        // direction. Both cases are one separable 4 x 4 kernel on one plane
+        // of the alternate frame, with weights set per tile.
         // Tile groups are rounded up to a whole vector: tiles past the last
         // repeat its offset and noise (their results are never read).
         Expr tx_c = min(tx, offsets.dim(0).max()), ty_c = min(ty, offsets.dim(1).max());
         Expr dx = clamp(cast<int>(offsets(tx_c, ty_c, 0)), -limit, limit), dy = clamp(cast<int>(offsets(tx_c, ty_c, 1)), -limit, limit);
-        Expr odd_x = (dx & 1) == 1, odd_y = (dy & 1) == 1;
         Expr green = plane_color(p) == 1;
-        Expr exact = (!odd_x && !odd_y) || (green && odd_x == odd_y);
-        Expr cross = green && odd_x != odd_y;
-        Expr w_c = select(exact, 1.0f, 0.0f);
-        Expr w_h = select(cross, 0.25f, !green && odd_x && !odd_y, 0.5f, 0.0f);
-        Expr w_v = select(cross, 0.25f, !green && !odd_x && odd_y, 0.5f, 0.0f);
-        Expr w_d = select(!green && odd_x && odd_y, 0.25f, 0.0f);
-        Expr rx = 2 * (tx * 8 - 8 + i) + (p & 1), ry = 2 * (ty * 8 - 8 + j) + p / 2;
-        Expr ax = rx + dx, ay = ry + dy;
-        auto a = [&](int ox, int oy) { return cast<float>(alt(ax + ox, ay + oy)); };
-        Expr alt_value = w_c * a(0, 0) + w_h * (a(-1, 0) + a(1, 0)) + w_v * (a(0, -1) + a(0, 1)) +
-                         w_d * (a(-1, -1) + a(1, -1) + a(-1, 1) + a(1, 1));
+        // Green moved diagonally lands on the other green: exact.
+        Expr both_odd_green = green && (dx & 1) == 1 && (dy & 1) == 1;
+        Expr sx = select(both_odd_green, 0, dx & 1), sy = select(both_odd_green, 0, dy & 1);
+        Expr ax = 2 * (tx * 8 - 8) + (p & 1) + dx - sx, ay = 2 * (ty * 8 - 8) + p / 2 + dy - sy;  // raw, of local (0, 0)
+        Expr alt_plane = (ax & 1) + 2 * (ay & 1);
+        Expr bx = (ax - (ax & 1)) / 2, by = (ay - (ay & 1)) / 2;
+        auto weight = [](Expr half, int a) {
+            const float cubic[4] = {-1.0f / 16, 9.0f / 16, 9.0f / 16, -1.0f / 16}, direct[4] = {0, 1, 0, 0};
+            return select(half == 1, cubic[a], direct[a]);
+        };
+        Expr alt_value = 0.0f;
+        for (int b = 0; b < 4; ++b) {
+            Expr row = 0.0f;
+            for (int a = 0; a < 4; ++a) row += weight(sx, a) * alt(bx + i + a - 1, by + j + b - 1, alt_plane);
+            alt_value += weight(sy, b) * row;
+        }
         Func diff{"diff"};
-        diff(i, j, p, tx, ty) = window(i) * window(j) * (cast<float>(ref(rx, ry)) - alt_value);
+        diff(i, j, p, tx, ty) = window(i) * window(j) * (ref(tx * 8 - 8 + i, ty * 8 - 8 + j, p) - alt_value);
 
         // Forward 2-D DFT: along j (real input, so v = 0..8 suffice), then along i.
         Func col_a{"col_a"}, col_b{"col_b"}, row_a{"row_a"}, spectrum{"spectrum"};
@@ -182,28 +192,43 @@ public:
         Tuple back = pass_b([&](int n) { return Cx{icol_a(i, n, p, tx, ty)[0], icol_a(i, n, p, tx, ty)[1]}; }, j, 1);
         tiles(i, j, p, tx, ty) = back[0] * (window(i) * window(j) / 256.0f);
 
-        // Overlap-add: each plane pixel gathers its four tiles.
-        Expr bx = qx / 8, by = qy / 8, lx = qx % 8, ly = qy % 8;
-        sum_out(qx, qy, p) = sum_in(qx, qy, p) + tiles(lx, ly, p, bx + 1, by + 1) + tiles(lx + 8, ly, p, bx, by + 1) +
-                             tiles(lx, ly + 8, p, bx + 1, by) + tiles(lx + 8, ly + 8, p, bx, by);
+        // Overlap-add in the tile domain (8 x 8 blocks, still 16 blocks to a
+        // vector): each block sums the four tiles over it; only then is it
+        // written out to the plane, one scattered store per pixel.
+        Var bx_{"bx"}, by_{"by"}, lx{"lx"}, ly{"ly"};
+        Func blocks{"blocks"};
+        blocks(lx, ly, p, bx_, by_) = tiles(lx, ly, p, bx_ + 1, by_ + 1) + tiles(lx + 8, ly, p, bx_, by_ + 1) +
+                                      tiles(lx, ly + 8, p, bx_ + 1, by_) + tiles(lx + 8, ly + 8, p, bx_, by_);
+        sum_out(qx, qy, p) = sum_in(qx, qy, p) + blocks(qx % 8, qy % 8, p, qx / 8, qy / 8);
 
         // ---- schedule
-        ref.dim(0).set_stride(1);
-        alt.dim(0).set_stride(1);
+        ref.dim(2).set_bounds(0, 4);
+        alt.dim(2).set_bounds(0, 4);
         sum_in.dim(0).set_stride(1);
         sum_out.dim(0).set_stride(1);
         plane_color.dim(0).set_bounds(0, 4);
         sum_out.dim(2).set_bounds(0, 4);
+        // Planes start at 0 and are whole tiles wide: qx % 8 is then a plain
+        // ramp and the overlap-add reads tiles with vector loads.
+        for (int d = 0; d < 2; ++d) {
+            sum_out.dim(d).set_min(0).set_extent(sum_out.dim(d).extent() / 8 * 8);
+            sum_in.dim(d).set_min(0).set_extent(sum_out.dim(d).extent());
+        }
+        sum_in.dim(2).set_bounds(0, 4);
         const int vec = natural_vector_size<float>();
         Var qxo{"qxo"}, qxi{"qxi"}, qyb{"qyb"}, qyi{"qyi"}, chunk{"chunk"}, block{"block"};
         // Rows of tiles slide down a chunk: each is transformed once.
-        sum_out.split(qx, qxo, qxi, 8, TailStrategy::GuardWithIf).vectorize(qxi)
-            .split(qy, qyb, qyi, 8, TailStrategy::GuardWithIf)
+        sum_out.split(qx, qxo, qxi, 8, TailStrategy::RoundUp).vectorize(qxi)
+            .split(qy, qyb, qyi, 8, TailStrategy::RoundUp)
             .split(qyb, chunk, block, 16, TailStrategy::GuardWithIf)
             .reorder(qxi, qxo, qyi, p, block, chunk)
             .parallel(chunk);
-        Var txo{"txo"}, txi{"txi"};
+        Var txo{"txo"}, txi{"txi"}, bxo{"bxo"}, bxi{"bxi"};
+        blocks.compute_at(sum_out, block).bound(lx, 0, 8).bound(ly, 0, 8)
+            .split(bx_, bxo, bxi, vec, TailStrategy::RoundUp).reorder(bxi, lx, ly, bxo, p, by_)
+            .vectorize(bxi).unroll(lx);
         tiles.store_at(sum_out, chunk).compute_at(sum_out, block)
+            .reorder_storage(tx, i, j, p, ty)
             .split(tx, txo, txi, vec, TailStrategy::RoundUp).reorder(txi, j, i, txo, p, ty)
             .vectorize(txi).unroll(j);
         tiles.bound_extent(i, 16).bound_extent(j, 16);
@@ -211,6 +236,7 @@ public:
         // index unrolled (its twiddles are constants), the other index a loop.
         auto stage = [&](Func f, Var unrolled, int unrolled_extent, Var other, int other_extent) {
             f.compute_at(tiles, txo).bound(unrolled, 0, unrolled_extent).bound(other, 0, other_extent)
+                .reorder_storage(tx, unrolled, other, p, ty)
                 .reorder(tx, unrolled, other, p, ty).vectorize(tx).unroll(unrolled);
         };
         stage(icol_a, k, 16, i, 16);
@@ -220,6 +246,7 @@ public:
         stage(row_a, k, 16, v, 9);
         stage(col_b, v, 9, i, 16);
         stage(col_a, k, 16, i, 16);
+        window_table.compute_root().bound(n, 0, 16);
         // The windowed difference is gathered along i (plain vector loads).
         diff.compute_at(tiles, txo).bound(i, 0, 16).bound(j, 0, 16).reorder(i, j, tx, p, ty).vectorize(i, std::min(vec, 16));
     }
