@@ -14,6 +14,7 @@
 #include "align_coarse.h"
 #include "align_fine.h"
 #include "align_mid.h"
+#include "denoise_kernel.h"
 #include "merge_kernel.h"
 #include "obscura/error.h"
 
@@ -386,17 +387,39 @@ RawImage merge_burst(const std::vector<std::string>& files, const BurstOptions& 
         rep.seconds_merge += seconds_since(t);
     }
 
-    // merged = reference - sum / frames, rescaled to 16 bits.
+    // merged = reference - sum / frames; then the spatial denoise, for the
+    // noise the merge left (less where more frames were taken).
     auto t = clock::now();
-    const double scale = std::clamp(std::floor(65535.0 / std::max(1.0, ref.white_level)), 1.0, 16.0);
     const float inv = 1.0f / float(merged);
-    for (int y = 0; y < ref.height; ++y) {
-        uint16_t* row = &ref.data[size_t(y) * ref.width];
-        for (int x = 0; x < ref.width; ++x) {
-            float v = float(row[x]) - sum(x / 2, y / 2, (x & 1) + 2 * (y & 1)) * inv;
-            row[x] = uint16_t(std::clamp(std::lround(v * scale), 0L, 65535L));
-        }
+    for (int p = 0; p < 4; ++p)
+        parallel_rows(0, hp, [&](int y0, int y1) {
+            for (int y = y0; y < y1; ++y)
+                for (int x = 0; x < wp; ++x) ref_planes(x, y, p) -= sum(x, y, p) * inv;
+        });
+    static double dn = getenv("OBS_DN") ? atof(getenv("OBS_DN")) : 1.0;
+    for (int ty = 0; ty < nty; ++ty)
+        for (int tx = 0; tx < ntx; ++tx)
+            for (int p = 0; p < 4; ++p) tile_noise(tx, ty, p) = float(dn * 64.0 * ref_var(tx, ty, p) / merged);
+    Buffer<float>& denoised = sum;  // the sum is spent: its memory takes the result
+    if (dn > 0) {
+        if (int rc = denoise_kernel(ref_planes, tile_noise, denoised); rc != 0)
+            throw Error("burst: denoise kernel failed (" + std::to_string(rc) + ")");
+    } else {
+        for (int p = 0; p < 4; ++p)
+            for (int y = 0; y < hp; ++y)
+                for (int x = 0; x < wp; ++x) denoised(x, y, p) = ref_planes(x, y, p);
     }
+    // Rescaled to 16 bits.
+    const double scale = std::clamp(std::floor(65535.0 / std::max(1.0, ref.white_level)), 1.0, 16.0);
+    parallel_rows(0, ref.height, [&](int y0, int y1) {
+        for (int y = y0; y < y1; ++y) {
+            uint16_t* row = &ref.data[size_t(y) * ref.width];
+            for (int x = 0; x < ref.width; ++x) {
+                float v = denoised(x / 2, y / 2, (x & 1) + 2 * (y & 1));
+                row[x] = uint16_t(std::clamp(std::lround(v * scale), 0L, 65535L));
+            }
+        }
+    });
     for (auto& b : ref.black.pattern) b *= scale;
     for (auto& b : ref.black.delta_h) b *= scale;
     for (auto& b : ref.black.delta_v) b *= scale;

@@ -114,6 +114,106 @@ Tuple pass_b(const std::function<Cx(int)>& a, const Expr& u, int sign) {
     return Tuple(mux(u, re), mux(u, im));
 }
 
+// Filters overlapping tiles in the frequency domain: each 16 x 16 tile of a
+// plane (given windowed by `sample`) is transformed, every coefficient is
+// multiplied by `factor` (of the coefficient and the tile), transformed back,
+// windowed again and overlap-added into 8 x 8 blocks. The merge and the
+// spatial denoise are this with different inputs and factors.
+class TileFilter {
+public:
+    Var i{"i"}, j{"j"}, k{"k"}, u{"u"}, v{"v"}, p{"p"}, tx{"tx"}, ty{"ty"}, n{"n"};
+    Var lx{"lx"}, ly{"ly"}, bx{"bx"}, by{"by"};
+    Func window_table{"window_table"}, input{"input"}, col_a{"col_a"}, col_b{"col_b"}, row_a{"row_a"},
+        spectrum{"spectrum"}, irow_a{"irow_a"}, irow_b{"irow_b"}, icol_a{"icol_a"}, tiles{"tiles"}, blocks{"blocks"};
+
+    // Sine window: its square sums to one over half-overlapping tiles.
+    Expr window(Expr at) { return window_table(at); }
+
+    // `sample`: the value at tile-local (i, j) of plane p, tile (tx, ty);
+    // `factor`: of the spectrum (re, im) at (u, v) of that tile.
+    void define(const Expr& sample, const std::function<Expr(Expr re, Expr im)>& factor) {
+        window_table(n) = sin(float(M_PI) * (cast<float>(n) + 0.5f) / 16.0f);
+        input(i, j, p, tx, ty) = window(i) * window(j) * sample;
+        // Forward 2-D DFT: along j (real input, so v = 0..8 suffice), then along i.
+        col_a(i, k, p, tx, ty) = pass_a([&](int m) { return Cx{input(i, m, p, tx, ty), 0.0f}; }, k, -1);
+        col_b(i, v, p, tx, ty) = pass_b([&](int m) { return at(col_a, i, m); }, v, -1);
+        row_a(k, v, p, tx, ty) = pass_a([&](int m) { return at(col_b, m, v); }, k, -1);
+        Tuple d = pass_b([&](int m) { return at(row_a, m, v); }, u, -1);
+        Expr f = factor(d[0], d[1]);
+        spectrum(u, v, p, tx, ty) = Tuple(d[0] * f, d[1] * f);
+        // Inverse: along u, then along v with the conjugate half restored.
+        irow_a(k, v, p, tx, ty) = pass_a([&](int m) { return at(spectrum, m, v); }, k, 1);
+        irow_b(i, v, p, tx, ty) = pass_b([&](int m) { return at(irow_a, m, v); }, i, 1);
+        icol_a(i, k, p, tx, ty) = pass_a([&](int m) {
+            if (m <= 8) return at(irow_b, i, m);
+            Cx c = at(irow_b, i, 16 - m);
+            return Cx{c.re, -c.im};
+        }, k, 1);
+        Tuple back = pass_b([&](int m) { return at(icol_a, i, m); }, j, 1);
+        tiles(i, j, p, tx, ty) = back[0] * (window(i) * window(j) / 256.0f);
+        // Overlap-add in the tile domain (8 x 8 blocks, still 16 blocks to a
+        // vector): each block sums the four tiles over it; only then is it
+        // written out to the plane, one scattered store per pixel.
+        blocks(lx, ly, p, bx, by) = tiles(lx, ly, p, bx + 1, by + 1) + tiles(lx + 8, ly, p, bx, by + 1) +
+                                    tiles(lx, ly + 8, p, bx + 1, by) + tiles(lx + 8, ly + 8, p, bx, by);
+    }
+
+    // The block of plane pixel (qx, qy).
+    Expr at_pixel(Expr qx, Expr qy, Expr plane) { return blocks(qx % 8, qy % 8, plane, qx / 8, qy / 8); }
+
+    // `out(qx, qy, p)` reads at_pixel. Rows of tiles slide down a chunk of
+    // rows (each is transformed once); the chunks run in parallel.
+    void schedule(Func out, Var qx, Var qy, Var plane) {
+        const int vec = natural_vector_size_f32;
+        Var qxo{"qxo"}, qxi{"qxi"}, qyb{"qyb"}, qyi{"qyi"}, chunk{"chunk"}, block{"block"};
+        out.split(qx, qxo, qxi, 8, TailStrategy::RoundUp).vectorize(qxi)
+            .split(qy, qyb, qyi, 8, TailStrategy::RoundUp)
+            .split(qyb, chunk, block, 16, TailStrategy::GuardWithIf)
+            .reorder(qxi, qxo, qyi, plane, block, chunk)
+            .parallel(chunk);
+        Var txo{"txo"}, txi{"txi"}, bxo{"bxo"}, bxi{"bxi"};
+        blocks.compute_at(out, block).bound(lx, 0, 8).bound(ly, 0, 8)
+            .split(bx, bxo, bxi, vec, TailStrategy::RoundUp).reorder(bxi, lx, ly, bxo, p, by)
+            .vectorize(bxi).unroll(lx);
+        tiles.store_at(out, chunk).compute_at(out, block)
+            .reorder_storage(tx, i, j, p, ty)
+            .split(tx, txo, txi, vec, TailStrategy::RoundUp).reorder(txi, j, i, txo, p, ty)
+            .vectorize(txi).unroll(j);
+        tiles.bound_extent(i, 16).bound_extent(j, 16);
+        // Every FFT pass: 16 tiles side by side in one vector, the transform
+        // index unrolled (its twiddles are constants), the other index a loop.
+        auto stage = [&](Func f, Var unrolled, int unrolled_extent, Var other, int other_extent) {
+            f.compute_at(tiles, txo).bound(unrolled, 0, unrolled_extent).bound(other, 0, other_extent)
+                .reorder_storage(tx, unrolled, other, p, ty)
+                .reorder(tx, unrolled, other, p, ty).vectorize(tx).unroll(unrolled);
+        };
+        stage(icol_a, k, 16, i, 16);
+        stage(irow_b, i, 16, v, 9);
+        stage(irow_a, k, 16, v, 9);
+        stage(spectrum, u, 16, v, 9);
+        stage(row_a, k, 16, v, 9);
+        stage(col_b, v, 9, i, 16);
+        stage(col_a, k, 16, i, 16);
+        window_table.compute_root().bound(n, 0, 16);
+        // The windowed input is gathered along i (plain vector loads).
+        input.compute_at(tiles, txo).bound(i, 0, 16).bound(j, 0, 16).reorder(i, j, tx, p, ty).vectorize(i, std::min(vec, 16));
+    }
+
+    int natural_vector_size_f32 = 16;
+
+private:
+    Cx at(Func f, Expr a, Expr b) { return {f(a, b, p, tx, ty)[0], f(a, b, p, tx, ty)[1]}; }
+};
+
+// Planes start at 0 and are whole blocks wide and high: qx % 8 is then a
+// plain ramp and the overlap-add reads blocks with vector loads.
+template <typename B>
+void whole_blocks(B& b) {
+    b.dim(0).set_stride(1);
+    for (int d = 0; d < 2; ++d) b.dim(d).set_min(0).set_extent(b.dim(d).extent() / 8 * 8);
+    b.dim(2).set_bounds(0, 4);
+}
+
 // Merges one alternate frame into the running sum of corrections. For each
 // tile and Bayer plane, D = FFT(window * (ref - alt)); the alternate frame
 // is taken where D looks like noise and refused where it does not (motion,
@@ -132,13 +232,9 @@ public:
     Output<Buffer<float, 3>> sum_out{"sum_out"};
 
     void generate() {
-        Var i{"i"}, j{"j"}, k{"k"}, u{"u"}, v{"v"}, p{"p"}, tx{"tx"}, ty{"ty"}, qx{"qx"}, qy{"qy"};
-        // Sine window: its square sums to one over half-overlapping tiles.
-        Var n{"n"};
-        Func window_table{"window_table"};
-        window_table(n) = sin(float(M_PI) * (cast<float>(n) + 0.5f) / 16.0f);
-        auto window = [&](Expr at) { return window_table(at); };
-
+        TileFilter f;
+        f.natural_vector_size_f32 = natural_vector_size<float>();
+        Var &i = f.i, &j = f.j, &p = f.p, &tx = f.tx, &ty = f.ty;
         // The alternate sample for a reference site of this plane's colour,
         // displaced by the tile's offset (raw pixels): the sample itself when
         // the offset keeps the colour; else the cubic (Catmull-Rom, half-way)
@@ -166,89 +262,48 @@ public:
             for (int a = 0; a < 4; ++a) row += weight(sx, a) * alt(bx + i + a - 1, by + j + b - 1, alt_plane);
             alt_value += weight(sy, b) * row;
         }
-        Func diff{"diff"};
-        diff(i, j, p, tx, ty) = window(i) * window(j) * (ref(tx * 8 - 8 + i, ty * 8 - 8 + j, p) - alt_value);
-
-        // Forward 2-D DFT: along j (real input, so v = 0..8 suffice), then along i.
-        Func col_a{"col_a"}, col_b{"col_b"}, row_a{"row_a"}, spectrum{"spectrum"};
-        col_a(i, k, p, tx, ty) = pass_a([&](int n) { return Cx{diff(i, n, p, tx, ty), 0.0f}; }, k, -1);
-        col_b(i, v, p, tx, ty) = pass_b([&](int n) { return Cx{col_a(i, n, p, tx, ty)[0], col_a(i, n, p, tx, ty)[1]}; }, v, -1);
-        row_a(k, v, p, tx, ty) = pass_a([&](int n) { return Cx{col_b(n, v, p, tx, ty)[0], col_b(n, v, p, tx, ty)[1]}; }, k, -1);
-        Tuple d = pass_b([&](int n) { return Cx{row_a(n, v, p, tx, ty)[0], row_a(n, v, p, tx, ty)[1]}; }, u, -1);
-        // Shrink: keep (1 - A) D, the part of the difference that is noise.
         Expr noise = tile_noise(tx_c, ty_c, p);
-        Expr keep = noise / (d[0] * d[0] + d[1] * d[1] + noise);
-        spectrum(u, v, p, tx, ty) = Tuple(d[0] * keep, d[1] * keep);
+        // Keep (1 - A) D: the part of the difference that is noise.
+        f.define(ref(tx * 8 - 8 + i, ty * 8 - 8 + j, p) - alt_value,
+                 [&](Expr re, Expr im) { return noise / (re * re + im * im + noise); });
+        Var qx{"qx"}, qy{"qy"};
+        sum_out(qx, qy, p) = sum_in(qx, qy, p) + f.at_pixel(qx, qy, p);
 
-        // Inverse: along u, then along v with the conjugate half restored.
-        Func irow_a{"irow_a"}, irow_b{"irow_b"}, icol_a{"icol_a"}, tiles{"tiles"};
-        irow_a(k, v, p, tx, ty) = pass_a([&](int n) { return Cx{spectrum(n, v, p, tx, ty)[0], spectrum(n, v, p, tx, ty)[1]}; }, k, 1);
-        irow_b(i, v, p, tx, ty) = pass_b([&](int n) { return Cx{irow_a(n, v, p, tx, ty)[0], irow_a(n, v, p, tx, ty)[1]}; }, i, 1);
-        auto half = [&](int n) {
-            if (n <= 8) return Cx{irow_b(i, n, p, tx, ty)[0], irow_b(i, n, p, tx, ty)[1]};
-            return Cx{irow_b(i, 16 - n, p, tx, ty)[0], -irow_b(i, 16 - n, p, tx, ty)[1]};
-        };
-        icol_a(i, k, p, tx, ty) = pass_a(half, k, 1);
-        Tuple back = pass_b([&](int n) { return Cx{icol_a(i, n, p, tx, ty)[0], icol_a(i, n, p, tx, ty)[1]}; }, j, 1);
-        tiles(i, j, p, tx, ty) = back[0] * (window(i) * window(j) / 256.0f);
-
-        // Overlap-add in the tile domain (8 x 8 blocks, still 16 blocks to a
-        // vector): each block sums the four tiles over it; only then is it
-        // written out to the plane, one scattered store per pixel.
-        Var bx_{"bx"}, by_{"by"}, lx{"lx"}, ly{"ly"};
-        Func blocks{"blocks"};
-        blocks(lx, ly, p, bx_, by_) = tiles(lx, ly, p, bx_ + 1, by_ + 1) + tiles(lx + 8, ly, p, bx_, by_ + 1) +
-                                      tiles(lx, ly + 8, p, bx_ + 1, by_) + tiles(lx + 8, ly + 8, p, bx_, by_);
-        sum_out(qx, qy, p) = sum_in(qx, qy, p) + blocks(qx % 8, qy % 8, p, qx / 8, qy / 8);
-
-        // ---- schedule
         ref.dim(2).set_bounds(0, 4);
         alt.dim(2).set_bounds(0, 4);
-        sum_in.dim(0).set_stride(1);
-        sum_out.dim(0).set_stride(1);
         plane_color.dim(0).set_bounds(0, 4);
-        sum_out.dim(2).set_bounds(0, 4);
-        // Planes start at 0 and are whole tiles wide: qx % 8 is then a plain
-        // ramp and the overlap-add reads tiles with vector loads.
-        for (int d = 0; d < 2; ++d) {
-            sum_out.dim(d).set_min(0).set_extent(sum_out.dim(d).extent() / 8 * 8);
-            sum_in.dim(d).set_min(0).set_extent(sum_out.dim(d).extent());
-        }
-        sum_in.dim(2).set_bounds(0, 4);
-        const int vec = natural_vector_size<float>();
-        Var qxo{"qxo"}, qxi{"qxi"}, qyb{"qyb"}, qyi{"qyi"}, chunk{"chunk"}, block{"block"};
-        // Rows of tiles slide down a chunk: each is transformed once.
-        sum_out.split(qx, qxo, qxi, 8, TailStrategy::RoundUp).vectorize(qxi)
-            .split(qy, qyb, qyi, 8, TailStrategy::RoundUp)
-            .split(qyb, chunk, block, 16, TailStrategy::GuardWithIf)
-            .reorder(qxi, qxo, qyi, p, block, chunk)
-            .parallel(chunk);
-        Var txo{"txo"}, txi{"txi"}, bxo{"bxo"}, bxi{"bxi"};
-        blocks.compute_at(sum_out, block).bound(lx, 0, 8).bound(ly, 0, 8)
-            .split(bx_, bxo, bxi, vec, TailStrategy::RoundUp).reorder(bxi, lx, ly, bxo, p, by_)
-            .vectorize(bxi).unroll(lx);
-        tiles.store_at(sum_out, chunk).compute_at(sum_out, block)
-            .reorder_storage(tx, i, j, p, ty)
-            .split(tx, txo, txi, vec, TailStrategy::RoundUp).reorder(txi, j, i, txo, p, ty)
-            .vectorize(txi).unroll(j);
-        tiles.bound_extent(i, 16).bound_extent(j, 16);
-        // Every FFT pass: 16 tiles side by side in one vector, the transform
-        // index unrolled (its twiddles are constants), the other index a loop.
-        auto stage = [&](Func f, Var unrolled, int unrolled_extent, Var other, int other_extent) {
-            f.compute_at(tiles, txo).bound(unrolled, 0, unrolled_extent).bound(other, 0, other_extent)
-                .reorder_storage(tx, unrolled, other, p, ty)
-                .reorder(tx, unrolled, other, p, ty).vectorize(tx).unroll(unrolled);
-        };
-        stage(icol_a, k, 16, i, 16);
-        stage(irow_b, i, 16, v, 9);
-        stage(irow_a, k, 16, v, 9);
-        stage(spectrum, u, 16, v, 9);
-        stage(row_a, k, 16, v, 9);
-        stage(col_b, v, 9, i, 16);
-        stage(col_a, k, 16, i, 16);
-        window_table.compute_root().bound(n, 0, 16);
-        // The windowed difference is gathered along i (plain vector loads).
-        diff.compute_at(tiles, txo).bound(i, 0, 16).bound(j, 0, 16).reorder(i, j, tx, p, ty).vectorize(i, std::min(vec, 16));
+        whole_blocks(sum_out);
+        whole_blocks(sum_in);
+        sum_in.dim(0).set_extent(sum_out.dim(0).extent());
+        sum_in.dim(1).set_extent(sum_out.dim(1).extent());
+        f.schedule(sum_out, qx, qy, p);
+    }
+};
+
+// Spatial denoise of the merged planes (Hasinoff et al., section 5): the
+// same tiles, each coefficient kept by the Wiener factor |X|^2 / (|X|^2 +
+// noise), the DC always.
+class DenoiseTiles : public Generator<DenoiseTiles> {
+public:
+    Input<Buffer<float, 3>> planes{"planes"};           // (qx, qy, plane), padded
+    Input<Buffer<float, 3>> tile_noise{"tile_noise"};   // (tx, ty, plane): expected |X|^2 of the noise, times the strength
+    Output<Buffer<float, 3>> out{"out"};
+
+    void generate() {
+        TileFilter f;
+        f.natural_vector_size_f32 = natural_vector_size<float>();
+        Var &i = f.i, &j = f.j, &p = f.p, &tx = f.tx, &ty = f.ty, &u = f.u, &v = f.v;
+        Expr tx_c = min(tx, tile_noise.dim(0).max()), ty_c = min(ty, tile_noise.dim(1).max());
+        Expr noise = tile_noise(tx_c, ty_c, p);
+        f.define(planes(tx * 8 - 8 + i, ty * 8 - 8 + j, p), [&](Expr re, Expr im) {
+            Expr power = re * re + im * im;
+            return select(u == 0 && v == 0, 1.0f, power / (power + noise));
+        });
+        Var qx{"qx"}, qy{"qy"};
+        out(qx, qy, p) = f.at_pixel(qx, qy, p);
+        planes.dim(2).set_bounds(0, 4);
+        whole_blocks(out);
+        f.schedule(out, qx, qy, p);
     }
 };
 
@@ -256,3 +311,4 @@ public:
 
 HALIDE_REGISTER_GENERATOR(AlignTiles, align_tiles)
 HALIDE_REGISTER_GENERATOR(MergeTiles, merge_tiles)
+HALIDE_REGISTER_GENERATOR(DenoiseTiles, denoise_tiles)
