@@ -323,8 +323,10 @@ const char* kBurstHelp =
     "  --dng FILE.dng     also write the merged raw as a 16-bit DNG\n"
     "  --reference N      reference frame, counted from 0 (default: the sharpest of\n"
     "                     the first three)\n"
-    "  --strength S       how much difference is still taken for noise (default 4;\n"
-    "                     higher merges more, lower keeps motion safer)\n"
+    "  --strength S       how much difference is still taken for noise (default 8;\n"
+    "                     higher merges more, lower keeps detail safer)\n"
+    "  --denoise D        spatial denoise after the merge, in units of the noise the\n"
+    "                     merge left (default 0.5; 0 turns it off)\n"
     "  --look NAME|FILE, --lut FILE.cube, --demosaic METHOD, --quality Q, --overwrite\n"
     "                     as for obscura develop\n"
     "  --timings          print the time of each step to stderr\n";
@@ -363,6 +365,7 @@ int cmd_burst(Args args) {
     auto dng = args.value("--dng");
     auto reference = args.value("--reference");
     auto strength = args.value("--strength");
+    auto denoise = args.value("--denoise");
     std::string look = args.value("--look").value_or(default_look_name());
     std::string lut = args.value("--lut").value_or("");
     std::string demosaic = args.value("--demosaic").value_or("best");
@@ -389,6 +392,12 @@ int cmd_burst(Args args) {
         burst.strength = std::strtod(strength->c_str(), &end);
         if (strength->empty() || *end || !(burst.strength > 0 && burst.strength <= 1000))
             throw UsageError("--strength must be a number in (0, 1000], not '" + *strength + "'");
+    }
+    if (denoise) {
+        char* end = nullptr;
+        burst.denoise = std::strtod(denoise->c_str(), &end);
+        if (denoise->empty() || *end || !(burst.denoise >= 0 && burst.denoise <= 100))
+            throw UsageError("--denoise must be a number in 0..100, not '" + *denoise + "'");
     }
     if (quality) settings.encode.jpeg_quality = int(parse_int("--quality", *quality, 1, 100));
     settings.develop.look = look;

@@ -12,7 +12,8 @@ namespace obscura {
 
 struct BurstOptions {
     int reference = -1;     // frame index; -1: the sharpest of the first three
-    double strength = 4.0;  // how much difference is still taken for noise (higher: smoother, more risk)
+    double strength = 8.0;  // how much difference is still taken for noise (higher: smoother, more risk)
+    double denoise = 0.5;   // spatial denoise after the merge, in units of the noise left (0: none)
     DecodeOptions decode;
 };
 

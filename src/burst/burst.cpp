@@ -14,7 +14,7 @@
 #include "align_coarse.h"
 #include "align_fine.h"
 #include "align_mid.h"
-#include "denoise_kernel.h"
+#include "finish_merge.h"
 #include "merge_kernel.h"
 #include "obscura/error.h"
 
@@ -29,6 +29,11 @@ using Halide::Runtime::Buffer;
 constexpr int kRawPad = 256, kRawPadEnd = 512;
 constexpr int kLevelPad[4] = {224, 110, 48, 32};
 constexpr int kLevelRadius[4] = {1, 2, 4, 4};
+// A tile whose low frequencies differ from the reference's by more than
+// kMotionLow times the noise starts to be refused; by kMotionHigh it is
+// refused whole (measured on Kodak bursts with a moving patch: see
+// scripts/burst_eval.py).
+constexpr float kMotionLow = 1.5f, kMotionHigh = 3.0f;
 // The largest offset the merge may read at (within kRawPad with a tile and a tap to spare).
 constexpr int kMergeLimit = kRawPad - 16 - 4 - 32;
 
@@ -312,6 +317,7 @@ RawImage merge_burst(const std::vector<std::string>& files, const BurstOptions& 
     if (options.reference >= int(files.size()))
         throw Error("burst: --reference " + std::to_string(options.reference) + " but only " + std::to_string(files.size()) + " frames");
     if (!(options.strength > 0 && options.strength <= 1000)) throw Error("burst: strength must be in (0, 1000]");
+    if (!(options.denoise >= 0 && options.denoise <= 100)) throw Error("burst: denoise must be in 0..100");
     BurstReport local;
     BurstReport& rep = report ? *report : local;
     rep = {};
@@ -347,8 +353,10 @@ RawImage merge_burst(const std::vector<std::string>& files, const BurstOptions& 
     Buffer<float> ref_planes = padded_planes(ref_raw, ref.width, ref.height);
     Buffer<uint8_t> plane_color(4);
     for (int p = 0; p < 4; ++p) plane_color(p) = uint8_t(ref.cfa.at(p & 1, p / 2));
-    Buffer<float> sum(wp, hp, 4);
-    sum.fill(0.0f);
+    // The merge's spectra: per tile, plane and coefficient, the weighted
+    // differences and the weights, summed over the frames.
+    Buffer<float> sums((ntx + 15) / 16 * 16, 3, 16, 9, 4, nty);
+    sums.fill(0.0f);
     Buffer<float> tile_noise(ntx, nty, 4);
     int merged = 1;
 
@@ -373,42 +381,29 @@ RawImage merge_burst(const std::vector<std::string>& files, const BurstOptions& 
                 for (int p = 0; p < 4; ++p)
                 {
                     float g = interpolation_gain(dx, dy, plane_color(p) == 1);
-                    static double ip = getenv("OBS_IP") ? atof(getenv("OBS_IP")) : 1.0;
-                    tile_noise(tx, ty, p) = float(options.strength * (g < 1 ? ip : 1.0) * 64.0 * ref_var(tx, ty, p) * (1.0 + g));
+                    tile_noise(tx, ty, p) = float(64.0 * ref_var(tx, ty, p) * (1.0 + g));
                 }
             }
         std::nth_element(xs.begin(), xs.begin() + long(xs.size() / 2), xs.end());
         std::nth_element(ys.begin(), ys.begin() + long(ys.size() / 2), ys.end());
         rep.frames[f].median_dx = xs[xs.size() / 2];
         rep.frames[f].median_dy = ys[ys.size() / 2];
-        if (int rc = merge_kernel(ref_planes, alt_planes, offsets, tile_noise, plane_color, kMergeLimit, sum, sum); rc != 0)
+        if (int rc = merge_kernel(ref_planes, alt_planes, offsets, tile_noise, plane_color, kMergeLimit,
+                                   float(options.strength), kMotionLow, kMotionHigh, sums, sums); rc != 0)
             throw Error("burst: merge kernel failed (" + std::to_string(rc) + ")");
         ++merged;
         rep.seconds_merge += seconds_since(t);
     }
 
-    // merged = reference - sum / frames; then the spatial denoise, for the
-    // noise the merge left (less where more frames were taken).
+    // The weighted mean of the frames per coefficient, and the spatial
+    // denoise for the noise the frames could not take off.
     auto t = clock::now();
-    const float inv = 1.0f / float(merged);
-    for (int p = 0; p < 4; ++p)
-        parallel_rows(0, hp, [&](int y0, int y1) {
-            for (int y = y0; y < y1; ++y)
-                for (int x = 0; x < wp; ++x) ref_planes(x, y, p) -= sum(x, y, p) * inv;
-        });
-    static double dn = getenv("OBS_DN") ? atof(getenv("OBS_DN")) : 1.0;
     for (int ty = 0; ty < nty; ++ty)
         for (int tx = 0; tx < ntx; ++tx)
-            for (int p = 0; p < 4; ++p) tile_noise(tx, ty, p) = float(dn * 64.0 * ref_var(tx, ty, p) / merged);
-    Buffer<float>& denoised = sum;  // the sum is spent: its memory takes the result
-    if (dn > 0) {
-        if (int rc = denoise_kernel(ref_planes, tile_noise, denoised); rc != 0)
-            throw Error("burst: denoise kernel failed (" + std::to_string(rc) + ")");
-    } else {
-        for (int p = 0; p < 4; ++p)
-            for (int y = 0; y < hp; ++y)
-                for (int x = 0; x < wp; ++x) denoised(x, y, p) = ref_planes(x, y, p);
-    }
+            for (int p = 0; p < 4; ++p) tile_noise(tx, ty, p) = float(options.denoise * 64.0 * ref_var(tx, ty, p));
+    Buffer<float> denoised(wp, hp, 4);
+    if (int rc = finish_merge(ref_planes, sums, tile_noise, denoised); rc != 0)
+        throw Error("burst: merge kernel failed (" + std::to_string(rc) + ")");
     // Rescaled to 16 bits.
     const double scale = std::clamp(std::floor(65535.0 / std::max(1.0, ref.white_level)), 1.0, 16.0);
     parallel_rows(0, ref.height, [&](int y0, int y1) {

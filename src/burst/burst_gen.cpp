@@ -114,35 +114,36 @@ Tuple pass_b(const std::function<Cx(int)>& a, const Expr& u, int sign) {
     return Tuple(mux(u, re), mux(u, im));
 }
 
-// Filters overlapping tiles in the frequency domain: each 16 x 16 tile of a
-// plane (given windowed by `sample`) is transformed, every coefficient is
-// multiplied by `factor` (of the coefficient and the tile), transformed back,
-// windowed again and overlap-added into 8 x 8 blocks. The merge and the
-// spatial denoise are this with different inputs and factors.
-class TileFilter {
+// Overlapping tiles in the frequency domain. forward(): each 16 x 16 tile
+// of a plane (`sample`, windowed) to its spectrum, u = 0..15, v = 0..8 (the
+// rest is the conjugate). inverse(): a spectrum back to tiles, windowed
+// again and overlap-added into 8 x 8 blocks.
+class TileTransform {
 public:
     Var i{"i"}, j{"j"}, k{"k"}, u{"u"}, v{"v"}, p{"p"}, tx{"tx"}, ty{"ty"}, n{"n"};
     Var lx{"lx"}, ly{"ly"}, bx{"bx"}, by{"by"};
     Func window_table{"window_table"}, input{"input"}, col_a{"col_a"}, col_b{"col_b"}, row_a{"row_a"},
         spectrum{"spectrum"}, irow_a{"irow_a"}, irow_b{"irow_b"}, icol_a{"icol_a"}, tiles{"tiles"}, blocks{"blocks"};
+    int vec = 16;
 
     // Sine window: its square sums to one over half-overlapping tiles.
     Expr window(Expr at) { return window_table(at); }
 
-    // `sample`: the value at tile-local (i, j) of plane p, tile (tx, ty);
-    // `factor`: of the spectrum (re, im) at (u, v) of that tile.
-    void define(const Expr& sample, const std::function<Expr(Expr re, Expr im)>& factor) {
+    // `sample`: the value at tile-local (i, j) of plane p, tile (tx, ty).
+    void forward(const Expr& sample) {
         window_table(n) = sin(float(M_PI) * (cast<float>(n) + 0.5f) / 16.0f);
         input(i, j, p, tx, ty) = window(i) * window(j) * sample;
-        // Forward 2-D DFT: along j (real input, so v = 0..8 suffice), then along i.
+        // Along j (real input, so v = 0..8 suffice), then along i.
         col_a(i, k, p, tx, ty) = pass_a([&](int m) { return Cx{input(i, m, p, tx, ty), 0.0f}; }, k, -1);
         col_b(i, v, p, tx, ty) = pass_b([&](int m) { return at(col_a, i, m); }, v, -1);
         row_a(k, v, p, tx, ty) = pass_a([&](int m) { return at(col_b, m, v); }, k, -1);
-        Tuple d = pass_b([&](int m) { return at(row_a, m, v); }, u, -1);
-        Expr f = factor(d[0], d[1]);
-        spectrum(u, v, p, tx, ty) = Tuple(d[0] * f, d[1] * f);
-        // Inverse: along u, then along v with the conjugate half restored.
-        irow_a(k, v, p, tx, ty) = pass_a([&](int m) { return at(spectrum, m, v); }, k, 1);
+        spectrum(u, v, p, tx, ty) = pass_b([&](int m) { return at(row_a, m, v); }, u, -1);
+    }
+
+    // `modified(u, v, p, tx, ty)`: the spectrum to transform back (a Tuple Func).
+    void inverse(Func modified) {
+        // Along u, then along v with the conjugate half restored.
+        irow_a(k, v, p, tx, ty) = pass_a([&](int m) { return at(modified, m, v); }, k, 1);
         irow_b(i, v, p, tx, ty) = pass_b([&](int m) { return at(irow_a, m, v); }, i, 1);
         icol_a(i, k, p, tx, ty) = pass_a([&](int m) {
             if (m <= 8) return at(irow_b, i, m);
@@ -158,13 +159,30 @@ public:
                                     tiles(lx, ly + 8, p, bx + 1, by) + tiles(lx + 8, ly + 8, p, bx, by);
     }
 
-    // The block of plane pixel (qx, qy).
+    // The block value of plane pixel (qx, qy).
     Expr at_pixel(Expr qx, Expr qy, Expr plane) { return blocks(qx % 8, qy % 8, plane, qx / 8, qy / 8); }
+
+    // Every FFT pass: 16 tiles side by side in one vector, the transform
+    // index unrolled (its twiddles are constants), the other index a loop.
+    void schedule_pass(Func f, Var unrolled, int unrolled_extent, Var other, int other_extent, Func at_func, Var at_var) {
+        f.compute_at(at_func, at_var).bound(unrolled, 0, unrolled_extent).bound(other, 0, other_extent)
+            .reorder_storage(tx, unrolled, other, p, ty)
+            .reorder(tx, unrolled, other, p, ty).vectorize(tx).unroll(unrolled);
+    }
+
+    // The forward passes, per group of 16 tiles of `consumer`'s loop `group`.
+    void schedule_forward(Func consumer, Var group) {
+        schedule_pass(row_a, k, 16, v, 9, consumer, group);
+        schedule_pass(col_b, v, 9, i, 16, consumer, group);
+        schedule_pass(col_a, k, 16, i, 16, consumer, group);
+        window_table.compute_root().bound(n, 0, 16);
+        // The windowed input is gathered along i (plain vector loads).
+        input.compute_at(consumer, group).bound(i, 0, 16).bound(j, 0, 16).reorder(i, j, tx, p, ty).vectorize(i, std::min(vec, 16));
+    }
 
     // `out(qx, qy, p)` reads at_pixel. Rows of tiles slide down a chunk of
     // rows (each is transformed once); the chunks run in parallel.
-    void schedule(Func out, Var qx, Var qy, Var plane) {
-        const int vec = natural_vector_size_f32;
+    void schedule_inverse(Func out, Var qx, Var qy, Var plane, Func modified) {
         Var qxo{"qxo"}, qxi{"qxi"}, qyb{"qyb"}, qyi{"qyi"}, chunk{"chunk"}, block{"block"};
         out.split(qx, qxo, qxi, 8, TailStrategy::RoundUp).vectorize(qxi)
             .split(qy, qyb, qyi, 8, TailStrategy::RoundUp)
@@ -180,26 +198,13 @@ public:
             .split(tx, txo, txi, vec, TailStrategy::RoundUp).reorder(txi, j, i, txo, p, ty)
             .vectorize(txi).unroll(j);
         tiles.bound_extent(i, 16).bound_extent(j, 16);
-        // Every FFT pass: 16 tiles side by side in one vector, the transform
-        // index unrolled (its twiddles are constants), the other index a loop.
-        auto stage = [&](Func f, Var unrolled, int unrolled_extent, Var other, int other_extent) {
-            f.compute_at(tiles, txo).bound(unrolled, 0, unrolled_extent).bound(other, 0, other_extent)
-                .reorder_storage(tx, unrolled, other, p, ty)
-                .reorder(tx, unrolled, other, p, ty).vectorize(tx).unroll(unrolled);
-        };
-        stage(icol_a, k, 16, i, 16);
-        stage(irow_b, i, 16, v, 9);
-        stage(irow_a, k, 16, v, 9);
-        stage(spectrum, u, 16, v, 9);
-        stage(row_a, k, 16, v, 9);
-        stage(col_b, v, 9, i, 16);
-        stage(col_a, k, 16, i, 16);
-        window_table.compute_root().bound(n, 0, 16);
-        // The windowed input is gathered along i (plain vector loads).
-        input.compute_at(tiles, txo).bound(i, 0, 16).bound(j, 0, 16).reorder(i, j, tx, p, ty).vectorize(i, std::min(vec, 16));
+        schedule_pass(icol_a, k, 16, i, 16, tiles, txo);
+        schedule_pass(irow_b, i, 16, v, 9, tiles, txo);
+        schedule_pass(irow_a, k, 16, v, 9, tiles, txo);
+        schedule_pass(modified, u, 16, v, 9, tiles, txo);
+        schedule_pass(spectrum, u, 16, v, 9, tiles, txo);
+        schedule_forward(tiles, txo);
     }
-
-    int natural_vector_size_f32 = 16;
 
 private:
     Cx at(Func f, Expr a, Expr b) { return {f(a, b, p, tx, ty)[0], f(a, b, p, tx, ty)[1]}; }
@@ -214,27 +219,45 @@ void whole_blocks(B& b) {
     b.dim(2).set_bounds(0, 4);
 }
 
-// Merges one alternate frame into the running sum of corrections. For each
-// tile and Bayer plane, D = FFT(window * (ref - alt)); the alternate frame
-// is taken where D looks like noise and refused where it does not (motion,
-// misalignment): the correction (1 - A) D, A = |D|^2 / (|D|^2 + noise), is
-// transformed back, windowed again and added up. The caller's merged plane
-// is ref - sum / frames.
+// The spectra of a burst's merge, per tile and plane, summed over the
+// alternate frames: (tx, c, u, v, plane, ty) with c = 0, 1 the real and
+// imaginary parts of sum(k_z D_z) and c = 2 the sum of k_z. Tiles are
+// innermost (a whole vector of them) and their count a multiple of 16.
+template <typename B>
+void accumulator_layout(B& b) {
+    b.dim(0).set_min(0).set_stride(1).set_extent(b.dim(0).extent() / 16 * 16);
+    b.dim(1).set_bounds(0, 3);
+    b.dim(2).set_bounds(0, 16);
+    b.dim(3).set_bounds(0, 9);
+    b.dim(4).set_bounds(0, 4);
+    b.dim(5).set_min(0);
+}
+
+// Adds one alternate frame to the merge's spectra. For each tile and Bayer
+// plane, D = FFT(window * (ref - alt)); the frame is trusted where D looks
+// like noise and refused where it does not (motion, misalignment): its
+// weight per coefficient is k = noise / (|D|^2 + noise). finish_merge then
+// makes the weighted mean (ref + sum k alt) / (1 + sum k), coefficient by
+// coefficient, so a frame refused somewhere does not hand that weight back to
+// the reference's noise.
 class MergeTiles : public Generator<MergeTiles> {
 public:
     Input<Buffer<float, 3>> ref{"ref"};                 // (qx, qy, plane) Bayer planes, padded
     Input<Buffer<float, 3>> alt{"alt"};                 // the same for the alternate frame
     Input<Buffer<int16_t, 3>> offsets{"offsets"};       // (tx, ty, 0|1) raw pixels
-    Input<Buffer<float, 3>> tile_noise{"tile_noise"};   // (tx, ty, plane): expected |D|^2 of noise, times the strength
+    Input<Buffer<float, 3>> tile_noise{"tile_noise"};   // (tx, ty, plane): expected |D|^2 of noise
     Input<Buffer<uint8_t, 1>> plane_color{"plane_color"};  // colour of plane 0..3 (x parity + 2 * y parity)
     Input<int> limit{"limit"};                          // |offset| <= limit: what the padding allows
-    Input<Buffer<float, 3>> sum_in{"sum_in"};           // (qx, qy, plane)
-    Output<Buffer<float, 3>> sum_out{"sum_out"};
+    Input<float> strength{"strength"};                  // how much difference still passes for noise
+    Input<float> motion_low{"motion_low"};              // low-frequency mismatch (in noise units) still all taken
+    Input<float> motion_high{"motion_high"};            // ... and from where the tile is refused
+    Input<Buffer<float, 6>> sum_in{"sum_in"};           // accumulator_layout
+    Output<Buffer<float, 6>> sum_out{"sum_out"};
 
     void generate() {
-        TileFilter f;
-        f.natural_vector_size_f32 = natural_vector_size<float>();
-        Var &i = f.i, &j = f.j, &p = f.p, &tx = f.tx, &ty = f.ty;
+        TileTransform f;
+        f.vec = natural_vector_size<float>();
+        Var &i = f.i, &j = f.j, &p = f.p, &tx = f.tx, &ty = f.ty, &u = f.u, &v = f.v;
         // The alternate sample for a reference site of this plane's colour,
         // displaced by the tile's offset (raw pixels): the sample itself when
         // the offset keeps the colour; else the cubic (Catmull-Rom, half-way)
@@ -262,48 +285,75 @@ public:
             for (int a = 0; a < 4; ++a) row += weight(sx, a) * alt(bx + i + a - 1, by + j + b - 1, alt_plane);
             alt_value += weight(sy, b) * row;
         }
+        f.forward(ref(tx * 8 - 8 + i, ty * 8 - 8 + j, p) - alt_value);
         Expr noise = tile_noise(tx_c, ty_c, p);
-        // Keep (1 - A) D: the part of the difference that is noise.
-        f.define(ref(tx * 8 - 8 + i, ty * 8 - 8 + j, p) - alt_value,
-                 [&](Expr re, Expr im) { return noise / (re * re + im * im + noise); });
-        Var qx{"qx"}, qy{"qy"};
-        sum_out(qx, qy, p) = sum_in(qx, qy, p) + f.at_pixel(qx, qy, p);
+        // Motion: what moved differs from the reference at low frequencies
+        // far beyond noise; a tile whose mean low-frequency |D|^2 is many
+        // times the noise's is refused whole. (High frequencies are left to
+        // the per-coefficient weight: there misalignment by a fraction of a
+        // pixel and interpolation also show.)
+        RDom low(0, 16, 0, 5, "low");
+        low.where(low.x <= 4 || low.x >= 12);
+        Func mismatch{"mismatch"};
+        Expr lre = f.spectrum(low.x, low.y, p, tx, ty)[0], lim = f.spectrum(low.x, low.y, p, tx, ty)[1];
+        mismatch(p, tx, ty) = 0.0f;
+        mismatch(p, tx, ty) += (lre * lre + lim * lim) * (1.0f / 45.0f);
+        Expr ratio = mismatch(p, tx, ty) / noise;
+        Expr still = clamp((motion_high - ratio) / (motion_high - motion_low), 0.0f, 1.0f);
+        Var c{"c"};
+        Expr re = f.spectrum(u, v, p, tx, ty)[0], im = f.spectrum(u, v, p, tx, ty)[1];
+        Expr keep = still * strength * noise / (re * re + im * im + strength * noise);
+        sum_out(tx, c, u, v, p, ty) = sum_in(tx, c, u, v, p, ty) + select(c == 0, keep * re, c == 1, keep * im, keep);
 
         ref.dim(2).set_bounds(0, 4);
         alt.dim(2).set_bounds(0, 4);
         plane_color.dim(0).set_bounds(0, 4);
-        whole_blocks(sum_out);
-        whole_blocks(sum_in);
-        sum_in.dim(0).set_extent(sum_out.dim(0).extent());
-        sum_in.dim(1).set_extent(sum_out.dim(1).extent());
-        f.schedule(sum_out, qx, qy, p);
+        accumulator_layout(sum_in);
+        accumulator_layout(sum_out);
+        Var txo{"txo"}, txi{"txi"};
+        sum_out.split(tx, txo, txi, f.vec, TailStrategy::RoundUp)
+            .reorder(txi, c, u, v, txo, p, ty).vectorize(txi).unroll(c).unroll(u).parallel(ty);
+        f.schedule_pass(f.spectrum, u, 16, v, 9, sum_out, txo);
+        mismatch.compute_at(sum_out, txo).reorder_storage(tx, p, ty).vectorize(tx);
+        mismatch.update().reorder(tx, low.x, low.y).vectorize(tx);
+        f.schedule_forward(sum_out, txo);
     }
 };
 
-// Spatial denoise of the merged planes (Hasinoff et al., section 5): the
-// same tiles, each coefficient kept by the Wiener factor |X|^2 / (|X|^2 +
-// noise), the DC always.
-class DenoiseTiles : public Generator<DenoiseTiles> {
+// The merged planes from the reference and the summed spectra, with the
+// spatial denoise of Hasinoff et al. (section 5) in the same pass: per
+// coefficient, M = FFT(ref) - S / (1 + K) is the weighted mean of the frames;
+// its noise is that of one frame over (1 + K), and a Wiener factor
+// |M|^2 / (|M|^2 + noise) (DC kept) takes off what the frames could not.
+class FinishMerge : public Generator<FinishMerge> {
 public:
-    Input<Buffer<float, 3>> planes{"planes"};           // (qx, qy, plane), padded
-    Input<Buffer<float, 3>> tile_noise{"tile_noise"};   // (tx, ty, plane): expected |X|^2 of the noise, times the strength
+    Input<Buffer<float, 3>> ref{"ref"};                 // (qx, qy, plane), padded
+    Input<Buffer<float, 6>> sums{"sums"};               // accumulator_layout
+    Input<Buffer<float, 3>> tile_noise{"tile_noise"};   // (tx, ty, plane): expected |X|^2 of one frame's noise, times the strength
     Output<Buffer<float, 3>> out{"out"};
 
     void generate() {
-        TileFilter f;
-        f.natural_vector_size_f32 = natural_vector_size<float>();
+        TileTransform f;
+        f.vec = natural_vector_size<float>();
         Var &i = f.i, &j = f.j, &p = f.p, &tx = f.tx, &ty = f.ty, &u = f.u, &v = f.v;
+        f.forward(ref(tx * 8 - 8 + i, ty * 8 - 8 + j, p));
         Expr tx_c = min(tx, tile_noise.dim(0).max()), ty_c = min(ty, tile_noise.dim(1).max());
-        Expr noise = tile_noise(tx_c, ty_c, p);
-        f.define(planes(tx * 8 - 8 + i, ty * 8 - 8 + j, p), [&](Expr re, Expr im) {
-            Expr power = re * re + im * im;
-            return select(u == 0 && v == 0, 1.0f, power / (power + noise));
-        });
+        Expr tx_s = min(tx, sums.dim(0).max()), ty_s = min(ty, sums.dim(5).max());
+        Expr weight = 1.0f + sums(tx_s, 2, u, v, p, ty_s);
+        Expr re = f.spectrum(u, v, p, tx, ty)[0] - sums(tx_s, 0, u, v, p, ty_s) / weight;
+        Expr im = f.spectrum(u, v, p, tx, ty)[1] - sums(tx_s, 1, u, v, p, ty_s) / weight;
+        Expr power = re * re + im * im;
+        Expr noise = tile_noise(tx_c, ty_c, p) / weight;
+        Expr wiener = select((u == 0 && v == 0) || noise <= 0.0f, 1.0f, power / (power + noise));
+        Func merged{"merged"};
+        merged(u, v, p, tx, ty) = Tuple(re * wiener, im * wiener);
+        f.inverse(merged);
         Var qx{"qx"}, qy{"qy"};
         out(qx, qy, p) = f.at_pixel(qx, qy, p);
-        planes.dim(2).set_bounds(0, 4);
+        ref.dim(2).set_bounds(0, 4);
+        accumulator_layout(sums);
         whole_blocks(out);
-        f.schedule(out, qx, qy, p);
+        f.schedule_inverse(out, qx, qy, p, merged);
     }
 };
 
@@ -311,4 +361,4 @@ public:
 
 HALIDE_REGISTER_GENERATOR(AlignTiles, align_tiles)
 HALIDE_REGISTER_GENERATOR(MergeTiles, merge_tiles)
-HALIDE_REGISTER_GENERATOR(DenoiseTiles, denoise_tiles)
+HALIDE_REGISTER_GENERATOR(FinishMerge, finish_merge)
