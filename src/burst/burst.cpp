@@ -67,10 +67,23 @@ int reflect(int i, int n) {
     return i < n ? i : period - i;
 }
 
-Buffer<uint16_t> padded_raw(const RawImage& raw) {
+// A buffer of these extents and mins: `reuse` when it already is one (a burst
+// refills the same buffers frame after frame instead of faulting in fresh
+// pages for each), else a new one.
+template <typename T>
+Buffer<T> recycled(Buffer<T>&& reuse, std::vector<int> extents, std::vector<int> mins) {
+    bool fits = reuse.data() != nullptr && reuse.dimensions() == int(extents.size());
+    for (size_t d = 0; fits && d < extents.size(); ++d)
+        fits = reuse.dim(int(d)).extent() == extents[d] && reuse.dim(int(d)).min() == mins[d];
+    if (fits) return std::move(reuse);
+    Buffer<T> b(extents);
+    b.set_min(mins);
+    return b;
+}
+
+Buffer<uint16_t> padded_raw(const RawImage& raw, Buffer<uint16_t>&& reuse = {}) {
     const int w = raw.width, h = raw.height;
-    Buffer<uint16_t> b(w + kRawPad + kRawPadEnd, h + kRawPad + kRawPadEnd);
-    b.set_min(-kRawPad, -kRawPad);
+    Buffer<uint16_t> b = recycled(std::move(reuse), {w + kRawPad + kRawPadEnd, h + kRawPad + kRawPadEnd}, {-kRawPad, -kRawPad});
     std::vector<int> column(size_t(w + kRawPad + kRawPadEnd));
     for (int x = -kRawPad; x < w + kRawPadEnd; ++x) column[size_t(x + kRawPad)] = reflect(x, w);
     parallel_rows(-kRawPad, h + kRawPadEnd, [&](int y0, int y1) {
@@ -91,20 +104,18 @@ struct Level {
     Buffer<float> img;
 };
 
-Level make_level(int w, int h, int pad) {
-    Level l{w, h, pad, Buffer<float>(w + 2 * pad, h + 2 * pad)};
-    l.img.set_min(-pad, -pad);
-    return l;
+Level make_level(int w, int h, int pad, Level&& reuse) {
+    return {w, h, pad, recycled(std::move(reuse.img), {w + 2 * pad, h + 2 * pad}, {-pad, -pad})};
 }
 
 // Level 0: 2x2 box sums at every raw pixel (each holds one sample of every
 // colour, so it is grey whatever the CFA phase: 1-pixel steps are
 // measurable). Level 1: the same at even pixels, i.e. one value per Bayer
 // quad. Levels 2 and 3: 4x4 means of the level below.
-std::array<Level, 4> grey_pyramid(const Buffer<uint16_t>& raw, int width, int height) {
+std::array<Level, 4> grey_pyramid(const Buffer<uint16_t>& raw, int width, int height, std::array<Level, 4>&& reuse = {}) {
     std::array<Level, 4> lv;
-    lv[0] = make_level(width, height, kLevelPad[0]);
-    lv[1] = make_level(width / 2, height / 2, kLevelPad[1]);
+    lv[0] = make_level(width, height, kLevelPad[0], std::move(reuse[0]));
+    lv[1] = make_level(width / 2, height / 2, kLevelPad[1], std::move(reuse[1]));
     for (int s = 0; s < 2; ++s) {
         Level& l = lv[size_t(s)];
         const int step = s == 0 ? 1 : 2;
@@ -122,7 +133,7 @@ std::array<Level, 4> grey_pyramid(const Buffer<uint16_t>& raw, int width, int he
     }
     for (int s = 2; s < 4; ++s) {
         const Level& below = lv[size_t(s - 1)];
-        Level& l = lv[size_t(s)] = make_level(std::max(1, below.w / 4), std::max(1, below.h / 4), kLevelPad[s]);
+        Level& l = lv[size_t(s)] = make_level(std::max(1, below.w / 4), std::max(1, below.h / 4), kLevelPad[s], std::move(reuse[size_t(s)]));
         std::vector<float> inner(size_t(l.w) * l.h);
         for (int y = 0; y < l.h; ++y)
             for (int x = 0; x < l.w; ++x) {
@@ -249,11 +260,10 @@ float interpolation_gain(int dx, int dy, bool green) {
 
 // The four Bayer planes of a padded raw frame as floats, padded by half the
 // raw margins: what the merge reads (plain vector loads, no deinterleaving).
-Buffer<float> padded_planes(const Buffer<uint16_t>& raw, int width, int height) {
+Buffer<float> padded_planes(const Buffer<uint16_t>& raw, int width, int height, Buffer<float>&& reuse = {}) {
     constexpr int pad = kRawPad / 2, pad_end = kRawPadEnd / 2;
     const int w = width / 2 + pad + pad_end, h = height / 2 + pad + pad_end;
-    Buffer<float> planes(w, h, 4);
-    planes.set_min(-pad, -pad, 0);
+    Buffer<float> planes = recycled(std::move(reuse), {w, h, 4}, {-pad, -pad, 0});
     parallel_rows(-pad, height / 2 + pad_end, [&](int y0, int y1) {
         for (int p = 0; p < 4; ++p)
             for (int y = y0; y < y1; ++y) {
@@ -360,16 +370,19 @@ RawImage merge_burst(const std::vector<std::string>& files, const BurstOptions& 
     Buffer<float> tile_noise(ntx, nty, 4);
     int merged = 1;
 
+    Buffer<uint16_t> alt_raw;
+    Buffer<float> alt_planes;
+    std::array<Level, 4> alt_grey;
     for (size_t f = 0; f < files.size(); ++f) {
         if (int(f) == rep.reference) continue;
         auto t = clock::now();
         RawImage alt = decode(files[f], options.decode);
         check_compatible(ref, alt);
-        Buffer<uint16_t> alt_raw = padded_raw(alt);
-        Buffer<float> alt_planes = padded_planes(alt_raw, alt.width, alt.height);
+        alt_raw = padded_raw(alt, std::move(alt_raw));
+        alt_planes = padded_planes(alt_raw, alt.width, alt.height, std::move(alt_planes));
         rep.seconds_decode += seconds_since(t);
         t = clock::now();
-        auto alt_grey = grey_pyramid(alt_raw, alt.width, alt.height);
+        alt_grey = grey_pyramid(alt_raw, alt.width, alt.height, std::move(alt_grey));
         Buffer<int16_t> offsets = align_frame(ref_grey, alt_grey);
         rep.seconds_align += seconds_since(t);
         t = clock::now();

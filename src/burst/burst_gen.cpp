@@ -279,12 +279,15 @@ public:
             const float cubic[4] = {-1.0f / 16, 9.0f / 16, 9.0f / 16, -1.0f / 16}, direct[4] = {0, 1, 0, 0};
             return select(half == 1, cubic[a], direct[a]);
         };
+        // Horizontal pass once per row of the tile (and the rows the vertical
+        // taps reach), then the vertical pass.
+        Var row{"row"};
+        Func alt_rows{"alt_rows"};
+        Expr h = 0.0f;
+        for (int a = 0; a < 4; ++a) h += weight(sx, a) * alt(bx + i + a - 1, by + row, alt_plane);
+        alt_rows(i, row, p, tx, ty) = h;
         Expr alt_value = 0.0f;
-        for (int b = 0; b < 4; ++b) {
-            Expr row = 0.0f;
-            for (int a = 0; a < 4; ++a) row += weight(sx, a) * alt(bx + i + a - 1, by + j + b - 1, alt_plane);
-            alt_value += weight(sy, b) * row;
-        }
+        for (int b = 0; b < 4; ++b) alt_value += weight(sy, b) * alt_rows(i, j + b - 1, p, tx, ty);
         f.forward(ref(tx * 8 - 8 + i, ty * 8 - 8 + j, p) - alt_value);
         Expr noise = tile_noise(tx_c, ty_c, p);
         // Motion: what moved differs from the reference at low frequencies
@@ -302,8 +305,11 @@ public:
         Expr still = clamp((motion_high - ratio) / (motion_high - motion_low), 0.0f, 1.0f);
         Var c{"c"};
         Expr re = f.spectrum(u, v, p, tx, ty)[0], im = f.spectrum(u, v, p, tx, ty)[1];
-        Expr keep = still * strength * noise / (re * re + im * im + strength * noise);
-        sum_out(tx, c, u, v, p, ty) = sum_in(tx, c, u, v, p, ty) + select(c == 0, keep * re, c == 1, keep * im, keep);
+        Expr keep = still * strength * noise * fast_inverse(re * re + im * im + strength * noise);
+        Func weighted{"weighted"};
+        weighted(u, v, p, tx, ty) = Tuple(keep * re, keep * im, keep);
+        sum_out(tx, c, u, v, p, ty) = sum_in(tx, c, u, v, p, ty) + mux(c, {weighted(u, v, p, tx, ty)[0], weighted(u, v, p, tx, ty)[1],
+                                                                          weighted(u, v, p, tx, ty)[2]});
 
         ref.dim(2).set_bounds(0, 4);
         alt.dim(2).set_bounds(0, 4);
@@ -313,7 +319,9 @@ public:
         Var txo{"txo"}, txi{"txi"};
         sum_out.split(tx, txo, txi, f.vec, TailStrategy::RoundUp)
             .reorder(txi, c, u, v, txo, p, ty).vectorize(txi).unroll(c).unroll(u).parallel(ty);
+        f.schedule_pass(weighted, u, 16, v, 9, sum_out, txo);
         f.schedule_pass(f.spectrum, u, 16, v, 9, sum_out, txo);
+        alt_rows.compute_at(sum_out, txo).bound(i, 0, 16).reorder(i, row, tx, p, ty).vectorize(i, std::min(f.vec, 16));
         mismatch.compute_at(sum_out, txo).reorder_storage(tx, p, ty).vectorize(tx);
         mismatch.update().reorder(tx, low.x, low.y).vectorize(tx);
         f.schedule_forward(sum_out, txo);
