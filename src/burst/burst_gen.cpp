@@ -19,11 +19,14 @@ using namespace Halide;
 // ---------------------------------------------------------------- alignment
 
 // For each tile: the offset (prior + search) that minimises the L1 distance
-// between the reference tile and the displaced alternate tile.
+// between the reference tile and the displaced alternate tile. The search
+// is the square within `radius`, or with `separable` first along x, then
+// along y from the best x (the last level: 5 distances instead of 9).
 class AlignTiles : public Generator<AlignTiles> {
 public:
     GeneratorParam<int> tile{"tile", 16};
     GeneratorParam<int> radius{"radius", 4};
+    GeneratorParam<bool> separable{"separable", false};
 
     Input<Buffer<float, 2>> ref{"ref"};
     Input<Buffer<float, 2>> alt{"alt"};
@@ -31,36 +34,59 @@ public:
     Input<int> limit{"limit"};                 // |prior| <= limit: what the padding allows
     Output<Buffer<int16_t, 3>> offsets{"offsets"};
 
-    void generate() {
-        const int t = tile, s = tile / 2, r = radius;
-        Var i{"i"}, dx{"dx"}, dy{"dy"}, tx{"tx"}, ty{"ty"}, c{"c"};
-        Expr px = clamp(cast<int>(prior(tx, ty, 0)), -limit, limit), py = clamp(cast<int>(prior(tx, ty, 1)), -limit, limit);
+    // The distance of each tile at candidate (dx, dy), as a Func of `candidate`:
+    // column sums of |ref - alt| (one vector of i per row), then across i.
+    Func distance(const std::string& name, Var candidate, Expr dx, Expr dy) {
+        const int t = tile, s = tile / 2;
         Expr x0 = tx * s - s, y0 = ty * s - s;
-        RDom rj(0, t, "rj");
-        // Column sums of |ref - alt| (one vector of i per row), then across i.
-        Func column{"column"};
-        column(i, dx, dy, tx, ty) = 0.0f;
-        column(i, dx, dy, tx, ty) += abs(ref(x0 + i, y0 + rj) - alt(x0 + i + px + dx, y0 + rj + py + dy));
-        RDom ri(0, t, "ri");
-        Func dist{"dist"};
-        dist(dx, dy, tx, ty) = 0.0f;
-        dist(dx, dy, tx, ty) += column(ri, dx, dy, tx, ty);
-        RDom sr(-r, 2 * r + 1, -r, 2 * r + 1, "sr");
+        RDom rj(0, t, name + "_rj"), ri(0, t, name + "_ri");
+        Func column{name + "_column"}, dist{name};
+        column(i, candidate, tx, ty) = 0.0f;
+        column(i, candidate, tx, ty) += abs(ref(x0 + i, y0 + rj) - alt(x0 + i + px + dx, y0 + rj + py + dy));
+        dist(candidate, tx, ty) = 0.0f;
+        dist(candidate, tx, ty) += column(ri, candidate, tx, ty);
+        const int vec = std::min(natural_vector_size<float>(), t);
+        dist.compute_at(offsets, tx);
+        column.compute_at(dist, candidate).vectorize(i, vec);
+        column.update().reorder(i, rj).vectorize(i, vec);
+        return dist;
+    }
+
+    void generate() {
+        const int r = radius;
+        px = clamp(cast<int>(prior(tx, ty, 0)), -limit, limit);
+        py = clamp(cast<int>(prior(tx, ty, 1)), -limit, limit);
+        Var k{"k"};
         Func best{"best"};
-        best(tx, ty) = argmin(sr, dist(sr.x, sr.y, tx, ty));
+        if (separable) {
+            RDom sx(-r, 2 * r + 1, "sx"), sy(-r, 2 * r + 1, "sy");
+            Func along_x = distance("along_x", k, k, 0);
+            Func best_x{"best_x"};
+            best_x(tx, ty) = argmin(sx, along_x(sx, tx, ty))[0];
+            Func along_y = distance("along_y", k, clamp(best_x(tx, ty), -r, r), k);
+            best(tx, ty) = {best_x(tx, ty), argmin(sy, along_y(sy, tx, ty))[0]};
+            best_x.compute_at(offsets, tx);
+        } else {
+            // Candidates k = (dy + r) * (2r + 1) + (dx + r).
+            const int side = 2 * r + 1;
+            Func square = distance("square", k, k % side - r, k / side - r);
+            RDom sk(0, side * side, "sk");
+            Expr at = argmin(sk, square(sk, tx, ty))[0];
+            best(tx, ty) = {at % side - r, at / side - r};
+        }
         offsets(tx, ty, c) = cast<int16_t>(select(c == 0, px + best(tx, ty)[0], py + best(tx, ty)[1]));
 
         ref.dim(0).set_stride(1);
         alt.dim(0).set_stride(1);
         offsets.dim(2).set_bounds(0, 2);
-        const int vec = natural_vector_size<float>();
         Var tyo{"tyo"};
         offsets.reorder(c, tx, ty).bound(c, 0, 2).unroll(c).split(ty, tyo, ty, 4, TailStrategy::GuardWithIf).parallel(tyo);
         best.compute_at(offsets, tx);
-        dist.compute_at(offsets, tx);
-        column.compute_at(dist, dx).vectorize(i, std::min(vec, t));
-        column.update().reorder(i, rj).vectorize(i, std::min(vec, t));
     }
+
+private:
+    Var i{"i"}, tx{"tx"}, ty{"ty"}, c{"c"};
+    Expr px, py;
 };
 
 // -------------------------------------------------------------------- merge
