@@ -27,6 +27,7 @@ using Halide::Runtime::Buffer;
 // raw frames (the merge reads tile groups rounded up to 16 tiles on the right
 // and bottom, hence the wider end), then grey levels 0 (raw resolution) to 3.
 constexpr int kRawPad = 256, kRawPadEnd = 512;
+constexpr int kPlanePad = kRawPad / 2, kPlanePadEnd = kRawPadEnd / 2;
 constexpr int kLevelPad[4] = {224, 110, 48, 32};
 constexpr int kLevelRadius[4] = {1, 2, 4, 4};
 // A tile whose low frequencies differ from the reference's by more than
@@ -81,23 +82,6 @@ Buffer<T> recycled(Buffer<T>&& reuse, std::vector<int> extents, std::vector<int>
     return b;
 }
 
-Buffer<uint16_t> padded_raw(const RawImage& raw, Buffer<uint16_t>&& reuse = {}) {
-    const int w = raw.width, h = raw.height;
-    Buffer<uint16_t> b = recycled(std::move(reuse), {w + kRawPad + kRawPadEnd, h + kRawPad + kRawPadEnd}, {-kRawPad, -kRawPad});
-    std::vector<int> column(size_t(w + kRawPad + kRawPadEnd));
-    for (int x = -kRawPad; x < w + kRawPadEnd; ++x) column[size_t(x + kRawPad)] = reflect(x, w);
-    parallel_rows(-kRawPad, h + kRawPadEnd, [&](int y0, int y1) {
-        for (int y = y0; y < y1; ++y) {
-            const uint16_t* src = &raw.data[size_t(reflect(y, h)) * w];
-            uint16_t* dst = &b(-kRawPad, y);
-            for (int x = -kRawPad; x < 0; ++x) dst[x + kRawPad] = src[column[size_t(x + kRawPad)]];
-            std::memcpy(dst + kRawPad, src, size_t(w) * 2);
-            for (int x = w; x < w + kRawPadEnd; ++x) dst[x + kRawPad] = src[column[size_t(x + kRawPad)]];
-        }
-    });
-    return b;
-}
-
 // One level of the grey pyramid: valid over [-pad, w + pad) x [-pad, h + pad).
 struct Level {
     int w = 0, h = 0, pad = 0;
@@ -111,26 +95,42 @@ Level make_level(int w, int h, int pad, Level&& reuse) {
 // Level 0: 2x2 box sums at every raw pixel (each holds one sample of every
 // colour, so it is grey whatever the CFA phase: 1-pixel steps are
 // measurable). Level 1: the same at even pixels, i.e. one value per Bayer
-// quad. Levels 2 and 3: 4x4 means of the level below.
-std::array<Level, 4> grey_pyramid(const Buffer<uint16_t>& raw, int width, int height, std::array<Level, 4>&& reuse = {}) {
+// quad. Levels 2 and 3: 4x4 means of the level below. Made from the padded
+// Bayer planes P0..P3 (x parity + 2 * y parity).
+std::array<Level, 4> grey_pyramid(const Buffer<float>& planes, int width, int height, std::array<Level, 4>&& reuse = {}) {
     std::array<Level, 4> lv;
     lv[0] = make_level(width, height, kLevelPad[0], std::move(reuse[0]));
     lv[1] = make_level(width / 2, height / 2, kLevelPad[1], std::move(reuse[1]));
-    for (int s = 0; s < 2; ++s) {
-        Level& l = lv[size_t(s)];
-        const int step = s == 0 ? 1 : 2;
-        parallel_rows(-l.pad, l.h + l.pad, [&](int y0, int y1) {
-            for (int y = y0; y < y1; ++y) {
-                const uint16_t* r0 = &raw(-kRawPad, y * step);
-                const uint16_t* r1 = &raw(-kRawPad, y * step + 1);
-                float* out = &l.img(-l.pad, y);
-                for (int x = -l.pad; x < l.w + l.pad; ++x) {
-                    const int rx = x * step + kRawPad;
-                    out[x + l.pad] = float(r0[rx] + r0[rx + 1] + r1[rx] + r1[rx + 1]);
+    auto row = [&](int p, int y) { return &planes(0, y, p); };  // indexable from -kPlanePad
+    Level& l1 = lv[1];
+    parallel_rows(-l1.pad, l1.h + l1.pad, [&](int y0, int y1) {
+        for (int y = y0; y < y1; ++y) {
+            const float *p0 = row(0, y), *p1 = row(1, y), *p2 = row(2, y), *p3 = row(3, y);
+            float* out = &l1.img(0, y);
+            for (int x = -l1.pad; x < l1.w + l1.pad; ++x) out[x] = p0[x] + p1[x] + p2[x] + p3[x];
+        }
+    });
+    Level& l0 = lv[0];
+    parallel_rows(-l0.pad, l0.h + l0.pad, [&](int y0, int y1) {
+        for (int yy = y0; yy < y1; ++yy) {
+            const int y = yy >> 1;
+            float* out = &l0.img(0, yy);
+            const int x0 = (-l0.pad) >> 1, x1 = (l0.w + l0.pad + 1) >> 1;
+            if ((yy & 1) == 0) {
+                const float *p0 = row(0, y), *p1 = row(1, y), *p2 = row(2, y), *p3 = row(3, y);
+                for (int x = x0; x < x1; ++x) {
+                    out[2 * x] = p0[x] + p1[x] + p2[x] + p3[x];
+                    out[2 * x + 1] = p1[x] + p3[x] + p0[x + 1] + p2[x + 1];
+                }
+            } else {
+                const float *p2 = row(2, y), *p3 = row(3, y), *q0 = row(0, y + 1), *q1 = row(1, y + 1);
+                for (int x = x0; x < x1; ++x) {
+                    out[2 * x] = p2[x] + p3[x] + q0[x] + q1[x];
+                    out[2 * x + 1] = p3[x] + q1[x] + p2[x + 1] + q0[x + 1];
                 }
             }
-        });
-    }
+        }
+    });
     for (int s = 2; s < 4; ++s) {
         const Level& below = lv[size_t(s - 1)];
         Level& l = lv[size_t(s)] = make_level(std::max(1, below.w / 4), std::max(1, below.h / 4), kLevelPad[s], std::move(reuse[size_t(s)]));
@@ -219,7 +219,7 @@ void check_compatible(const RawImage& ref, const RawImage& alt) {
 
 // Per tile and plane: the variance of one reference sample (DN^2), from the
 // tile's mean level and the noise profile.
-Buffer<float> reference_noise(const RawImage& ref, const Buffer<uint16_t>& raw, int ntx, int nty) {
+Buffer<float> reference_noise(const RawImage& ref, const Buffer<float>& planes, int ntx, int nty) {
     const double black = ref.black.pattern.empty() ? 0 : ref.black.pattern[0];
     const double range = std::max(1.0, ref.white_level - black);
     // Means of 8 x 8 blocks of each plane, for blocks -1 .. ntx - 1.
@@ -230,7 +230,7 @@ Buffer<float> reference_noise(const RawImage& ref, const Buffer<uint16_t>& raw, 
             for (int bx = 0; bx < nbx; ++bx) {
                 double s = 0;
                 for (int j = 0; j < 8; ++j)
-                    for (int i = 0; i < 8; ++i) s += raw(2 * (8 * (bx - 1) + i) + (p & 1), 2 * (8 * (by - 1) + j) + p / 2);
+                    for (int i = 0; i < 8; ++i) s += planes(8 * (bx - 1) + i, 8 * (by - 1) + j, p);
                 block[(size_t(p) * nby + by) * nbx + bx] = float(s / 64 - black);
             }
     Buffer<float> var(ntx, nty, 4);
@@ -258,19 +258,29 @@ float interpolation_gain(int dx, int dy, bool green) {
     return (ox ? kCubic : 1.0f) * (oy ? kCubic : 1.0f);
 }
 
-// The four Bayer planes of a padded raw frame as floats, padded by half the
-// raw margins: what the merge reads (plain vector loads, no deinterleaving).
-Buffer<float> padded_planes(const Buffer<uint16_t>& raw, int width, int height, Buffer<float>&& reuse = {}) {
-    constexpr int pad = kRawPad / 2, pad_end = kRawPadEnd / 2;
-    const int w = width / 2 + pad + pad_end, h = height / 2 + pad + pad_end;
-    Buffer<float> planes = recycled(std::move(reuse), {w, h, 4}, {-pad, -pad, 0});
-    parallel_rows(-pad, height / 2 + pad_end, [&](int y0, int y1) {
-        for (int p = 0; p < 4; ++p)
+// The four Bayer planes of a raw frame as floats, padded by mirroring (which
+// keeps each sample's colour): what the merge and the grey pyramid read.
+Buffer<float> padded_planes(const RawImage& raw, Buffer<float>&& reuse = {}) {
+    const int width = raw.width, height = raw.height;
+    const int w = width / 2 + kPlanePad + kPlanePadEnd, h = height / 2 + kPlanePad + kPlanePadEnd;
+    Buffer<float> planes = recycled(std::move(reuse), {w, h, 4}, {-kPlanePad, -kPlanePad, 0});
+    // Raw column of each plane column, per x parity (mirrored outside).
+    std::vector<int> column[2];
+    for (int px = 0; px < 2; ++px)
+        for (int x = -kPlanePad; x < width / 2 + kPlanePadEnd; ++x) column[px].push_back(reflect(2 * x + px, width));
+    const int inner = width / 2;  // plane columns whose raw column is inside for both parities
+    parallel_rows(-kPlanePad, height / 2 + kPlanePadEnd, [&](int y0, int y1) {
+        for (int p = 0; p < 4; ++p) {
+            const int px = p & 1;
+            const int* col = column[px].data() + kPlanePad;
             for (int y = y0; y < y1; ++y) {
-                const uint16_t* src = &raw(-kRawPad, 2 * y + p / 2) + kRawPad + (p & 1);
-                float* dst = &planes(-pad, y, p);
-                for (int x = -pad; x < width / 2 + pad_end; ++x) dst[x + pad] = src[2 * x];
+                const uint16_t* src = &raw.data[size_t(reflect(2 * y + p / 2, height)) * width];
+                float* dst = &planes(0, y, p);
+                for (int x = -kPlanePad; x < 0; ++x) dst[x] = src[col[x]];
+                for (int x = 0; x < inner; ++x) dst[x] = src[2 * x + px];
+                for (int x = inner; x < width / 2 + kPlanePadEnd; ++x) dst[x] = src[col[x]];
             }
+        }
     });
     return planes;
 }
@@ -357,10 +367,9 @@ RawImage merge_burst(const std::vector<std::string>& files, const BurstOptions& 
 
     const int wp = ((ref.width / 2) + 7) / 8 * 8, hp = ((ref.height / 2) + 7) / 8 * 8;
     const int ntx = tile_count(ref.width / 2), nty = tile_count(ref.height / 2);
-    Buffer<uint16_t> ref_raw = padded_raw(ref);
-    auto ref_grey = grey_pyramid(ref_raw, ref.width, ref.height);
-    Buffer<float> ref_var = reference_noise(ref, ref_raw, ntx, nty);
-    Buffer<float> ref_planes = padded_planes(ref_raw, ref.width, ref.height);
+    Buffer<float> ref_planes = padded_planes(ref);
+    auto ref_grey = grey_pyramid(ref_planes, ref.width, ref.height);
+    Buffer<float> ref_var = reference_noise(ref, ref_planes, ntx, nty);
     Buffer<uint8_t> plane_color(4);
     for (int p = 0; p < 4; ++p) plane_color(p) = uint8_t(ref.cfa.at(p & 1, p / 2));
     // The merge's spectra: per tile, plane and coefficient, the weighted
@@ -370,7 +379,6 @@ RawImage merge_burst(const std::vector<std::string>& files, const BurstOptions& 
     Buffer<float> tile_noise(ntx, nty, 4);
     int merged = 1;
 
-    Buffer<uint16_t> alt_raw;
     Buffer<float> alt_planes;
     std::array<Level, 4> alt_grey;
     for (size_t f = 0; f < files.size(); ++f) {
@@ -378,11 +386,10 @@ RawImage merge_burst(const std::vector<std::string>& files, const BurstOptions& 
         auto t = clock::now();
         RawImage alt = decode(files[f], options.decode);
         check_compatible(ref, alt);
-        alt_raw = padded_raw(alt, std::move(alt_raw));
-        alt_planes = padded_planes(alt_raw, alt.width, alt.height, std::move(alt_planes));
+        alt_planes = padded_planes(alt, std::move(alt_planes));
         rep.seconds_decode += seconds_since(t);
         t = clock::now();
-        alt_grey = grey_pyramid(alt_raw, alt.width, alt.height, std::move(alt_grey));
+        alt_grey = grey_pyramid(alt_planes, alt.width, alt.height, std::move(alt_grey));
         Buffer<int16_t> offsets = align_frame(ref_grey, alt_grey);
         rep.seconds_align += seconds_since(t);
         t = clock::now();
