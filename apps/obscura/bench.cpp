@@ -5,6 +5,8 @@
 //                                demosaic method against ground truth
 //   bench develop FILE...        develop time, megapixels per second and peak
 //                                memory against dcraw_emu and darktable-cli
+//   bench burst FRAME...         burst merge + develop against dcraw_emu on
+//                                one of the frames
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -36,6 +38,7 @@ namespace fs = std::filesystem;
 const char* kBenchHelp =
     "usage: obscura bench demosaic --truth DIR [--dngs DIR] [--repeat N] [--no-peers]\n"
     "       obscura bench develop FILE... [--repeat N] [--no-peers]\n"
+    "       obscura bench burst FRAME... [--repeat N]\n"
     "\n"
     "demosaic: for every NAME.png in the --truth folder, develops NAME.dng (from\n"
     "  --dngs, default the same folder) with each of our demosaic methods and the\n"
@@ -49,6 +52,10 @@ const char* kBenchHelp =
     "  (default look), and runs dcraw_emu -w -q 3 -T and darktable-cli on it; prints\n"
     "  the best wall time of N runs, megapixels per second, peak memory, and each\n"
     "  time as a ratio to dcraw_emu's.\n"
+    "burst: merges the frames and develops the merge to a JPEG (default look, the\n"
+    "  reference frame chosen as usual), and runs dcraw_emu -w -q 3 -T on the first\n"
+    "  frame alone; prints the best wall time of N runs of each, peak memory, and\n"
+    "  the burst's time as a ratio to dcraw_emu's on one frame.\n"
     "\n"
     "options:\n"
     "  --repeat N   runs per measurement, the best is kept (default 3)\n"
@@ -317,6 +324,42 @@ int bench_develop(Args& args) {
     return 0;
 }
 
+int bench_burst(Args& args) {
+    auto repeat_arg = args.value("--repeat");
+    auto frames = args.positional();
+    if (frames.size() < 2) throw UsageError("bench burst needs the frames of a burst (see obscura bench --help)");
+    int repeat = repeat_arg ? std::atoi(repeat_arg->c_str()) : 3;
+    if (repeat < 1 || repeat > 100) throw UsageError("--repeat must be 1..100");
+    std::string self = fs::read_symlink("/proc/self/exe").string();
+    Scratch scratch;
+    RawImage first = decode(frames[0]);  // a bad file fails here, before any timing
+    double mp = first.width * double(first.height) / 1e6;
+    std::printf("%zu frames of %d x %d (%.1f MP), CFA %s\n", frames.size(), first.width, first.height, mp, first.cfa.name().c_str());
+    std::string jpg = (scratch.dir / "o.jpg").string(), tif = (scratch.dir / "o.tif").string();
+    std::vector<std::string> burst = {self, "burst"};
+    burst.insert(burst.end(), frames.begin(), frames.end());
+    burst.insert(burst.end(), {"-o", jpg, "--overwrite"});
+    // Alternated, so both see the machine in the same state.
+    RunResult ours, peer;
+    const bool have_peer = installed("dcraw_emu");
+    for (int i = 0; i < repeat; ++i) {
+        RunResult r = run_command(burst);
+        if (!r.ok) throw Error("obscura burst failed on these frames");
+        if (!ours.ok || r.seconds < ours.seconds) ours = r;
+        if (!have_peer) continue;
+        RunResult d = run_command({"dcraw_emu", "-w", "-q", "3", "-T", "-Z", tif, frames[0]});
+        if (d.ok && (!peer.ok || d.seconds < peer.seconds)) peer = d;
+    }
+    std::printf("  %-44s %9s %10s %14s\n", "", "seconds", "peak MB", "vs dcraw_emu");
+    std::printf("  %-44s %9.3f %10.0f", ("obscura burst (" + std::to_string(frames.size()) + " frames) -> JPEG").c_str(),
+                ours.seconds, ours.peak_mb);
+    if (peer.ok) std::printf(" %13.2fx", ours.seconds / peer.seconds);
+    std::printf("\n");
+    if (peer.ok) std::printf("  %-44s %9.3f %10.0f %13.2fx\n", "dcraw_emu -w -q 3 -T (first frame alone)", peer.seconds, peer.peak_mb, 1.0);
+    else std::printf("  dcraw_emu not installed (Debian: libraw-bin): no peer to compare with\n");
+    return 0;
+}
+
 }  // namespace
 
 int cmd_bench(Args args) {
@@ -324,6 +367,7 @@ int cmd_bench(Args args) {
         if (args.flag("--help") || args.flag("-h")) return "--help";
         if (args.flag("demosaic")) return "demosaic";
         if (args.flag("develop")) return "develop";
+        if (args.flag("burst")) return "burst";
         return "";
     };
     std::string what = positional_first();
@@ -333,7 +377,8 @@ int cmd_bench(Args args) {
     }
     if (what == "demosaic") return bench_demosaic(args);
     if (what == "develop") return bench_develop(args);
-    throw UsageError("bench needs demosaic or develop (see obscura bench --help)");
+    if (what == "burst") return bench_burst(args);
+    throw UsageError("bench needs demosaic, develop or burst (see obscura bench --help)");
 }
 
 }  // namespace obscura::cli

@@ -191,13 +191,14 @@ double sharpness(const RawImage& raw) {
     const int w = raw.width / 4, h = raw.height / 4;
     if (w < 3 || h < 3) return 0;
     std::vector<float> g(size_t(w) * h);
-    for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x) {
-            float s = 0;
-            for (int b = 0; b < 4; ++b)
-                for (int a = 0; a < 4; ++a) s += raw.at(4 * x + a, 4 * y + b);
-            g[size_t(y) * w + x] = s;
+    parallel_rows(0, h, [&](int y0, int y1) {
+        std::vector<uint32_t> rows(size_t(raw.width));
+        for (int y = y0; y < y1; ++y) {
+            const uint16_t* r = &raw.data[size_t(4 * y) * raw.width];
+            for (int x = 0; x < raw.width; ++x) rows[size_t(x)] = r[x] + r[x + raw.width] + r[x + 2 * raw.width] + r[x + 3 * raw.width];
+            for (int x = 0; x < w; ++x) g[size_t(y) * w + x] = float(rows[4 * x] + rows[4 * x + 1] + rows[4 * x + 2] + rows[4 * x + 3]);
         }
+    });
     double sum = 0;
     for (int y = 0; y + 1 < h; ++y)
         for (int x = 0; x + 1 < w; ++x) {
