@@ -245,6 +245,12 @@ void whole_blocks(B& b) {
     b.dim(2).set_bounds(0, 4);
 }
 
+// The summed spectra are half floats (half the memory traffic per frame),
+// scaled so that even very noisy 16-bit bursts stay far below the half
+// float's largest value (65504): one frame adds at most sqrt(noise)/2 per
+// coefficient, a few thousand at most after this scale.
+constexpr float kSpectrumScale = 1.0f / 16.0f;
+
 // The spectra of a burst's merge, per tile and plane, summed over the
 // alternate frames: (tx, c, u, v, plane, ty) with c = 0, 1 the real and
 // imaginary parts of sum(k_z D_z) and c = 2 the sum of k_z. Tiles are
@@ -277,8 +283,8 @@ public:
     Input<float> strength{"strength"};                  // how much difference still passes for noise
     Input<float> motion_low{"motion_low"};              // low-frequency mismatch (in noise units) still all taken
     Input<float> motion_high{"motion_high"};            // ... and from where the tile is refused
-    Input<Buffer<float, 6>> sum_in{"sum_in"};           // accumulator_layout
-    Output<Buffer<float, 6>> sum_out{"sum_out"};
+    Input<Buffer<float16_t, 6>> sum_in{"sum_in"};       // accumulator_layout
+    Output<Buffer<float16_t, 6>> sum_out{"sum_out"};
 
     void generate() {
         TileTransform f;
@@ -334,8 +340,9 @@ public:
         Expr keep = still * strength * noise * fast_inverse(re * re + im * im + strength * noise);
         Func weighted{"weighted"};
         weighted(u, v, p, tx, ty) = Tuple(keep * re, keep * im, keep);
-        sum_out(tx, c, u, v, p, ty) = sum_in(tx, c, u, v, p, ty) + mux(c, {weighted(u, v, p, tx, ty)[0], weighted(u, v, p, tx, ty)[1],
-                                                                          weighted(u, v, p, tx, ty)[2]});
+        sum_out(tx, c, u, v, p, ty) = cast<float16_t>(cast<float>(sum_in(tx, c, u, v, p, ty)) +
+                                                      mux(c, {weighted(u, v, p, tx, ty)[0] * kSpectrumScale,
+                                                              weighted(u, v, p, tx, ty)[1] * kSpectrumScale, weighted(u, v, p, tx, ty)[2]}));
 
         ref.dim(2).set_bounds(0, 4);
         alt.dim(2).set_bounds(0, 4);
@@ -362,7 +369,7 @@ public:
 class FinishMerge : public Generator<FinishMerge> {
 public:
     Input<Buffer<float, 3>> ref{"ref"};                 // (qx, qy, plane), padded
-    Input<Buffer<float, 6>> sums{"sums"};               // accumulator_layout
+    Input<Buffer<float16_t, 6>> sums{"sums"};           // accumulator_layout
     Input<Buffer<float, 3>> tile_noise{"tile_noise"};   // (tx, ty, plane): expected |X|^2 of one frame's noise, times the strength
     Output<Buffer<float, 3>> out{"out"};
 
@@ -373,9 +380,10 @@ public:
         f.forward(ref(tx * 8 - 8 + i, ty * 8 - 8 + j, p));
         Expr tx_c = min(tx, tile_noise.dim(0).max()), ty_c = min(ty, tile_noise.dim(1).max());
         Expr tx_s = min(tx, sums.dim(0).max()), ty_s = min(ty, sums.dim(5).max());
-        Expr weight = 1.0f + sums(tx_s, 2, u, v, p, ty_s);
-        Expr re = f.spectrum(u, v, p, tx, ty)[0] - sums(tx_s, 0, u, v, p, ty_s) / weight;
-        Expr im = f.spectrum(u, v, p, tx, ty)[1] - sums(tx_s, 1, u, v, p, ty_s) / weight;
+        Expr weight = 1.0f + cast<float>(sums(tx_s, 2, u, v, p, ty_s));
+        Expr unscale = 1.0f / (kSpectrumScale * weight);
+        Expr re = f.spectrum(u, v, p, tx, ty)[0] - cast<float>(sums(tx_s, 0, u, v, p, ty_s)) * unscale;
+        Expr im = f.spectrum(u, v, p, tx, ty)[1] - cast<float>(sums(tx_s, 1, u, v, p, ty_s)) * unscale;
         Expr power = re * re + im * im;
         Expr noise = tile_noise(tx_c, ty_c, p) / weight;
         Expr wiener = select((u == 0 && v == 0) || noise <= 0.0f, 1.0f, power / (power + noise));
