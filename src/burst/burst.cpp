@@ -375,8 +375,8 @@ RawImage merge_burst(const std::vector<std::string>& files, const BurstOptions& 
     for (int p = 0; p < 4; ++p) plane_color(p) = uint8_t(ref.cfa.at(p & 1, p / 2));
     // The merge's spectra: per tile, plane and coefficient, the weighted
     // differences and the weights, summed over the frames.
-    Buffer<void> sums(halide_type_t(halide_type_float, 16), {(ntx + 15) / 16 * 16, 3, 16, 9, 4, nty});  // half floats
-    std::memset(sums.data(), 0, sums.size_in_bytes());  // 0x0000 is 0.0
+    Buffer<uint16_t> sums((ntx + 15) / 16 * 16, 3, 16, 9, 4, nty);  // bfloat16
+    sums.fill(0);  // 0x0000 is 0.0
     Buffer<float> tile_noise(ntx, nty, 4);
     int merged = 1;
 

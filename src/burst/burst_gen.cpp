@@ -245,11 +245,11 @@ void whole_blocks(B& b) {
     b.dim(2).set_bounds(0, 4);
 }
 
-// The summed spectra are half floats (half the memory traffic per frame),
-// scaled so that even very noisy 16-bit bursts stay far below the half
-// float's largest value (65504): one frame adds at most sqrt(noise)/2 per
-// coefficient, a few thousand at most after this scale.
-constexpr float kSpectrumScale = 1.0f / 16.0f;
+// The summed spectra are kept as bfloat16 (the top half of a float, rounded):
+// half the memory, the float's range, 8 bits of precision, far finer than the
+// noise these sums average; two integer operations each way.
+Expr to_bfloat16(Expr f) { return cast<uint16_t>((reinterpret<uint32_t>(f) + cast<uint32_t>(0x8000)) >> 16); }
+Expr from_bfloat16(Expr h) { return reinterpret<float>(cast<uint32_t>(h) << 16); }
 
 // The spectra of a burst's merge, per tile and plane, summed over the
 // alternate frames: (tx, c, u, v, plane, ty) with c = 0, 1 the real and
@@ -283,8 +283,8 @@ public:
     Input<float> strength{"strength"};                  // how much difference still passes for noise
     Input<float> motion_low{"motion_low"};              // low-frequency mismatch (in noise units) still all taken
     Input<float> motion_high{"motion_high"};            // ... and from where the tile is refused
-    Input<Buffer<float16_t, 6>> sum_in{"sum_in"};       // accumulator_layout
-    Output<Buffer<float16_t, 6>> sum_out{"sum_out"};
+    Input<Buffer<uint16_t, 6>> sum_in{"sum_in"};        // accumulator_layout, bfloat16 bits
+    Output<Buffer<uint16_t, 6>> sum_out{"sum_out"};
 
     void generate() {
         TileTransform f;
@@ -340,9 +340,9 @@ public:
         Expr keep = still * strength * noise * fast_inverse(re * re + im * im + strength * noise);
         Func weighted{"weighted"};
         weighted(u, v, p, tx, ty) = Tuple(keep * re, keep * im, keep);
-        sum_out(tx, c, u, v, p, ty) = cast<float16_t>(cast<float>(sum_in(tx, c, u, v, p, ty)) +
-                                                      mux(c, {weighted(u, v, p, tx, ty)[0] * kSpectrumScale,
-                                                              weighted(u, v, p, tx, ty)[1] * kSpectrumScale, weighted(u, v, p, tx, ty)[2]}));
+        sum_out(tx, c, u, v, p, ty) = to_bfloat16(from_bfloat16(sum_in(tx, c, u, v, p, ty)) +
+                                                  mux(c, {weighted(u, v, p, tx, ty)[0], weighted(u, v, p, tx, ty)[1],
+                                                          weighted(u, v, p, tx, ty)[2]}));
 
         ref.dim(2).set_bounds(0, 4);
         alt.dim(2).set_bounds(0, 4);
@@ -369,7 +369,7 @@ public:
 class FinishMerge : public Generator<FinishMerge> {
 public:
     Input<Buffer<float, 3>> ref{"ref"};                 // (qx, qy, plane), padded
-    Input<Buffer<float16_t, 6>> sums{"sums"};           // accumulator_layout
+    Input<Buffer<uint16_t, 6>> sums{"sums"};            // accumulator_layout, bfloat16 bits
     Input<Buffer<float, 3>> tile_noise{"tile_noise"};   // (tx, ty, plane): expected |X|^2 of one frame's noise, times the strength
     Output<Buffer<float, 3>> out{"out"};
 
@@ -380,10 +380,9 @@ public:
         f.forward(ref(tx * 8 - 8 + i, ty * 8 - 8 + j, p));
         Expr tx_c = min(tx, tile_noise.dim(0).max()), ty_c = min(ty, tile_noise.dim(1).max());
         Expr tx_s = min(tx, sums.dim(0).max()), ty_s = min(ty, sums.dim(5).max());
-        Expr weight = 1.0f + cast<float>(sums(tx_s, 2, u, v, p, ty_s));
-        Expr unscale = 1.0f / (kSpectrumScale * weight);
-        Expr re = f.spectrum(u, v, p, tx, ty)[0] - cast<float>(sums(tx_s, 0, u, v, p, ty_s)) * unscale;
-        Expr im = f.spectrum(u, v, p, tx, ty)[1] - cast<float>(sums(tx_s, 1, u, v, p, ty_s)) * unscale;
+        Expr weight = 1.0f + from_bfloat16(sums(tx_s, 2, u, v, p, ty_s));
+        Expr re = f.spectrum(u, v, p, tx, ty)[0] - from_bfloat16(sums(tx_s, 0, u, v, p, ty_s)) / weight;
+        Expr im = f.spectrum(u, v, p, tx, ty)[1] - from_bfloat16(sums(tx_s, 1, u, v, p, ty_s)) / weight;
         Expr power = re * re + im * im;
         Expr noise = tile_noise(tx_c, ty_c, p) / weight;
         Expr wiener = select((u == 0 && v == 0) || noise <= 0.0f, 1.0f, power / (power + noise));
