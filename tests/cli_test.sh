@@ -149,5 +149,40 @@ check "batch refuses to overwrite" test $? -eq 1
 "$obscura" develop "$work"/batch_in/*.dng -o "$work/batch_out" --jobs 0 2>/dev/null
 check "--jobs 0 is a usage error" test $? -eq 2
 
+# burst: merged and developed, the merge written as DNG and read back; our
+# simulator's frames merge; wrong frames and flags are one-line errors
+b="$dngs/burst05_mid"
+"$obscura" burst "$b"/frame_0*.dng -o "$work/burst.png" --look reference --reference 0 --dng "$work/merged.dng" 2>/dev/null
+check "burst exit 0" test $? -eq 0
+score=$(/usr/bin/python3 "$here/tools/score.py" "$work/burst.png" "$b/truth.png" --json)
+echo "burst05_mid merged: $score"
+check "burst CPSNR >= 32 dB (one frame: 28.6)" /usr/bin/python3 -c "import json,sys; sys.exit(0 if json.loads(sys.argv[1])['cpsnr']>=32.0 else 1)" "$score"
+check "merged DNG is 16-bit" grep -q "bits: *16" <<<"$("$obscura" info "$work/merged.dng")"
+"$obscura" develop "$work/merged.dng" -o "$work/merged_dev.png" --look reference
+score=$(/usr/bin/python3 "$here/tools/score.py" "$work/merged_dev.png" "$work/burst.png" --json)
+check "merged DNG develops to the burst's photo" /usr/bin/python3 -c "import json,sys; sys.exit(0 if json.loads(sys.argv[1])['cpsnr']>=50.0 else 1)" "$score"
+"$obscura" burst "$b"/frame_0*.dng -o "$work/burst.png" 2>/dev/null
+check "burst refuses to overwrite" test $? -eq 1
+"$obscura" burst "$b"/frame_0*.dng -o "$b/frame_00.dng" --overwrite 2>/dev/null
+check "burst refuses -o naming a frame" test $? -eq 2
+err=$("$obscura" burst "$b/frame_00.dng" "$dngs/kodim23_small.dng" -o "$work/x.jpg" 2>&1)
+check "burst names the odd frame" test $? -eq 1 -a "$(wc -l <<<"$err")" -eq 1
+check "burst error names it" grep -q "kodim23_small.dng" <<<"$err"
+check "no output after a failed burst" test ! -e "$work/x.jpg"
+"$obscura" burst "$b"/frame_0*.dng -o "$work/y.jpg" --reference 9 2>/dev/null
+check "--reference out of range is a usage error" test $? -eq 2
+"$obscura" burst "$b"/frame_0*.dng -o "$work/y.jpg" --strength -1 2>/dev/null
+check "--strength -1 is a usage error" test $? -eq 2
+"$obscura" simulate "$here/data/kodim19.png" -o "$work/sim" --frames 3 --noise 0.004,0.00004 --motion 5 --mover
+check "simulate writes frames and truth" test -s "$work/sim/frame_02.dng" -a -s "$work/sim/truth.png" -a -s "$work/sim/truth.json"
+"$obscura" burst "$work"/sim/frame_*.dng -o "$work/sim.png" --look reference 2>/dev/null
+score=$(/usr/bin/python3 "$here/tools/score.py" "$work/sim.png" "$work/sim/truth.png" --json)
+echo "simulated kodim19 merged: $score"
+check "simulated burst merges" /usr/bin/python3 -c "import json,sys; sys.exit(0 if json.loads(sys.argv[1])['cpsnr']>=30.0 else 1)" "$score"
+"$obscura" simulate "$here/data/kodim19.png" -o "$work/sim2" --noise 2 2>/dev/null
+check "simulate --noise 2 is a usage error" test $? -eq 2
+"$obscura" simulate "$work/none.png" -o "$work/sim3" 2>/dev/null
+check "simulate of a missing photo fails" test $? -eq 1
+
 echo "$passes passed, $failures failed"
 [ "$failures" -eq 0 ]

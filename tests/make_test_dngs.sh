@@ -50,4 +50,8 @@ var "$base" "$out/v_lensfun.dng" --exif --camera "Canon/Canon EOS 5D Mark II" --
 echo "this is not a raw file" > "$out/bad_text.dng"
 size=$(stat -c %s "$base")
 for cut in 6 60 400 $((size / 2)) $((size - 100)); do head -c "$cut" "$base" > "$out/bad_trunc_$cut.dng"; done
+# Handheld bursts (8 frames, up to 12 px of shake, a patch moving on its own):
+# medium noise on RGGB, high noise on GBRG. Each folder has truth.png.
+mk "$d/kodim05.png" "$out/burst05_mid" --frames 8 --noise 0.002,0.00002 --motion 12 --mover
+mk "$d/kodim23.png" "$out/burst23_high" --frames 8 --noise 0.01,0.0002 --motion 12 --mover --cfa GBRG --seed 7
 echo "test DNGs in $out"

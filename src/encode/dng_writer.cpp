@@ -63,7 +63,8 @@ void write_tags(TIFF* t, const RawImage& raw) {
     TIFFSetField(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_CFA);
     TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
     TIFFSetField(t, TIFFTAG_ORIENTATION, uint16_t(raw.shot.orientation >= 1 && raw.shot.orientation <= 8 ? raw.shot.orientation : 1));
-    TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, uint32_t(std::max(1, (1 << 20) / std::max(1, raw.width * 2))));
+    // About 1 MB strips, never more rows than the image (rawspeed refuses that).
+    TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, uint32_t(std::clamp((1 << 20) / std::max(1, raw.width * 2), 1, raw.height)));
     TIFFSetField(t, TIFFTAG_SOFTWARE, raw.shot.software.empty() ? "obscura" : raw.shot.software.c_str());
     const std::string make = raw.shot.make.empty() ? "obscura" : raw.shot.make;
     const std::string model = raw.shot.model.empty() ? "unknown" : raw.shot.model;
