@@ -174,6 +174,34 @@ TEST(Burst, SimulatedBurstMergesAndItsFramesReadBack) {
     fs::remove_all(dir);
 }
 
+TEST(Burst, WithoutANoiseProfileTheNoiseIsEstimated) {
+    // The same burst with the NoiseProfile taken out of every frame.
+    fs::path dir = fs::temp_directory_path() / "obscura_burst_no_profile";
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    std::vector<std::string> frames;
+    for (const auto& f : frames_of("burst05_mid")) {
+        RawImage raw = decode(f);
+        raw.noise = {};
+        frames.push_back((dir / fs::path(f).filename()).string());
+        write_dng(raw, frames.back());
+    }
+    ASSERT_TRUE(decode(frames[0]).noise.planes.empty());
+    Image truth = load_png(dng_path("burst05_mid/truth.png"));
+    BurstOptions options;
+    options.reference = 0;
+    RawImage merged = merge_burst(frames, options);
+    ASSERT_FALSE(merged.noise.planes.empty());
+    // The truth is S = 0.002, O = 0.00002; the merge divides it by 8.
+    std::printf("estimated noise profile: S %.3g O %.3g (x 8: %.3g, %.3g)\n", merged.noise.planes[0][0], merged.noise.planes[0][1],
+                merged.noise.planes[0][0] * 8, merged.noise.planes[0][1] * 8);
+    EXPECT_NEAR(merged.noise.planes[0][0] * 8, 0.002, 0.0008);
+    double gain = cpsnr(develop_reference(merged), truth) - cpsnr(develop_reference(decode(frames[0])), truth);
+    std::printf("merge with an estimated noise profile: %+.2f dB over one frame\n", gain);
+    EXPECT_GE(gain, 3.0);
+    fs::remove_all(dir);
+}
+
 TEST(Burst, FramesThatDoNotBelongTogetherAreRefusedByName) {
     auto frames = frames_of("burst05_mid");
     frames[3] = dng_path("kodim23_small.dng");

@@ -288,36 +288,44 @@ Buffer<float> padded_planes(const RawImage& raw, Buffer<float>&& reuse = {}) {
     return planes;
 }
 
-// When the file has no noise profile: estimate one from the reference frame.
-// For blocks of each plane, the variance of differences between horizontal
-// neighbours (half of it is noise where the block is flat); the quietest
-// blocks at each brightness give S and O by least squares.
-NoiseProfile estimate_noise(const RawImage& raw) {
-    const double black = raw.black.pattern.empty() ? 0 : raw.black.pattern[0];
-    const double range = std::max(1.0, raw.white_level - black);
+// When the files have no noise profile: estimate one from the reference and
+// the first alternate frame, aligned. In the middle 8 x 8 of every tile whose
+// offset keeps the colours, ref - alt has no texture left, only the noise of
+// both frames (and motion, which only adds). Per level, the lower quarter of
+// those tiles' variances (corrected for where a quarter of a chi-square with
+// 63 degrees of freedom falls, ~0.88 of its mean) gives S and O by least
+// squares.
+NoiseProfile estimate_noise(const RawImage& ref, const Buffer<float>& ref_planes, const Buffer<float>& alt_planes,
+                            const Buffer<int16_t>& offsets) {
+    const double black = ref.black.pattern.empty() ? 0 : ref.black.pattern[0];
+    const double range = std::max(1.0, ref.white_level - black);
     constexpr int kBins = 16;
-    std::vector<std::vector<std::pair<double, double>>> bins(kBins);  // (level, variance)
-    for (int by = 0; by + 16 <= raw.height; by += 16)
-        for (int bx = 0; bx + 16 <= raw.width; bx += 16) {
-            double s = 0, d2 = 0;
-            int n = 0;
-            for (int y = by; y < by + 16; y += 2)
-                for (int x = bx; x + 2 < bx + 16; x += 2) {
-                    double a = raw.at(x, y), c = raw.at(x + 2, y);
-                    s += a;
-                    d2 += (a - c) * (a - c);
-                    ++n;
-                }
-            double level = (s / n - black) / range;
-            if (level <= 0 || level >= 0.95) continue;
-            bins[size_t(std::min(kBins - 1, int(level * kBins)))].push_back({level, d2 / n / 2 / (range * range)});
+    constexpr double kLowerQuarter = 0.88;
+    std::vector<std::vector<std::pair<double, double>>> bins(kBins);  // (level, variance of one frame)
+    const int nx = offsets.dim(0).extent(), ny = offsets.dim(1).extent();
+    for (int ty = 1; ty + 1 < ny; ++ty)
+        for (int tx = 1; tx + 1 < nx; ++tx) {
+            const int dx = offsets(tx, ty, 0), dy = offsets(tx, ty, 1);
+            if ((dx & 1) || (dy & 1)) continue;
+            for (int p = 0; p < 4; ++p) {
+                double s = 0, sd = 0, sdd = 0;
+                for (int y = 8 * ty - 4; y < 8 * ty + 4; ++y)
+                    for (int x = 8 * tx - 4; x < 8 * tx + 4; ++x) {
+                        double r = ref_planes(x, y, p), d = r - alt_planes(x + dx / 2, y + dy / 2, p);
+                        s += r, sd += d, sdd += d * d;
+                    }
+                double level = (s / 64 - black) / range;
+                if (level <= 0 || level >= 0.95) continue;
+                double var = (sdd - sd * sd / 64) / 63 / 2 / kLowerQuarter / (range * range);
+                bins[size_t(std::min(kBins - 1, int(level * kBins)))].push_back({level, var});
+            }
         }
     double sx = 0, sy = 0, sxx = 0, sxy = 0;
     int n = 0;
     for (auto& bin : bins) {
         if (bin.size() < 8) continue;
         std::sort(bin.begin(), bin.end(), [](auto& a, auto& b) { return a.second < b.second; });
-        for (size_t k = 0; k < std::max<size_t>(1, bin.size() / 10); ++k) {
+        for (size_t k = 0; k < bin.size() / 4; ++k) {
             sx += bin[k].first, sy += bin[k].second, sxx += bin[k].first * bin[k].first, sxy += bin[k].first * bin[k].second;
             ++n;
         }
@@ -367,13 +375,14 @@ RawImage merge_burst(const std::vector<std::string>& files, const BurstOptions& 
     rep.seconds_decode += seconds_since(t0);
     if (!ref.cfa.is_bayer()) throw file_error(ref.source, "burst merge needs 2x2 Bayer frames; this one is " + ref.cfa.name());
     if (ref.width < 64 || ref.height < 64) throw file_error(ref.source, "too small for a burst merge (64 x 64 at least)");
-    if (ref.noise.planes.empty()) ref.noise = estimate_noise(ref);
+    const bool estimate = ref.noise.planes.empty();
 
     const int wp = ((ref.width / 2) + 7) / 8 * 8, hp = ((ref.height / 2) + 7) / 8 * 8;
     const int ntx = tile_count(ref.width / 2), nty = tile_count(ref.height / 2);
     Buffer<float> ref_planes = padded_planes(ref);
     auto ref_grey = grey_pyramid(ref_planes, ref.width, ref.height);
-    Buffer<float> ref_var = reference_noise(ref, ref_planes, ntx, nty);
+    Buffer<float> ref_var;
+    if (!estimate) ref_var = reference_noise(ref, ref_planes, ntx, nty);
     Buffer<uint8_t> plane_color(4);
     for (int p = 0; p < 4; ++p) plane_color(p) = uint8_t(ref.cfa.at(p & 1, p / 2));
     // The merge's spectra: per tile, plane and coefficient, the weighted
@@ -395,6 +404,10 @@ RawImage merge_burst(const std::vector<std::string>& files, const BurstOptions& 
         t = clock::now();
         alt_grey = grey_pyramid(alt_planes, alt.width, alt.height, std::move(alt_grey));
         Buffer<int16_t> offsets = align_frame(ref_grey, alt_grey);
+        if (!ref_var.data()) {
+            ref.noise = estimate_noise(ref, ref_planes, alt_planes, offsets);
+            ref_var = reference_noise(ref, ref_planes, ntx, nty);
+        }
         rep.seconds_align += seconds_since(t);
         t = clock::now();
         std::vector<int> xs, ys;
@@ -420,8 +433,13 @@ RawImage merge_burst(const std::vector<std::string>& files, const BurstOptions& 
     }
 
     // The weighted mean of the frames per coefficient, and the spatial
-    // denoise for the noise the frames could not take off.
+    // denoise for the noise the frames could not take off (none when a lone
+    // frame had no noise profile to go by).
     auto t = clock::now();
+    if (!ref_var.data()) {
+        ref_var = Buffer<float>(ntx, nty, 4);
+        ref_var.fill(0.0f);
+    }
     for (int ty = 0; ty < nty; ++ty)
         for (int tx = 0; tx < ntx; ++tx)
             for (int p = 0; p < 4; ++p) tile_noise(tx, ty, p) = float(options.denoise * 64.0 * ref_var(tx, ty, p));
