@@ -173,6 +173,25 @@ check "no output after a failed burst" test ! -e "$work/x.jpg"
 check "--reference out of range is a usage error" test $? -eq 2
 "$obscura" burst "$b"/frame_0*.dng -o "$work/y.jpg" --strength -1 2>/dev/null
 check "--strength -1 is a usage error" test $? -eq 2
+# burst batch: folders are bursts; the good ones are written, the bad ones
+# (a damaged frame, no frames at all) reported one line each, exit 1
+mkdir -p "$work/bursts/good_a" "$work/bursts/good_b" "$work/bursts/damaged" "$work/bursts/empty"
+cp "$b"/frame_0[0-3].dng "$work/bursts/good_a/"
+cp "$dngs"/burst23_high/frame_0[0-2].dng "$work/bursts/good_b/"
+cp "$b"/frame_0[0-2].dng "$work/bursts/damaged/" && cp "$dngs/bad_trunc_400.dng" "$work/bursts/damaged/frame_03.dng"
+sums=$(cd "$work/bursts" && find . -type f | sort | xargs sha256sum)
+log=$("$obscura" burst "$work"/bursts/* -o "$work/merged_out" --jobs 2 --look reference 2>&1)
+rc=$?
+echo "$log" | sed 's/^/  burst batch: /'
+check "burst batch exit 1 when some failed" test $rc -eq 1
+check "burst batch wrote the 2 good ones" test -s "$work/merged_out/good_a.jpg" -a -s "$work/merged_out/good_b.jpg"
+check "burst batch wrote nothing else" test "$(ls -A "$work/merged_out" | wc -l)" -eq 2
+check "burst batch names the damaged frame" grep -q "frame_03.dng" <<<"$log"
+check "burst batch names the empty folder" grep -q "empty: no raw frames" <<<"$log"
+check "burst batch summary" grep -q "2 of 4 merged" <<<"$log"
+check "burst batch inputs untouched" test "$(cd "$work/bursts" && find . -type f | sort | xargs sha256sum)" = "$sums"
+"$obscura" burst "$work/bursts/good_a" "$b/frame_00.dng" -o "$work/merged_out2" 2>/dev/null
+check "frames and folders mixed is a usage error" test $? -eq 2
 "$obscura" simulate "$here/data/kodim19.png" -o "$work/sim" --frames 3 --noise 0.004,0.00004 --motion 5 --mover
 check "simulate writes frames and truth" test -s "$work/sim/frame_02.dng" -a -s "$work/sim/truth.png" -a -s "$work/sim/truth.json"
 "$obscura" burst "$work"/sim/frame_*.dng -o "$work/sim.png" --look reference 2>/dev/null

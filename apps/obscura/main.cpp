@@ -168,15 +168,34 @@ void develop_file_checked(const std::string& input, const std::string& output, c
 
 // Many files into a folder: every good one is written, every bad one is
 // reported in one line, a summary ends the run; exit 1 when any failed.
+// One input of a batch into one output; throws on failure.
+using BatchJob = std::function<void(const std::string& input, const std::string& output)>;
+
+int run_batch(const std::vector<std::string>& inputs, const std::string& dir, const std::string& extension, int jobs,
+              const char* verb, const BatchJob& job);
+
 int develop_batch(const std::vector<std::string>& inputs, const std::string& dir, const std::string& extension,
                   const DevelopSettings& settings, int jobs) {
+    return run_batch(inputs, dir, extension, jobs, "developed",
+                     [&](const std::string& in, const std::string& out) { develop_file(in, out, settings); });
+}
+
+// Many inputs into a folder (DIR/NAME.EXT): every good one is written, every
+// bad one is reported in one line, a summary ends the run; exit 1 when any
+// failed. A progress bar on a terminal, plain lines otherwise.
+int run_batch(const std::vector<std::string>& inputs, const std::string& dir, const std::string& extension, int jobs,
+              const char* verb, const BatchJob& job) {
     namespace fs = std::filesystem;
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (!fs::is_directory(dir)) throw file_error(dir, "cannot create the output folder");
     std::vector<std::string> outputs;
     std::map<std::string, std::string> taken;  // output -> the input that claimed it
-    for (const auto& in : inputs) outputs.push_back((fs::path(dir) / (fs::path(in).stem().string() + extension)).string());
+    for (const auto& in : inputs) {
+        fs::path p(in);
+        if (!p.has_filename()) p = p.parent_path();  // "burst/" names its folder
+        outputs.push_back((fs::path(dir) / (p.stem().string() + extension)).string());
+    }
 
     const bool tty = ::isatty(2);
     std::mutex lock;
@@ -214,7 +233,7 @@ int develop_batch(const std::vector<std::string>& inputs, const std::string& dir
             try {
                 if (clash[i])
                     throw file_error(inputs[i], "has the same name as " + taken[outputs[i]] + " (both would write " + outputs[i] + ")");
-                develop_file(inputs[i], outputs[i], settings);
+                job(inputs[i], outputs[i]);
                 report(i, nullptr, t.lap());
             } catch (const std::exception& e) {
                 std::string message = e.what();
@@ -227,7 +246,7 @@ int develop_batch(const std::vector<std::string>& inputs, const std::string& dir
     worker();
     for (auto& t : pool) t.join();
     if (tty) std::fprintf(stderr, "\n");
-    std::fprintf(stderr, "obscura: %zu of %zu developed into %s in %.1f s", done - failed, inputs.size(), dir.c_str(),
+    std::fprintf(stderr, "obscura: %zu of %zu %s into %s in %.1f s", done - failed, inputs.size(), verb, dir.c_str(),
                  clock.lap());
     if (failed) {
         std::fprintf(stderr, "; %zu failed:\n", failed);
@@ -311,12 +330,16 @@ std::string fmt(double v, int precision = 4) {
 
 const char* kBurstHelp =
     "usage: obscura burst FRAME... -o OUT [--dng MERGED.dng] [--reference N] [options]\n"
+    "       obscura burst FOLDER... -o DIR [--format jpg|png|tif] [--jobs N] [options]\n"
     "\n"
     "Aligns the frames of a handheld burst (same camera, same exposure) to a\n"
     "reference frame and merges them on the raw data: tiles are aligned coarse to\n"
     "fine on a grey pyramid, then merged in the frequency domain, taking from each\n"
     "frame only what differs from the reference like noise does; what moved falls\n"
     "back to the reference. The merge is developed into OUT like obscura develop.\n"
+    "Folders are bursts of their own (their raw files in name order): each becomes\n"
+    "DIR/FOLDER.EXT; a bad burst is reported in one line and the others are written,\n"
+    "and the exit status is 1 when any failed.\n"
     "\n"
     "options:\n"
     "  -o, --output OUT   the developed photo (.jpg, .png, .tif)\n"
@@ -329,7 +352,9 @@ const char* kBurstHelp =
     "                     merge left (default 0.5; 0 turns it off)\n"
     "  --look NAME|FILE, --lut FILE.cube, --demosaic METHOD, --quality Q, --overwrite\n"
     "                     as for obscura develop\n"
-    "  --timings          print the time of each step to stderr\n";
+    "  --format EXT       with folders: jpg (default), png or tif\n"
+    "  --jobs N           with folders: merge N bursts at once (default 1)\n"
+    "  --timings          print the offsets found and the time of each step to stderr\n";
 
 const char* kSimulateHelp =
     "usage: obscura simulate PHOTO.png -o DIR [--frames N] [--noise S,O] [--motion PX]\n"
@@ -356,55 +381,29 @@ long parse_int(const std::string& flag, const std::string& text, long lo, long h
     return v;
 }
 
-int cmd_burst(Args args) {
-    if (args.flag("--help") || args.flag("-h")) {
-        std::fputs(kBurstHelp, stdout);
-        return 0;
+// The raw frames of a burst folder, in name order (what a camera app writes).
+std::vector<std::string> burst_frames(const std::string& folder) {
+    static const std::vector<std::string> raw_extensions = {".dng", ".cr2", ".cr3", ".nef", ".arw", ".raf", ".orf",
+                                                            ".rw2", ".pef", ".srw", ".3fr", ".iiq", ".x3f", ".nrw"};
+    std::vector<std::string> frames;
+    for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+        if (!entry.is_regular_file() || entry.path().filename().string()[0] == '.') continue;
+        std::string ext = entry.path().extension().string();
+        std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+        if (std::find(raw_extensions.begin(), raw_extensions.end(), ext) != raw_extensions.end())
+            frames.push_back(entry.path().string());
     }
-    auto out = args.value("--output", "-o");
-    auto dng = args.value("--dng");
-    auto reference = args.value("--reference");
-    auto strength = args.value("--strength");
-    auto denoise = args.value("--denoise");
-    std::string look = args.value("--look").value_or(default_look_name());
-    std::string lut = args.value("--lut").value_or("");
-    std::string demosaic = args.value("--demosaic").value_or("best");
-    auto quality = args.value("--quality");
-    DevelopSettings settings;
-    settings.encode.overwrite = args.flag("--overwrite");
-    settings.timings = args.flag("--timings");
-    auto frames = args.positional();
-    if (frames.empty()) throw UsageError("burst needs frames (see obscura burst --help)");
-    if (!out) throw UsageError("burst needs -o OUT (see obscura burst --help)");
-    try {
-        find_look(look);
-        if (!lut.empty()) settings.develop.lut = std::make_shared<const Lut3D>(Lut3D::load(lut));
-        find_demosaic(demosaic);
-        format_for_path(*out);
-    } catch (const Error& e) {
-        throw UsageError(e.what());
-    }
-    if (dng && std::filesystem::path(*dng).extension() != ".dng") throw UsageError("--dng needs a .dng file name, not '" + *dng + "'");
-    BurstOptions burst;
-    if (reference) burst.reference = int(parse_int("--reference", *reference, 0, long(frames.size()) - 1));
-    if (strength) {
-        char* end = nullptr;
-        burst.strength = std::strtod(strength->c_str(), &end);
-        if (strength->empty() || *end || !(burst.strength > 0 && burst.strength <= 1000))
-            throw UsageError("--strength must be a number in (0, 1000], not '" + *strength + "'");
-    }
-    if (denoise) {
-        char* end = nullptr;
-        burst.denoise = std::strtod(denoise->c_str(), &end);
-        if (denoise->empty() || *end || !(burst.denoise >= 0 && burst.denoise <= 100))
-            throw UsageError("--denoise must be a number in 0..100, not '" + *denoise + "'");
-    }
-    if (quality) settings.encode.jpeg_quality = int(parse_int("--quality", *quality, 1, 100));
-    settings.develop.look = look;
-    settings.develop.demosaic = demosaic;
-    // Outputs are checked before the work: never an input, never silently replaced.
+    std::sort(frames.begin(), frames.end());
+    if (frames.empty()) throw file_error(folder, "no raw frames in this folder");
+    return frames;
+}
+
+// One burst: outputs checked before the work (never an input, never silently
+// replaced), merged, optionally written as DNG, developed.
+void merge_and_develop(const std::vector<std::string>& frames, const std::string& out, const std::optional<std::string>& dng,
+                       const BurstOptions& burst, const DevelopSettings& settings) {
     std::error_code ec;
-    for (const std::string* target : {&*out, dng ? &*dng : nullptr}) {
+    for (const std::string* target : {&out, dng ? &*dng : nullptr}) {
         if (!target) continue;
         for (const auto& f : frames)
             if (std::filesystem::exists(*target) && std::filesystem::equivalent(f, *target, ec))
@@ -418,19 +417,80 @@ int cmd_burst(Args args) {
     double t_merge = clock.lap();
     if (dng) write_dng(merged, *dng, {settings.encode.overwrite});
     double t_dng = clock.lap();
-    double t_develop = develop_raw(merged, *out, settings);
-    std::fprintf(stderr, "obscura: merged %zu frames onto %s -> %s\n", frames.size(),
-                 frames[size_t(report.reference)].c_str(), out->c_str());
-    if (settings.timings) {
-        for (size_t i = 0; i < report.frames.size(); ++i)
-            std::fprintf(stderr, "  %s: %s offset %+d,%+d%s\n", report.frames[i].file.c_str(),
-                         int(i) == report.reference ? "reference" : "median", report.frames[i].median_dx,
-                         report.frames[i].median_dy,
-                         report.frames[i].sharpness > 0 ? (", sharpness " + fmt(report.frames[i].sharpness)).c_str() : "");
-        std::fprintf(stderr, "decode %.3f s, align %.3f s, merge %.3f s, dng %.3f s, develop + encode %.3f s, total %.3f s\n",
-                     report.seconds_decode, report.seconds_align, report.seconds_merge, t_dng, t_develop,
-                     t_merge + t_dng + t_develop);
+    double t_develop = develop_raw(merged, out, settings);
+    if (!settings.timings) return;
+    std::fprintf(stderr, "obscura: merged %zu frames onto %s -> %s\n", frames.size(), frames[size_t(report.reference)].c_str(),
+                 out.c_str());
+    for (size_t i = 0; i < report.frames.size(); ++i)
+        std::fprintf(stderr, "  %s: %s offset %+d,%+d%s\n", report.frames[i].file.c_str(),
+                     int(i) == report.reference ? "reference" : "median", report.frames[i].median_dx, report.frames[i].median_dy,
+                     report.frames[i].sharpness > 0 ? (", sharpness " + fmt(report.frames[i].sharpness)).c_str() : "");
+    std::fprintf(stderr, "decode %.3f s, align %.3f s, merge %.3f s, dng %.3f s, develop + encode %.3f s, total %.3f s\n",
+                 report.seconds_decode, report.seconds_align, report.seconds_merge, t_dng, t_develop, t_merge + t_dng + t_develop);
+}
+
+int cmd_burst(Args args) {
+    if (args.flag("--help") || args.flag("-h")) {
+        std::fputs(kBurstHelp, stdout);
+        return 0;
     }
+    auto out = args.value("--output", "-o");
+    auto dng = args.value("--dng");
+    auto reference = args.value("--reference");
+    auto strength = args.value("--strength");
+    auto denoise = args.value("--denoise");
+    auto format = args.value("--format");
+    auto jobs_arg = args.value("--jobs");
+    std::string look = args.value("--look").value_or(default_look_name());
+    std::string lut = args.value("--lut").value_or("");
+    std::string demosaic = args.value("--demosaic").value_or("best");
+    auto quality = args.value("--quality");
+    DevelopSettings settings;
+    settings.encode.overwrite = args.flag("--overwrite");
+    settings.timings = args.flag("--timings");
+    auto inputs = args.positional();
+    if (inputs.empty()) throw UsageError("burst needs frames (see obscura burst --help)");
+    if (!out) throw UsageError("burst needs -o OUT (see obscura burst --help)");
+    namespace fs = std::filesystem;
+    // Folders are bursts of their own: many bursts into -o DIR.
+    const bool batch = std::any_of(inputs.begin(), inputs.end(), [](const std::string& i) { return fs::is_directory(i); });
+    if (batch && !std::all_of(inputs.begin(), inputs.end(), [](const std::string& i) { return fs::is_directory(i); }))
+        throw UsageError("burst takes either frames (one burst) or folders (one burst each), not both");
+    if (batch && dng) throw UsageError("--dng is for one burst; with folders, develop each merged DNG from its own run");
+    if (!batch && (format || jobs_arg)) throw UsageError("--format and --jobs are for folders of bursts");
+    std::string extension = "." + format.value_or("jpg");
+    try {
+        find_look(look);
+        if (!lut.empty()) settings.develop.lut = std::make_shared<const Lut3D>(Lut3D::load(lut));
+        find_demosaic(demosaic);
+        format_for_path(batch ? "x" + extension : *out);
+    } catch (const Error& e) {
+        throw UsageError(e.what());
+    }
+    if (dng && fs::path(*dng).extension() != ".dng") throw UsageError("--dng needs a .dng file name, not '" + *dng + "'");
+    BurstOptions burst;
+    if (reference) burst.reference = int(parse_int("--reference", *reference, 0, batch ? 63 : long(inputs.size()) - 1));
+    if (strength) {
+        char* end = nullptr;
+        burst.strength = std::strtod(strength->c_str(), &end);
+        if (strength->empty() || *end || !(burst.strength > 0 && burst.strength <= 1000))
+            throw UsageError("--strength must be a number in (0, 1000], not '" + *strength + "'");
+    }
+    if (denoise) {
+        char* end = nullptr;
+        burst.denoise = std::strtod(denoise->c_str(), &end);
+        if (denoise->empty() || *end || !(burst.denoise >= 0 && burst.denoise <= 100))
+            throw UsageError("--denoise must be a number in 0..100, not '" + *denoise + "'");
+    }
+    if (quality) settings.encode.jpeg_quality = int(parse_int("--quality", *quality, 1, 100));
+    const int jobs = jobs_arg ? int(parse_int("--jobs", *jobs_arg, 1, 64)) : 1;
+    settings.develop.look = look;
+    settings.develop.demosaic = demosaic;
+    if (batch)
+        return run_batch(inputs, *out, extension, jobs, "merged", [&](const std::string& folder, const std::string& output) {
+            merge_and_develop(burst_frames(folder), output, std::nullopt, burst, settings);
+        });
+    merge_and_develop(inputs, *out, dng, burst, settings);
     return 0;
 }
 
