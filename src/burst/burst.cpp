@@ -59,6 +59,10 @@ void parallel_rows(int begin, int end, F body) {
     for (auto& t : pool) t.join();
 }
 
+// Samples of one Bayer plane across `extent` raw pixels (an odd last
+// column or row still belongs to a plane).
+int plane_extent(int extent) { return (extent + 1) / 2; }
+
 // Mirror without repeating the edge; keeps the CFA parity of the index.
 int reflect(int i, int n) {
     if (n == 1) return 0;
@@ -100,7 +104,7 @@ Level make_level(int w, int h, int pad, Level&& reuse) {
 std::array<Level, 4> grey_pyramid(const Buffer<float>& planes, int width, int height, std::array<Level, 4>&& reuse = {}) {
     std::array<Level, 4> lv;
     lv[0] = make_level(width, height, kLevelPad[0], std::move(reuse[0]));
-    lv[1] = make_level(width / 2, height / 2, kLevelPad[1], std::move(reuse[1]));
+    lv[1] = make_level(plane_extent(width), plane_extent(height), kLevelPad[1], std::move(reuse[1]));
     auto row = [&](int p, int y) { return &planes(0, y, p); };  // indexable from -kPlanePad
     Level& l1 = lv[1];
     parallel_rows(-l1.pad, l1.h + l1.pad, [&](int y0, int y1) {
@@ -120,13 +124,13 @@ std::array<Level, 4> grey_pyramid(const Buffer<float>& planes, int width, int he
                 const float *p0 = row(0, y), *p1 = row(1, y), *p2 = row(2, y), *p3 = row(3, y);
                 for (int x = x0; x < x1; ++x) {
                     out[2 * x] = p0[x] + p1[x] + p2[x] + p3[x];
-                    out[2 * x + 1] = p1[x] + p3[x] + p0[x + 1] + p2[x + 1];
+                    if (2 * x + 1 < l0.w + l0.pad) out[2 * x + 1] = p1[x] + p3[x] + p0[x + 1] + p2[x + 1];
                 }
             } else {
                 const float *p2 = row(2, y), *p3 = row(3, y), *q0 = row(0, y + 1), *q1 = row(1, y + 1);
                 for (int x = x0; x < x1; ++x) {
                     out[2 * x] = p2[x] + p3[x] + q0[x] + q1[x];
-                    out[2 * x + 1] = p3[x] + q1[x] + p2[x + 1] + q0[x + 1];
+                    if (2 * x + 1 < l0.w + l0.pad) out[2 * x + 1] = p3[x] + q1[x] + p2[x + 1] + q0[x + 1];
                 }
             }
         }
@@ -265,14 +269,14 @@ float interpolation_gain(int dx, int dy, bool green) {
 // keeps each sample's colour): what the merge and the grey pyramid read.
 Buffer<float> padded_planes(const RawImage& raw, Buffer<float>&& reuse = {}) {
     const int width = raw.width, height = raw.height;
-    const int w = width / 2 + kPlanePad + kPlanePadEnd, h = height / 2 + kPlanePad + kPlanePadEnd;
+    const int w = plane_extent(width) + kPlanePad + kPlanePadEnd, h = plane_extent(height) + kPlanePad + kPlanePadEnd;
     Buffer<float> planes = recycled(std::move(reuse), {w, h, 4}, {-kPlanePad, -kPlanePad, 0});
     // Raw column of each plane column, per x parity (mirrored outside).
     std::vector<int> column[2];
     for (int px = 0; px < 2; ++px)
-        for (int x = -kPlanePad; x < width / 2 + kPlanePadEnd; ++x) column[px].push_back(reflect(2 * x + px, width));
+        for (int x = -kPlanePad; x < plane_extent(width) + kPlanePadEnd; ++x) column[px].push_back(reflect(2 * x + px, width));
     const int inner = width / 2;  // plane columns whose raw column is inside for both parities
-    parallel_rows(-kPlanePad, height / 2 + kPlanePadEnd, [&](int y0, int y1) {
+    parallel_rows(-kPlanePad, plane_extent(height) + kPlanePadEnd, [&](int y0, int y1) {
         for (int p = 0; p < 4; ++p) {
             const int px = p & 1;
             const int* col = column[px].data() + kPlanePad;
@@ -281,7 +285,7 @@ Buffer<float> padded_planes(const RawImage& raw, Buffer<float>&& reuse = {}) {
                 float* dst = &planes(0, y, p);
                 for (int x = -kPlanePad; x < 0; ++x) dst[x] = src[col[x]];
                 for (int x = 0; x < inner; ++x) dst[x] = src[2 * x + px];
-                for (int x = inner; x < width / 2 + kPlanePadEnd; ++x) dst[x] = src[col[x]];
+                for (int x = inner; x < plane_extent(width) + kPlanePadEnd; ++x) dst[x] = src[col[x]];
             }
         }
     });
@@ -377,8 +381,8 @@ RawImage merge_burst(const std::vector<std::string>& files, const BurstOptions& 
     if (ref.width < 64 || ref.height < 64) throw file_error(ref.source, "too small for a burst merge (64 x 64 at least)");
     const bool estimate = ref.noise.planes.empty();
 
-    const int wp = ((ref.width / 2) + 7) / 8 * 8, hp = ((ref.height / 2) + 7) / 8 * 8;
-    const int ntx = tile_count(ref.width / 2), nty = tile_count(ref.height / 2);
+    const int wp = (plane_extent(ref.width) + 7) / 8 * 8, hp = (plane_extent(ref.height) + 7) / 8 * 8;
+    const int ntx = tile_count(plane_extent(ref.width)), nty = tile_count(plane_extent(ref.height));
     Buffer<float> ref_planes = padded_planes(ref);
     auto ref_grey = grey_pyramid(ref_planes, ref.width, ref.height);
     Buffer<float> ref_var;
