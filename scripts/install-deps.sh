@@ -9,7 +9,8 @@ packages=(
   libraw-dev                              # camera raws other than DNG
   liblensfun-dev liblensfun-data-v1 libglib2.0-dev   # lens profiles (lensfun.pc needs glib)
   libtomlplusplus-dev                     # look files (styles/*.toml)
-  libtiff-dev libpng-dev libjpeg62-turbo-dev liblcms2-dev libexiv2-dev libheif-dev
+  libtiff-dev libpng-dev libjpeg62-turbo-dev liblcms2-dev libexiv2-dev
+  libheif-dev libheif-examples            # HEIF/AVIF output; heif-convert decodes it in the tests
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev                # libFuzzer targets (make fuzz)
   python3 python3-numpy python3-pil python3-tifffile   # test-file maker and scorer

@@ -67,6 +67,7 @@ std::string develop_help() {
            "\n"
            "Develops the raw file IN into OUT; the format follows OUT's extension:\n"
            "  .jpg/.jpeg  8-bit JPEG     .png  8-bit PNG     .tif/.tiff  16-bit TIFF\n"
+           "  .heic/.heif 8-bit HEIF (HEVC)                  .avif  8-bit AVIF (AV1)\n"
            "Every output carries the shot's EXIF and an sRGB ICC profile, and is written\n"
            "to a temporary file that is renamed into place when complete.\n"
            "With several inputs (or -o naming a folder) each IN becomes DIR/NAME.EXT; bad\n"
@@ -81,9 +82,9 @@ std::string develop_help() {
            "  --lens-correction auto|off\n"
            "                     apply the file's lens corrections (DNG opcodes: shading gain\n"
            "                     maps, vignetting, distortion; default auto)\n"
-           "  --quality Q        JPEG quality 1..100 (default 92)\n"
+           "  --quality Q        JPEG, HEIF and AVIF quality 1..100 (default 92)\n"
            "  --overwrite        replace existing outputs (default: refuse, and say so)\n"
-           "  --format EXT       with several inputs or -o DIR: jpg (default), png or tif\n"
+           "  --format EXT       with several inputs or -o DIR: jpg (default), png, tif, heic or avif\n"
            "  --jobs N           with several inputs: develop N files at once (default 1)\n"
            "  --memory MB        refuse photos whose frames would need more (default: 80% of RAM)\n"
            "  --timings          print the time of each stage to stderr\n"
@@ -352,7 +353,7 @@ const char* kBurstHelp =
     "                     merge left (default 0.5; 0 turns it off)\n"
     "  --look NAME|FILE, --lut FILE.cube, --demosaic METHOD, --quality Q, --overwrite\n"
     "                     as for obscura develop\n"
-    "  --format EXT       with folders: jpg (default), png or tif\n"
+    "  --format EXT       with folders: jpg (default), png, tif, heic or avif\n"
     "  --jobs N           with folders: merge N bursts at once (default 1)\n"
     "  --timings          print the offsets found and the time of each step to stderr\n";
 

@@ -1,4 +1,4 @@
-// encode: Image -> JPEG, PNG or 16-bit TIFF, with EXIF and an ICC profile,
+// encode: Image -> JPEG, PNG, 16-bit TIFF, HEIF or AVIF, with EXIF and an ICC profile,
 // written to a temporary file beside the target and renamed into place.
 #pragma once
 #include <cstdint>
@@ -11,14 +11,14 @@
 
 namespace obscura {
 
-enum class Format { Jpeg, Png, Tiff };
+enum class Format { Jpeg, Png, Tiff, Heif, Avif };
 
 // From the file name's extension; throws obscura::Error for unknown ones.
 Format format_for_path(const std::string& path);
 const char* format_name(Format f);
 
 struct EncodeOptions {
-    int jpeg_quality = 92;
+    int jpeg_quality = 92;  // also the HEIF/AVIF quality
     bool overwrite = true;  // false: refuse to replace an existing file
 };
 

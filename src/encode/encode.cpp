@@ -17,7 +17,9 @@ Format format_for_path(const std::string& path) {
     if (ext == ".jpg" || ext == ".jpeg") return Format::Jpeg;
     if (ext == ".png") return Format::Png;
     if (ext == ".tif" || ext == ".tiff") return Format::Tiff;
-    throw file_error(path, "unknown output format '" + ext + "' (use .jpg, .png or .tif)");
+    if (ext == ".heic" || ext == ".heif") return Format::Heif;
+    if (ext == ".avif") return Format::Avif;
+    throw file_error(path, "unknown output format '" + ext + "' (use .jpg, .png, .tif, .heic or .avif)");
 }
 
 const char* format_name(Format f) {
@@ -25,6 +27,8 @@ const char* format_name(Format f) {
         case Format::Jpeg: return "JPEG";
         case Format::Png: return "PNG";
         case Format::Tiff: return "TIFF (16-bit)";
+        case Format::Heif: return "HEIF (HEVC)";
+        case Format::Avif: return "AVIF (AV1)";
     }
     return "?";
 }
@@ -65,6 +69,8 @@ public:
                 case Format::Jpeg: writer_ = jpeg_writer(setup, options.jpeg_quality); break;
                 case Format::Png: writer_ = png_writer(setup); break;
                 case Format::Tiff: writer_ = tiff16_writer(setup); break;
+                case Format::Heif: writer_ = heif_writer(setup, options.jpeg_quality); break;
+                case Format::Avif: writer_ = avif_writer(setup, options.jpeg_quality); break;
             }
         });
     }

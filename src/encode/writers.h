@@ -27,6 +27,8 @@ struct WriterSetup {
 std::unique_ptr<FormatWriter> jpeg_writer(const WriterSetup& setup, int quality);
 std::unique_ptr<FormatWriter> png_writer(const WriterSetup& setup);
 std::unique_ptr<FormatWriter> tiff16_writer(const WriterSetup& setup);
+std::unique_ptr<FormatWriter> heif_writer(const WriterSetup& setup, int quality);  // .heic: HEVC
+std::unique_ptr<FormatWriter> avif_writer(const WriterSetup& setup, int quality);  // .avif: AV1
 
 // An empty hidden file beside `path` (".NAME.XXXXXX") to write into and then
 // rename over `path`, so a reader never sees half a file.
