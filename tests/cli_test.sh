@@ -122,6 +122,22 @@ before=$(sha256sum "$work/in.dng")
 check "output equal to input refused" test $? -ne 0
 check "input untouched" test "$(sha256sum "$work/in.dng")" = "$before"
 
+# HEIF/AVIF outputs decode with heif-convert; Display P3 is a flag away
+for ext in heic avif; do
+    "$obscura" develop "$dngs/kodim05_RGGB_14.dng" -o "$work/k05.$ext"
+    check "develop to .$ext" test -s "$work/k05.$ext"
+    if command -v heif-convert > /dev/null; then
+        heif-convert "$work/k05.$ext" "$work/k05_$ext.png" > /dev/null 2>&1
+        check "heif-convert decodes .$ext" test -s "$work/k05_$ext.png"
+    else
+        echo "heif-convert not installed (Debian: libheif-examples): .$ext not decoded"
+    fi
+done
+"$obscura" develop "$dngs/kodim05_RGGB_14.dng" -o "$work/p3.jpg" --colorspace display-p3
+check "develop --colorspace display-p3" test -s "$work/p3.jpg"
+"$obscura" develop "$dngs/kodim05_RGGB_14.dng" -o "$work/x.jpg" --colorspace adobe 2>/dev/null
+check "unknown --colorspace is a usage error" test $? -eq 2
+
 # an existing output is replaced only with --overwrite
 "$obscura" develop "$dngs/kodim05_RGGB_14.dng" -o "$work/k05.jpg" 2>/dev/null
 check "existing output refused" test $? -eq 1

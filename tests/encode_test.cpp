@@ -5,6 +5,7 @@
 #include <png.h>
 #include <tiffio.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdio>
 #include <exiv2/exiv2.hpp>
@@ -245,6 +246,57 @@ TEST(Encode, HeifAndAvifDecodeCloseWithIccAndExif) {
         ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
         EXPECT_GE(test::cpsnr(test::load_png(png.string()), sample().image, 0), 37.0) << name;
     }
+}
+
+TEST(Encode, DisplayP3IsTheSameColourInOtherPrimaries) {
+    // The same photo developed to sRGB and to Display P3; the P3 pixels taken
+    // back to sRGB through the two ICC profiles (lcms2) match the sRGB ones,
+    // and the P3 numbers themselves are less saturated (wider primaries).
+    DevelopOptions o;
+    o.look = "reference";
+    Image srgb = develop(sample().raw, o);
+    o.color_space = "Display P3";
+    Image p3 = develop(sample().raw, o);
+    EXPECT_EQ(p3.color_space, "Display P3");
+    std::vector<uint8_t> p3_icc = icc_profile("Display P3"), srgb_icc = icc_profile("sRGB");
+    EXPECT_NE(icc_description(p3_icc).find("Display P3"), std::string::npos);
+    cmsHPROFILE from = cmsOpenProfileFromMem(p3_icc.data(), cmsUInt32Number(p3_icc.size()));
+    cmsHPROFILE to = cmsOpenProfileFromMem(srgb_icc.data(), cmsUInt32Number(srgb_icc.size()));
+    cmsHTRANSFORM t = cmsCreateTransform(from, TYPE_RGB_16, to, TYPE_RGB_16, INTENT_RELATIVE_COLORIMETRIC, cmsFLAGS_NOCACHE);
+    ASSERT_TRUE(t);
+    Image back = p3;
+    back.color_space = "sRGB";
+    cmsDoTransform(t, p3.pixels.data(), back.pixels.data(), cmsUInt32Number(size_t(p3.width) * p3.height));
+    cmsDeleteTransform(t);
+    cmsCloseProfile(from);
+    cmsCloseProfile(to);
+    double p = test::cpsnr(back, srgb, 0);
+    std::printf("Display P3 -> sRGB through the profiles: %.2f dB against the sRGB develop\n", p);
+    EXPECT_GE(p, 45.0);
+    auto chroma = [](const Image& im) {
+        double s = 0;
+        for (size_t i = 0; i < im.pixels.size(); i += 3)
+            s += std::max({im.pixels[i], im.pixels[i + 1], im.pixels[i + 2]}) - std::min({im.pixels[i], im.pixels[i + 1], im.pixels[i + 2]});
+        return s / (im.pixels.size() / 3);
+    };
+    EXPECT_LT(chroma(p3), 0.95 * chroma(srgb));
+    // Written out, the file carries the P3 profile.
+    fs::path out = scratch() / "p3.png";
+    encode(p3, out.string(), metadata_of(sample().raw));
+    FILE* f = std::fopen(out.c_str(), "rb");
+    ASSERT_TRUE(f);
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+    png_infop info = png_create_info_struct(png);
+    png_init_io(png, f);
+    png_read_info(png, info);
+    png_charp name;
+    int comp;
+    png_bytep icc;
+    png_uint_32 len;
+    ASSERT_TRUE(png_get_iCCP(png, info, &name, &comp, &icc, &len));
+    EXPECT_NE(icc_description(std::vector<uint8_t>(icc, icc + len)).find("Display P3"), std::string::npos);
+    png_destroy_read_struct(&png, &info, nullptr);
+    std::fclose(f);
 }
 
 TEST(Encode, RefusalsLeaveNothingBehind) {

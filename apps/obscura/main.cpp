@@ -68,7 +68,7 @@ std::string develop_help() {
            "Develops the raw file IN into OUT; the format follows OUT's extension:\n"
            "  .jpg/.jpeg  8-bit JPEG     .png  8-bit PNG     .tif/.tiff  16-bit TIFF\n"
            "  .heic/.heif 8-bit HEIF (HEVC)                  .avif  8-bit AVIF (AV1)\n"
-           "Every output carries the shot's EXIF and an sRGB ICC profile, and is written\n"
+           "Every output carries the shot's EXIF and an ICC profile, and is written\n"
            "to a temporary file that is renamed into place when complete.\n"
            "With several inputs (or -o naming a folder) each IN becomes DIR/NAME.EXT; bad\n"
            "files are reported one line each, the good ones written, and the exit status\n"
@@ -82,6 +82,8 @@ std::string develop_help() {
            "  --lens-correction auto|off\n"
            "                     apply the file's lens corrections (DNG opcodes: shading gain\n"
            "                     maps, vignetting, distortion; default auto)\n"
+           "  --colorspace CS    srgb (default) or display-p3: the output's primaries and\n"
+           "                     ICC profile (both use the sRGB tone curve)\n"
            "  --quality Q        JPEG, HEIF and AVIF quality 1..100 (default 92)\n"
            "  --overwrite        replace existing outputs (default: refuse, and say so)\n"
            "  --format EXT       with several inputs or -o DIR: jpg (default), png, tif, heic or avif\n"
@@ -146,7 +148,8 @@ double develop_raw(const RawImage& raw, const std::string& output, const Develop
     }
     if (raw.shot.orientation <= 1) {
         // Streamed: each strip is encoded while the next one develops.
-        auto file = OutputFile::open(output, raw.crop.width, raw.crop.height, meta, settings.encode);
+        auto file = OutputFile::open(output, raw.crop.width, raw.crop.height, meta, settings.encode,
+                                     color_space_named(opt.color_space));
         develop_rows(raw, opt, *file);
         file->commit();
         return clock.lap();
@@ -268,6 +271,7 @@ int cmd_develop(Args args) {
     std::string demosaic = args.value("--demosaic").value_or("best");
     std::string lut = args.value("--lut").value_or("");
     std::string lens = args.value("--lens-correction").value_or("auto");
+    std::string colorspace = args.value("--colorspace").value_or("srgb");
     if (lens != "auto" && lens != "off") throw UsageError("--lens-correction must be auto or off, not '" + lens + "'");
     auto quality = args.value("--quality");
     auto format = args.value("--format");
@@ -291,6 +295,7 @@ int cmd_develop(Args args) {
         if (!lut.empty()) settings.develop.lut = std::make_shared<const Lut3D>(Lut3D::load(lut));  // once for every file
         find_demosaic(demosaic);
         format_for_path(batch ? "x" + extension : *out);
+        settings.develop.color_space = color_space_named(colorspace);
     } catch (const Error& e) {
         throw UsageError(e.what());
     }
@@ -351,7 +356,8 @@ const char* kBurstHelp =
     "                     higher merges more, lower keeps detail safer)\n"
     "  --denoise D        spatial denoise after the merge, in units of the noise the\n"
     "                     merge left (default 0.5; 0 turns it off)\n"
-    "  --look NAME|FILE, --lut FILE.cube, --demosaic METHOD, --quality Q, --overwrite\n"
+    "  --look NAME|FILE, --lut FILE.cube, --demosaic METHOD, --colorspace CS,\n"
+    "  --quality Q, --overwrite\n"
     "                     as for obscura develop\n"
     "  --format EXT       with folders: jpg (default), png, tif, heic or avif\n"
     "  --jobs N           with folders: merge N bursts at once (default 1)\n"
@@ -445,6 +451,7 @@ int cmd_burst(Args args) {
     std::string look = args.value("--look").value_or(default_look_name());
     std::string lut = args.value("--lut").value_or("");
     std::string demosaic = args.value("--demosaic").value_or("best");
+    std::string colorspace = args.value("--colorspace").value_or("srgb");
     auto quality = args.value("--quality");
     DevelopSettings settings;
     settings.encode.overwrite = args.flag("--overwrite");
@@ -465,6 +472,7 @@ int cmd_burst(Args args) {
         if (!lut.empty()) settings.develop.lut = std::make_shared<const Lut3D>(Lut3D::load(lut));
         find_demosaic(demosaic);
         format_for_path(batch ? "x" + extension : *out);
+        settings.develop.color_space = color_space_named(colorspace);
     } catch (const Error& e) {
         throw UsageError(e.what());
     }

@@ -33,6 +33,8 @@ extern const Vec3 kD50;  // XYZ of the PCS white
 extern const Vec3 kD65;
 extern const Mat3 kXyzToLinearSrgb;  // D65
 extern const Mat3 kLinearSrgbToXyz;
+extern const Mat3 kXyzToLinearDisplayP3;  // D65, DCI-P3 primaries (Apple's Display P3)
+extern const Mat3 kLinearDisplayP3ToXyz;
 
 std::string format_matrix(const Mat3& m);
 

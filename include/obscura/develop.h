@@ -29,7 +29,13 @@ struct DevelopOptions {
     std::string demosaic = "best";
     bool lens_correction = true;  // apply the file's lens corrections (DNG opcodes)
     bool apply_orientation = true;
+    std::string color_space = "sRGB";  // output primaries: "sRGB" or "Display P3" (both with the sRGB curve)
 };
+
+// The output colour spaces develop knows, by name ("sRGB", "Display P3");
+// color_space_named also takes the command line's "srgb" and "display-p3".
+const std::vector<std::string>& output_color_spaces();
+std::string color_space_named(const std::string& name);  // throws Error naming the known ones
 
 // How the camera's colour maps to the working space, as solved from the DNG
 // colour tags (dual-illuminant interpolation, ForwardMatrix when present).

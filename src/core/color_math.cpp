@@ -12,6 +12,10 @@ const Vec3 kD65{0.95047, 1.0, 1.08883};
 const Mat3 kLinearSrgbToXyz{0.4124564, 0.3575761, 0.1804375, 0.2126729, 0.7151522,
                             0.0721750, 0.0193339, 0.1191920, 0.9503041};
 const Mat3 kXyzToLinearSrgb = inverse(kLinearSrgbToXyz);
+// From the primaries R (0.680, 0.320), G (0.265, 0.690), B (0.150, 0.060) and D65.
+const Mat3 kLinearDisplayP3ToXyz{0.4865709, 0.2656677, 0.1982173, 0.2289746, 0.6917385,
+                                 0.0792869, 0.0000000, 0.0451134, 1.0439444};
+const Mat3 kXyzToLinearDisplayP3 = inverse(kLinearDisplayP3ToXyz);
 
 Mat3 identity3() { return {1, 0, 0, 0, 1, 0, 0, 0, 1}; }
 Mat3 diag3(const Vec3& d) { return {d[0], 0, 0, 0, d[1], 0, 0, 0, d[2]}; }

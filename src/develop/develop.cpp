@@ -5,6 +5,7 @@
 #include <HalideBuffer.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <future>
 
@@ -76,6 +77,7 @@ struct Kernel {
     const uint16_t* samples;
     float levels[4][3];  // per site parity: black, gain, white (see develop_gen.cpp)
     float matrix[3][3];
+    std::string color_space = "sRGB";  // what `matrix` maps to
     std::vector<uint32_t> curve;
     int srgb_curve = 0;  // the curve is the sRGB encoding alone (the kernel evaluates it)
     int cfa_dx = -1, cfa_dy = -1;
@@ -230,9 +232,11 @@ Kernel prepare(const RawImage& raw, const DevelopOptions& options) {
             k.levels[x + 2 * y][2] = float(std::clamp(raw.white_level, 1.0, 65535.0));
         }
 
-    // White-balanced camera -> XYZ D50 -> (Bradford) D65 -> linear sRGB, with
-    // the camera's baseline exposure and the look's bias.
-    Mat3 to_srgb = mul(kXyzToLinearSrgb, mul(bradford(kD50, kD65), color.camera_to_xyz_d50));
+    // White-balanced camera -> XYZ D50 -> (Bradford) D65 -> linear sRGB (or
+    // Display P3), with the camera's baseline exposure and the look's bias.
+    k.color_space = color_space_named(options.color_space);
+    const Mat3& to_output = k.color_space == "Display P3" ? kXyzToLinearDisplayP3 : kXyzToLinearSrgb;
+    Mat3 to_srgb = mul(to_output, mul(bradford(kD50, kD65), color.camera_to_xyz_d50));
     to_srgb = scale(to_srgb, std::pow(2.0, raw.color.baseline_exposure));
     // A look that only shifts exposure is the sRGB encoding after a gain,
     // which the matrix can carry.
@@ -284,6 +288,7 @@ Image develop_whole(const Kernel& kernel, const RawImage& raw) {
     Image out;
     out.width = raw.crop.width;
     out.height = raw.crop.height;
+    out.color_space = kernel.color_space;
     out.pixels.resize(size_t(out.width) * out.height * 3);
     for (int y = 0; y < out.height; ++y)
         std::copy_n(first + y * stride, size_t(out.width) * 3, &out.pixels[size_t(y) * out.width * 3]);
@@ -325,6 +330,20 @@ void develop_rows(const RawImage& raw, const DevelopOptions& options, RowSink& s
         writing = std::async(std::launch::async, [&sink, buffer, stride, y0, rows] { sink.write_rows(buffer, stride, y0, rows); });
     }
     writing.get();
+}
+
+const std::vector<std::string>& output_color_spaces() {
+    static const std::vector<std::string> names = {"sRGB", "Display P3"};
+    return names;
+}
+
+std::string color_space_named(const std::string& name) {
+    std::string key;
+    for (char c : name)
+        if (std::isalnum(static_cast<unsigned char>(c))) key += char(std::tolower(static_cast<unsigned char>(c)));
+    if (key == "srgb") return "sRGB";
+    if (key == "displayp3" || key == "p3") return "Display P3";
+    throw Error("unknown colour space '" + name + "' (use srgb or display-p3)");
 }
 
 Image develop(const RawImage& raw, const DevelopOptions& options) {

@@ -8,23 +8,45 @@
 
 namespace obscura {
 
+namespace {
+
+std::vector<uint8_t> saved(cmsHPROFILE p, const char* description) {
+    cmsMLU* desc = cmsMLUalloc(nullptr, 1);
+    cmsMLUsetASCII(desc, "en", "US", description);
+    cmsWriteTag(p, cmsSigProfileDescriptionTag, desc);
+    cmsMLUfree(desc);
+    cmsUInt32Number size = 0;
+    cmsSaveProfileToMem(p, nullptr, &size);
+    std::vector<uint8_t> bytes(size);
+    cmsSaveProfileToMem(p, bytes.data(), &size);
+    cmsCloseProfile(p);
+    return bytes;
+}
+
+// Display P3: DCI-P3 primaries, D65 white, the sRGB tone curve.
+cmsHPROFILE display_p3() {
+    cmsCIExyY white{0.3127, 0.3290, 1.0};
+    cmsCIExyYTRIPLE primaries{{0.680, 0.320, 1.0}, {0.265, 0.690, 1.0}, {0.150, 0.060, 1.0}};
+    const cmsFloat64Number srgb_curve[5] = {2.4, 1.0 / 1.055, 0.055 / 1.055, 1.0 / 12.92, 0.04045};
+    cmsToneCurve* curve = cmsBuildParametricToneCurve(nullptr, 4, srgb_curve);
+    cmsToneCurve* curves[3] = {curve, curve, curve};
+    cmsHPROFILE p = cmsCreateRGBProfile(&white, &primaries, curves);
+    cmsFreeToneCurve(curve);
+    return p;
+}
+
+}  // namespace
+
 std::vector<uint8_t> icc_profile(const std::string& color_space) {
-    if (color_space != "sRGB") throw Error("no ICC profile for colour space '" + color_space + "'");
     static std::once_flag once;
-    static std::vector<uint8_t> srgb;
+    static std::vector<uint8_t> srgb, p3;
     std::call_once(once, [] {
-        cmsHPROFILE p = cmsCreate_sRGBProfile();
-        cmsMLU* desc = cmsMLUalloc(nullptr, 1);
-        cmsMLUsetASCII(desc, "en", "US", "sRGB (obscura, lcms2)");
-        cmsWriteTag(p, cmsSigProfileDescriptionTag, desc);
-        cmsMLUfree(desc);
-        cmsUInt32Number size = 0;
-        cmsSaveProfileToMem(p, nullptr, &size);
-        srgb.resize(size);
-        cmsSaveProfileToMem(p, srgb.data(), &size);
-        cmsCloseProfile(p);
+        srgb = saved(cmsCreate_sRGBProfile(), "sRGB (obscura, lcms2)");
+        p3 = saved(display_p3(), "Display P3 (obscura, lcms2)");
     });
-    return srgb;
+    if (color_space == "sRGB") return srgb;
+    if (color_space == "Display P3") return p3;
+    throw Error("no ICC profile for colour space '" + color_space + "'");
 }
 
 }  // namespace obscura
