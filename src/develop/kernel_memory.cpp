@@ -59,14 +59,18 @@ void cached_free(void*, void* p) {
     c.bytes += cap;
 }
 
+// Installed when the program loads, before any kernel runs: swapping the
+// allocator while a pipeline on another thread (a burst merging beside a
+// develop in a batch) holds blocks from the old one would hand those blocks
+// to the wrong free. (One Halide runtime serves every kernel in the binary.)
+const bool installed = [] {
+    halide_set_custom_malloc(cached_malloc);
+    halide_set_custom_free(cached_free);
+    return true;
+}();
+
 }  // namespace
 
-void use_kernel_scratch_cache() {
-    static std::once_flag once;
-    std::call_once(once, [] {
-        halide_set_custom_malloc(cached_malloc);
-        halide_set_custom_free(cached_free);
-    });
-}
+void use_kernel_scratch_cache() { (void)installed; }
 
 }  // namespace obscura
