@@ -133,6 +133,8 @@ for ext in heic avif; do
         echo "heif-convert not installed (Debian: libheif-examples): .$ext not decoded"
     fi
 done
+"$obscura" develop "$dngs/v_subifd_exif.dng" -o "$work/framed.jpg" --frame
+check "--frame adds the band" /usr/bin/python3 -c "import sys; from PIL import Image; a=Image.open(sys.argv[1]); sys.exit(0 if a.size==(512,768+51) else 1)" "$work/framed.jpg"
 "$obscura" develop "$dngs/kodim05_RGGB_14.dng" -o "$work/p3.jpg" --colorspace display-p3
 check "develop --colorspace display-p3" test -s "$work/p3.jpg"
 "$obscura" develop "$dngs/kodim05_RGGB_14.dng" -o "$work/x.jpg" --colorspace adobe 2>/dev/null

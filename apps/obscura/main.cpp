@@ -26,6 +26,7 @@
 #include "obscura/opcodes.h"
 #include "obscura/lens_correction.h"
 #include "obscura/finish.h"
+#include "obscura/frame.h"
 #include "cli.h"
 
 namespace {
@@ -82,6 +83,9 @@ std::string develop_help() {
            "  --lens-correction auto|off\n"
            "                     apply the file's lens corrections (DNG opcodes: shading gain\n"
            "                     maps, vignetting, distortion; default auto)\n"
+           "  --frame            add a band under the photo with the camera, lens, focal\n"
+           "                     length, f-number, shutter time, ISO and date from its EXIF\n"
+           "                     (what the file lacks is left out)\n"
            "  --colorspace CS    srgb (default) or display-p3: the output's primaries and\n"
            "                     ICC profile (both use the sRGB tone curve)\n"
            "  --quality Q        JPEG, HEIF and AVIF quality 1..100 (default 92)\n"
@@ -109,6 +113,7 @@ Decoder parse_decoder(const std::optional<std::string>& name) {
 
 // Everything a develop needs besides the files, read once from the command line.
 struct DevelopSettings {
+    bool frame = false;  // the watermark band under the photo
     DevelopOptions develop;
     EncodeOptions encode;
     DecodeOptions decode;
@@ -146,7 +151,7 @@ double develop_raw(const RawImage& raw, const std::string& output, const Develop
         for (const auto& s : plan.skipped) std::fprintf(stderr, "obscura: %s: skipped optional %s\n", raw.source.c_str(), s.c_str());
         for (const auto& a : plan.applied) meta.processing += (meta.processing.empty() ? "lens correction: " : ", ") + a;
     }
-    if (raw.shot.orientation <= 1) {
+    if (raw.shot.orientation <= 1 && !settings.frame) {
         // Streamed: each strip is encoded while the next one develops.
         auto file = OutputFile::open(output, raw.crop.width, raw.crop.height, meta, settings.encode,
                                      color_space_named(opt.color_space));
@@ -154,8 +159,9 @@ double develop_raw(const RawImage& raw, const std::string& output, const Develop
         file->commit();
         return clock.lap();
     }
-    // Turned photos are developed whole, turned, then encoded.
+    // Turned or framed photos are developed whole, turned, framed, then encoded.
     Image image = develop(raw, opt);
+    if (settings.frame) image = add_frame(image, raw.shot);
     encode(image, output, meta, settings.encode);
     return clock.lap();
 }
@@ -280,6 +286,7 @@ int cmd_develop(Args args) {
     bool overwrite = args.flag("--overwrite");
     args.flag("--no-overwrite");  // the default; still accepted
     DevelopSettings settings;
+    settings.frame = args.flag("--frame");
     settings.timings = args.flag("--timings");
     settings.decode.decoder = parse_decoder(args.value("--decoder"));
     auto inputs = args.positional();
@@ -357,7 +364,7 @@ const char* kBurstHelp =
     "  --denoise D        spatial denoise after the merge, in units of the noise the\n"
     "                     merge left (default 0.5; 0 turns it off)\n"
     "  --look NAME|FILE, --lut FILE.cube, --demosaic METHOD, --colorspace CS,\n"
-    "  --quality Q, --overwrite\n"
+    "  --frame, --quality Q, --overwrite\n"
     "                     as for obscura develop\n"
     "  --format EXT       with folders: jpg (default), png, tif, heic or avif\n"
     "  --jobs N           with folders: merge N bursts at once (default 1)\n"
@@ -456,6 +463,7 @@ int cmd_burst(Args args) {
     DevelopSettings settings;
     settings.encode.overwrite = args.flag("--overwrite");
     settings.timings = args.flag("--timings");
+    settings.frame = args.flag("--frame");
     auto inputs = args.positional();
     if (inputs.empty()) throw UsageError("burst needs frames (see obscura burst --help)");
     if (!out) throw UsageError("burst needs -o OUT (see obscura burst --help)");
