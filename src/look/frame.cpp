@@ -143,22 +143,28 @@ Image add_frame(const Image& photo, const ShotInfo& shot) {
     FT_Library lib = nullptr;
     if (FT_Init_FreeType(&lib)) throw Error("--frame: FreeType cannot start");
     std::unique_ptr<FT_LibraryRec_, decltype(&FT_Done_FreeType)> library(lib, FT_Done_FreeType);
-    FrameLines l = frame_lines(shot);
-    const int title_px = int(std::lround(band * 0.26)), sub_px = int(std::lround(band * 0.19));
-    {
-        Typeface bold(lib, bold_path, title_px), regular(lib, regular_path, sub_px);
-        const double margin = band * 0.45;
+    const FrameLines l = frame_lines(shot);
+    const double margin = band * 0.45;
+    // Both columns side by side at the nominal sizes; on a narrow photo the
+    // type is made smaller until they fit (never a line dropped).
+    double scale = 1.0;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        Typeface bold(lib, bold_path, int(std::lround(band * 0.26 * scale)));
+        Typeface regular(lib, regular_path, int(std::lround(band * 0.19 * scale)));
+        auto w = [](const Typeface& f, const std::string& t) { return t.empty() ? 0.0 : f.width(t); };
+        const double left = std::max(w(bold, l.camera), w(regular, l.lens)), right = std::max(w(bold, l.exposure), w(regular, l.date));
+        const double room = out.width - 3 * margin;
+        if (attempt == 0 && left + right > room) {
+            scale = std::max(0.35, room / (left + right) * 0.98);
+            continue;
+        }
         const int title_base = photo.height + int(std::lround(band * 0.47)), sub_base = photo.height + int(std::lround(band * 0.78));
         constexpr uint16_t kTitleInk = 6500, kSubInk = 30000;  // near-black, mid grey
-        // The right column is set first and the left one kept clear of it.
-        const double right = out.width - margin;
-        double right_width = std::max(l.exposure.empty() ? 0.0 : bold.width(l.exposure), l.date.empty() ? 0.0 : regular.width(l.date));
-        if (!l.exposure.empty()) bold.draw(out, l.exposure, right, title_base, kTitleInk, true);
-        if (!l.date.empty()) regular.draw(out, l.date, right, sub_base, kSubInk, true);
-        const double room = right - right_width - 2 * margin;
-        auto fits = [&](const Typeface& f, const std::string& s) { return f.width(s) <= room + margin; };
-        if (!l.camera.empty() && fits(bold, l.camera)) bold.draw(out, l.camera, margin, title_base, kTitleInk, false);
-        if (!l.lens.empty() && fits(regular, l.lens)) regular.draw(out, l.lens, margin, sub_base, kSubInk, false);
+        if (!l.camera.empty()) bold.draw(out, l.camera, margin, title_base, kTitleInk, false);
+        if (!l.lens.empty()) regular.draw(out, l.lens, margin, sub_base, kSubInk, false);
+        if (!l.exposure.empty()) bold.draw(out, l.exposure, out.width - margin, title_base, kTitleInk, true);
+        if (!l.date.empty()) regular.draw(out, l.date, out.width - margin, sub_base, kSubInk, true);
+        break;
     }
     return out;
 }
