@@ -12,6 +12,7 @@
 #include "obscura/develop.h"
 #include "obscura/error.h"
 #include "obscura/finish.h"
+#include "obscura/local_tone.h"
 #include "support/truth.h"
 
 namespace obscura::test {
@@ -197,6 +198,55 @@ TEST(Looks, BadCubesAreRefusedNamingFileAndLine) {
     expect_error([&] { Lut3D::load(write("nan.cube", "LUT_3D_SIZE 2\n0 0 nan\n")); }, "line 2: expected three numbers");
     expect_error([&] { Lut3D::load(write("empty.cube", "")); }, "no LUT_3D_SIZE");
     expect_error([&] { Lut3D::load(scratch("none.cube").string()); }, "cannot open the LUT");
+}
+
+TEST(LocalTone, LiftsShadowsAndKeepsHighlights) {
+    DevelopOptions o;
+    o.look = "reference";
+    Image plain = develop(decode(dng_path("kodim05_RGGB_14.dng")), o);
+    Image mapped = plain;
+    local_tone_map(mapped, 0.6);
+    double p10 = percentile_luma(plain, 0.10), q10 = percentile_luma(mapped, 0.10);
+    double p98 = percentile_luma(plain, 0.98), q98 = percentile_luma(mapped, 0.98);
+    std::printf("local tone 0.6: luma p10 %.3f -> %.3f, p98 %.3f -> %.3f\n", p10, q10, p98, q98);
+    EXPECT_GE(q10 - p10, 0.04);
+    EXPECT_LE(std::abs(q98 - p98), 0.03);
+    Image same = plain;
+    local_tone_map(same, 0.0);
+    EXPECT_TRUE(std::equal(same.pixels.begin(), same.pixels.end(), plain.pixels.begin()));
+}
+
+TEST(LocalTone, NoHaloAtAStrongEdge) {
+    // A dark field beside a bright one, each with fine texture. A base layer
+    // that blurred across the edge would lift the dark side near the edge
+    // more than far from it (and darken the bright side): a halo band.
+    Image im;
+    im.width = 1024;
+    im.height = 512;
+    im.pixels.resize(size_t(im.width) * im.height * 3);
+    for (int y = 0; y < im.height; ++y)
+        for (int x = 0; x < im.width; ++x) {
+            double v = (x < im.width / 2 ? 0.12 : 0.80) + 0.02 * (((x * 7 + y * 13) % 5) - 2) / 2.0;
+            for (int c = 0; c < 3; ++c) im.pixels[(size_t(y) * im.width + x) * 3 + c] = uint16_t(v * 65535);
+        }
+    Image mapped = im;
+    local_tone_map(mapped, 0.8);
+    // Mean luma of columns [x0, x1) over the middle rows.
+    auto column_mean = [&](int x0, int x1) {
+        double s = 0;
+        int n = 0;
+        for (int y = 128; y < 384; ++y)
+            for (int x = x0; x < x1; ++x, ++n) s += luma(mapped, size_t(y) * mapped.width + x);
+        return s / n;
+    };
+    const int e = im.width / 2;
+    double dark_far = column_mean(64, 192), dark_near = column_mean(e - 24, e - 4);
+    double bright_far = column_mean(im.width - 192, im.width - 64), bright_near = column_mean(e + 4, e + 24);
+    std::printf("dark side: far %.4f near the edge %.4f; bright side: far %.4f near %.4f (before: 0.12, 0.80)\n", dark_far,
+                dark_near, bright_far, bright_near);
+    EXPECT_GE(dark_far - 0.12, 0.05);                   // the dark field is lifted
+    EXPECT_LE(std::abs(dark_near - dark_far), 0.01);     // ... the same right up to the edge
+    EXPECT_LE(std::abs(bright_near - bright_far), 0.01);
 }
 
 }  // namespace

@@ -24,6 +24,9 @@ struct Look {
     double shadows = 0.0;      // lift of the shadows (toe), 0..1; 0 = none
     double contrast = 0.0;     // S-curve around mid-grey in the encoded domain; 0 = none
 
+    // [local]
+    double local_amount = 0.0;  // local tone mapping: shadows lifted by their neighbourhood, 0..1
+
     // [color]
     double saturation = 1.0;   // chroma scale (0 = grey)
     double vibrance = 0.0;     // extra chroma for the least saturated colours, -1..1

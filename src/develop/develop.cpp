@@ -1,6 +1,7 @@
 // develop: prepares the kernel's parameters from the RawImage's metadata and
 // runs the fused Halide kernel over the default crop.
 #include "obscura/develop.h"
+#include "obscura/local_tone.h"
 
 #include <HalideBuffer.h>
 
@@ -90,6 +91,7 @@ struct Kernel {
     float ca_poly[2][7] = {{1, 0, 0, 0, 0, 0, 0}, {1, 0, 0, 0, 0, 0, 0}};
     float ca_geom[3] = {0, 0, 1};
     std::shared_ptr<Finisher> finish;  // the look's finishing, after the kernel
+    double local_amount = 0;           // the look's local tone mapping (whole image), before finishing
 
     // The kernel works in whole 2x2 quads of RGGB space, so developing w
     // columns from x0 writes this many (one more on each side that starts
@@ -276,6 +278,7 @@ Kernel prepare(const RawImage& raw, const DevelopOptions& options) {
     if (look.lens_vignette_kept > 0) keep_lens_vignette(k, look.lens_vignette_kept);
     if (k.lens.warp) split_chromatic_aberration(raw, k);
     k.finish = std::make_shared<Finisher>(look, raw.crop.width, raw.crop.height, options.lut);
+    k.local_amount = look.local_amount;
     use_kernel_scratch_cache();
     return k;
 }
@@ -294,6 +297,7 @@ Image develop_whole(const Kernel& kernel, const RawImage& raw) {
         std::copy_n(first + y * stride, size_t(out.width) * 3, &out.pixels[size_t(y) * out.width * 3]);
     // Distortion moves pixels across strips, so it works on the whole image.
     if (kernel.lens.warp) out = warp_image(out, *kernel.lens.warp, raw.width, raw.height, raw.crop.x, raw.crop.y);
+    local_tone_map(out, kernel.local_amount);
     kernel.finish->apply(out.pixels.data(), size_t(out.width) * 3, 0, out.height);
     return out;
 }
@@ -302,7 +306,9 @@ Image develop_whole(const Kernel& kernel, const RawImage& raw) {
 
 void develop_rows(const RawImage& raw, const DevelopOptions& options, RowSink& sink) {
     Kernel kernel = prepare(raw, options);
-    if (kernel.lens.warp) {
+    // Distortion moves pixels across strips, and local tone mapping looks at
+    // the whole photo: both develop it whole.
+    if (kernel.lens.warp || kernel.local_amount > 0) {
         Image whole = develop_whole(kernel, raw);
         sink.write_rows(whole.pixels.data(), size_t(whole.width) * 3, 0, whole.height);
         return;

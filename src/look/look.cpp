@@ -174,7 +174,7 @@ Look load_look(const std::string& path) {
     look.name = top.text("name", fs::path(path).stem().string());
     look.description = top.text("description", "");
     if (look.name.empty() || look.name.size() > 64) throw file_error(path, "name must be 1..64 characters");
-    static const char* kTables[] = {"tone", "color", "mono", "split_toning", "vignette", "grain", "lut"};
+    static const char* kTables[] = {"tone", "color", "mono", "split_toning", "vignette", "grain", "lut", "local"};
     std::vector<Section> sections;
     for (const char* t : kTables) {
         top.allow(t);  // (its keys are checked below)
@@ -217,6 +217,8 @@ Look load_look(const std::string& path) {
     if (look.lut_space != "srgb" && look.lut_space != "linear")
         throw file_error(path, "lut.space must be \"srgb\" or \"linear\", not \"" + look.lut_space + "\"");
     if (!look.lut.empty() && fs::path(look.lut).is_relative()) look.lut = (fs::path(path).parent_path() / look.lut).string();
+    Section& local = sections[7];
+    look.local_amount = local.number("amount", 0, 0, 1);
     for (const Section& s : sections) s.check_all_known();
     return look;
 }
