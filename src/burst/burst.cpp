@@ -1,6 +1,8 @@
-// The burst stage: picks the reference frame, builds grey pyramids, aligns
-// each alternate frame coarse to fine (align_tiles) and merges it into the
-// running sum (merge_tiles), one frame in memory at a time.
+// The burst stage: picks the reference frame, makes each frame's Bayer
+// planes and grey pyramid, aligns each alternate frame coarse to fine
+// (align_tiles), adds it to the summed spectra (merge_tiles), and finally
+// forms the weighted mean with a spatial denoise (finish_merge) — one frame
+// in memory at a time.
 #include "obscura/burst.h"
 
 #include <HalideBuffer.h>
@@ -23,9 +25,10 @@ namespace {
 
 using Halide::Runtime::Buffer;
 
-// Margins around frames and grey levels, so the kernels never clamp an index:
-// raw frames (the merge reads tile groups rounded up to 16 tiles on the right
-// and bottom, hence the wider end), then grey levels 0 (raw resolution) to 3.
+// Margins, so the kernels never clamp an index: in raw pixels (the merge
+// reads tile groups rounded up to 16 tiles on the right and bottom, hence the
+// wider end), as the Bayer planes hold them (half), and around grey levels
+// 0 (raw resolution) to 3.
 constexpr int kRawPad = 256, kRawPadEnd = 512;
 constexpr int kPlanePad = kRawPad / 2, kPlanePadEnd = kRawPadEnd / 2;
 constexpr int kLevelPad[4] = {224, 110, 48, 32};
@@ -35,7 +38,8 @@ constexpr int kLevelRadius[4] = {1, 2, 4, 4};
 // refused whole (measured on Kodak bursts with a moving patch: see
 // scripts/burst_eval.py).
 constexpr float kMotionLow = 1.5f, kMotionHigh = 3.0f;
-// The largest offset the merge may read at (within kRawPad with a tile and a tap to spare).
+// The largest offset (raw pixels) the merge may read at: within the planes'
+// margin with a tile and the interpolation's taps to spare.
 constexpr int kMergeLimit = kRawPad - 16 - 4 - 32;
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
