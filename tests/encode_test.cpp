@@ -172,9 +172,14 @@ TEST(Encode, JpegDecodesCloseWithIccAndExif) {
         for (size_t i = 0; i < row.size(); ++i) back.pixels[y * row.size() + i] = uint16_t(row[i] * 257);
     }
     jpeg_finish_decompress(&cinfo);
+    // Encoded in bands of 256 rows joined at restart markers (the photo is
+    // 768 rows high: three bands): a wrong marker would be a warning here.
+    EXPECT_EQ(err.num_warnings, 0);
+    EXPECT_GT(cinfo.restart_interval, 0u);
     jpeg_destroy_decompress(&cinfo);
     std::fclose(f);
     ASSERT_EQ(back.width, sample().image.width);
+    EXPECT_GT(back.height, 512);
     EXPECT_GE(test::cpsnr(back, sample().image, 0), 37.0);  // quality 92, 4:4:4, textured photo: 38.8 dB measured
     EXPECT_NE(icc_description(profile).find("sRGB"), std::string::npos);
     EXPECT_EQ(exif_value(out.string(), "Exif.Image.Model"), "Model V");

@@ -1,9 +1,20 @@
-// JPEG through libjpeg-turbo: 4:4:4 at quality >= 90, EXIF in APP1, ICC in APP2.
+// JPEG through libjpeg-turbo: 4:4:4 at quality >= 90, EXIF in APP1, ICC in
+// APP2 — encoded in bands on every core. One encoder leaves a core idle (it
+// was the slowest step of a develop), so the rows are cut into bands of 256
+// (whole MCU rows), each band is encoded as a JPEG of its own with a restart
+// marker after every MCU row and the standard tables, and the bands' scans
+// are joined into one: the first band's header (its height patched to the
+// photo's), then every band's entropy-coded data with the restart markers
+// renumbered in sequence and one more between bands. Decoders see a single
+// baseline JPEG with a restart interval of one MCU row.
 #include <cerrno>
 #include <csetjmp>
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
+#include <deque>
+#include <future>
+#include <thread>
 
 #include <jpeglib.h>  // needs size_t and FILE first
 
@@ -12,6 +23,8 @@
 
 namespace obscura {
 namespace {
+
+constexpr int kBandRows = 256;  // a multiple of every MCU height (8 or 16)
 
 struct ErrorManager {
     jpeg_error_mgr base;
@@ -25,72 +38,165 @@ void on_error(j_common_ptr cinfo) {
     std::longjmp(err->jump, 1);
 }
 
+struct Band {
+    std::vector<uint8_t> bytes;  // a whole JPEG of the band
+    std::string error;           // the encoder's message when it failed
+};
+
+// One band as a complete JPEG in memory. Only the first band carries the
+// EXIF and ICC markers (its header becomes the file's).
+Band encode_band(std::vector<uint8_t> rgb, int width, int rows, int quality, const std::vector<uint8_t>* exif,
+                 const std::vector<uint8_t>* icc) {
+    Band band;
+    jpeg_compress_struct cinfo{};
+    ErrorManager err{};
+    unsigned char* out = nullptr;
+    unsigned long out_size = 0;
+    cinfo.err = jpeg_std_error(&err.base);
+    err.base.error_exit = on_error;
+    jpeg_create_compress(&cinfo);
+    if (setjmp(err.jump)) {
+        band.error = err.message;
+        jpeg_destroy_compress(&cinfo);
+        std::free(out);
+        return band;
+    }
+    jpeg_mem_dest(&cinfo, &out, &out_size);
+    cinfo.image_width = JDIMENSION(width);
+    cinfo.image_height = JDIMENSION(rows);
+    cinfo.input_components = 3;
+    cinfo.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&cinfo);
+    jpeg_set_quality(&cinfo, quality, TRUE);
+    cinfo.dct_method = JDCT_ISLOW;
+    cinfo.optimize_coding = FALSE;  // the standard Huffman tables: the same in every band
+    cinfo.restart_in_rows = 1;
+    if (quality >= 90) {  // no chroma subsampling for high-quality photos
+        for (int i = 0; i < 3; ++i) cinfo.comp_info[i].h_samp_factor = cinfo.comp_info[i].v_samp_factor = 1;
+    }
+    jpeg_start_compress(&cinfo, TRUE);
+    if (exif && !exif->empty() && exif->size() + 6 < 65533) {
+        std::vector<uint8_t> app1 = {'E', 'x', 'i', 'f', 0, 0};
+        app1.insert(app1.end(), exif->begin(), exif->end());
+        jpeg_write_marker(&cinfo, JPEG_APP0 + 1, app1.data(), unsigned(app1.size()));
+    }
+    if (icc && !icc->empty()) jpeg_write_icc_profile(&cinfo, icc->data(), unsigned(icc->size()));
+    const size_t stride = size_t(width) * 3;
+    while (cinfo.next_scanline < cinfo.image_height) {
+        JSAMPROW p[1] = {rgb.data() + cinfo.next_scanline * stride};
+        jpeg_write_scanlines(&cinfo, p, 1);
+    }
+    jpeg_finish_compress(&cinfo);
+    jpeg_destroy_compress(&cinfo);
+    band.bytes.assign(out, out + out_size);
+    std::free(out);
+    return band;
+}
+
+// Where a JPEG's entropy-coded data starts (after the SOS segment), and the
+// offset of the SOF's height field; 0 when the stream is not as expected.
+struct Layout {
+    size_t data = 0, sof_height = 0;
+};
+
+Layout layout_of(const std::vector<uint8_t>& j) {
+    Layout l;
+    size_t i = 2;  // after SOI
+    while (i + 4 <= j.size() && j[i] == 0xFF) {
+        const uint8_t marker = j[i + 1];
+        const size_t length = (size_t(j[i + 2]) << 8) | j[i + 3];
+        if (marker == 0xC0 || marker == 0xC1) l.sof_height = i + 5;
+        if (marker == 0xDA) {
+            l.data = i + 2 + length;
+            return l;
+        }
+        i += 2 + length;
+    }
+    return {};
+}
+
 class JpegWriter : public FormatWriter {
 public:
-    JpegWriter(const WriterSetup& s, int quality) : path_(s.path), row_(size_t(s.width) * 3) {
+    JpegWriter(const WriterSetup& s, int quality)
+        : path_(s.path), width_(s.width), height_(s.height), quality_(quality), exif_(s.exif), icc_(s.icc),
+          in_flight_(std::max(2u, std::thread::hardware_concurrency()) * 2) {
         file_ = std::fopen(path_.c_str(), "wb");
         if (!file_) throw file_error(path_, std::string("cannot write: ") + std::strerror(errno));
-        cinfo_.err = jpeg_std_error(&err_.base);
-        err_.base.error_exit = on_error;
-        jpeg_create_compress(&cinfo_);
-        if (setjmp(err_.jump)) fail();
-        jpeg_stdio_dest(&cinfo_, file_);
-        cinfo_.image_width = JDIMENSION(s.width);
-        cinfo_.image_height = JDIMENSION(s.height);
-        cinfo_.input_components = 3;
-        cinfo_.in_color_space = JCS_RGB;
-        jpeg_set_defaults(&cinfo_);
-        jpeg_set_quality(&cinfo_, quality, TRUE);
-        cinfo_.dct_method = JDCT_ISLOW;
-        if (quality >= 90) {  // no chroma subsampling for high-quality photos
-            for (int i = 0; i < 3; ++i) cinfo_.comp_info[i].h_samp_factor = cinfo_.comp_info[i].v_samp_factor = 1;
-        }
-        jpeg_start_compress(&cinfo_, TRUE);
-        if (!s.exif.empty() && s.exif.size() + 6 < 65533) {
-            std::vector<uint8_t> app1 = {'E', 'x', 'i', 'f', 0, 0};
-            app1.insert(app1.end(), s.exif.begin(), s.exif.end());
-            jpeg_write_marker(&cinfo_, JPEG_APP0 + 1, app1.data(), unsigned(app1.size()));
-        }
-        if (!s.icc.empty()) jpeg_write_icc_profile(&cinfo_, s.icc.data(), unsigned(s.icc.size()));
+        band_.reserve(size_t(width_) * 3 * kBandRows);
     }
-    ~JpegWriter() override { close(); }
+    ~JpegWriter() override {
+        for (auto& p : pending_) p.wait();
+        if (file_) std::fclose(file_);
+    }
 
     void write_rows(const uint16_t* rows, size_t stride, int, int count) override {
-        if (setjmp(err_.jump)) fail();
         for (int r = 0; r < count; ++r) {
-            to_8bit(rows + size_t(r) * stride, row_.data(), row_.size());
-            JSAMPROW p[1] = {row_.data()};
-            jpeg_write_scanlines(&cinfo_, p, 1);
+            const size_t at = band_.size();
+            band_.resize(at + size_t(width_) * 3);
+            to_8bit(rows + size_t(r) * stride, band_.data() + at, size_t(width_) * 3);
+            if (++band_rows_ == kBandRows) submit();
         }
     }
 
     void finish() override {
-        if (setjmp(err_.jump)) fail();
-        jpeg_finish_compress(&cinfo_);
-        jpeg_destroy_compress(&cinfo_);
+        if (band_rows_ > 0) submit();
+        while (!pending_.empty()) write_next();
+        const uint8_t eoi[2] = {0xFF, 0xD9};
+        put(eoi, 2);
         FILE* f = file_;
         file_ = nullptr;
         if (std::fclose(f) != 0) throw file_error(path_, std::string("cannot finish writing: ") + std::strerror(errno));
     }
 
 private:
-    [[noreturn]] void fail() {
-        std::string message = err_.message;
-        close();
-        throw file_error(path_, "JPEG encoder: " + message);
+    void submit() {
+        const bool first = bands_submitted_++ == 0;
+        pending_.push_back(std::async(std::launch::async, encode_band, std::move(band_), width_, band_rows_, quality_,
+                                      first ? &exif_ : nullptr, first ? &icc_ : nullptr));
+        band_ = {};
+        band_.reserve(size_t(width_) * 3 * kBandRows);
+        band_rows_ = 0;
+        while (pending_.size() >= in_flight_) write_next();
     }
-    void close() {
-        if (!file_) return;
-        jpeg_destroy_compress(&cinfo_);
-        std::fclose(file_);
-        file_ = nullptr;
+
+    // The oldest band's scan, joined onto the file.
+    void write_next() {
+        Band band = pending_.front().get();
+        pending_.pop_front();
+        if (!band.error.empty()) throw file_error(path_, "JPEG encoder: " + band.error);
+        std::vector<uint8_t>& j = band.bytes;
+        Layout l = layout_of(j);
+        if (!l.data || !l.sof_height || j.size() < l.data + 2 || j[j.size() - 2] != 0xFF || j[j.size() - 1] != 0xD9)
+            throw file_error(path_, "JPEG encoder: unexpected band layout");
+        if (bands_written_ == 0) {
+            j[l.sof_height] = uint8_t(height_ >> 8);
+            j[l.sof_height + 1] = uint8_t(height_ & 0xFF);
+            put(j.data(), l.data);
+        } else {
+            const uint8_t rst[2] = {0xFF, uint8_t(0xD0 + restarts_++ % 8)};
+            put(rst, 2);
+        }
+        const size_t end = j.size() - 2;  // without EOI
+        for (size_t i = l.data; i + 1 < end; ++i)
+            if (j[i] == 0xFF && j[i + 1] >= 0xD0 && j[i + 1] <= 0xD7) j[++i] = uint8_t(0xD0 + restarts_++ % 8);
+        put(j.data() + l.data, end - l.data);
+        ++bands_written_;
+    }
+
+    void put(const uint8_t* p, size_t n) {
+        if (std::fwrite(p, 1, n, file_) != n) throw file_error(path_, std::string("cannot write: ") + std::strerror(errno));
     }
 
     std::string path_;
+    int width_, height_, quality_;
+    std::vector<uint8_t> exif_, icc_;
+    size_t in_flight_;
     FILE* file_ = nullptr;
-    jpeg_compress_struct cinfo_{};
-    ErrorManager err_{};
-    std::vector<uint8_t> row_;
+    std::vector<uint8_t> band_;
+    int band_rows_ = 0;
+    int bands_submitted_ = 0, bands_written_ = 0;
+    unsigned restarts_ = 0;
+    std::deque<std::future<Band>> pending_;
 };
 
 }  // namespace
