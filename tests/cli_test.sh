@@ -140,6 +140,12 @@ check "develop --colorspace display-p3" test -s "$work/p3.jpg"
 "$obscura" develop "$dngs/kodim05_RGGB_14.dng" -o "$work/x.jpg" --colorspace adobe 2>/dev/null
 check "unknown --colorspace is a usage error" test $? -eq 2
 
+# n x n-cell CFAs: refused by name without --binning, binned with it
+err=$("$obscura" develop "$dngs/kodim23_quad.dng" -o "$work/quad.png" 2>&1)
+check "quad without --binning fails, saying why" grep -q "needs binning (--binning)" <<<"$err"
+"$obscura" develop "$dngs/kodim23_quad.dng" -o "$work/quad.png" --binning --look reference
+check "--binning develops a quad DNG at half size" /usr/bin/python3 -c "import sys; from PIL import Image; sys.exit(0 if Image.open(sys.argv[1]).size==(384,256) else 1)" "$work/quad.png"
+
 # an existing output is replaced only with --overwrite
 "$obscura" develop "$dngs/kodim05_RGGB_14.dng" -o "$work/k05.jpg" 2>/dev/null
 check "existing output refused" test $? -eq 1

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "obscura/binning.h"
 #include "obscura/burst.h"
 #include "obscura/decode.h"
 #include "obscura/dng_writer.h"
@@ -83,6 +84,8 @@ std::string develop_help() {
            "  --lens-correction auto|off\n"
            "                     apply the file's lens corrections (DNG opcodes: shading gain\n"
            "                     maps, vignetting, distortion; default auto)\n"
+           "  --binning          for quad, nona and hexadeca-Bayer sensors: average each\n"
+           "                     n x n cell into one pixel (1/n^2 the pixels, far less noise)\n"
            "  --frame            add a band under the photo with the camera, lens, focal\n"
            "                     length, f-number, shutter time, ISO and date from its EXIF\n"
            "                     (what the file lacks is left out)\n"
@@ -113,7 +116,8 @@ Decoder parse_decoder(const std::optional<std::string>& name) {
 
 // Everything a develop needs besides the files, read once from the command line.
 struct DevelopSettings {
-    bool frame = false;  // the watermark band under the photo
+    bool frame = false;    // the watermark band under the photo
+    bool binning = false;  // n x n-cell CFAs: each cell becomes one Bayer pixel
     DevelopOptions develop;
     EncodeOptions encode;
     DecodeOptions decode;
@@ -169,6 +173,7 @@ double develop_raw(const RawImage& raw, const std::string& output, const Develop
 void develop_file_checked(const std::string& input, const std::string& output, const DevelopSettings& settings) {
     Stopwatch clock;
     RawImage raw = decode(input, settings.decode);
+    if (settings.binning) raw = bin_cells(raw);
     double t_decode = clock.lap();
     double t_develop = develop_raw(raw, output, settings);
     if (settings.timings)
@@ -287,6 +292,7 @@ int cmd_develop(Args args) {
     args.flag("--no-overwrite");  // the default; still accepted
     DevelopSettings settings;
     settings.frame = args.flag("--frame");
+    settings.binning = args.flag("--binning");
     settings.timings = args.flag("--timings");
     settings.decode.decoder = parse_decoder(args.value("--decoder"));
     auto inputs = args.positional();

@@ -1,0 +1,17 @@
+// sensor: binning of n x n-cell CFAs (quad, nona, hexadeca Bayer): each cell
+// of one colour becomes one pixel of an ordinary Bayer frame, with 1/n^2 the
+// pixels and the noise of one pixel divided by n^2 (what cameras do in low
+// light).
+#pragma once
+#include "obscura/raw_image.h"
+
+namespace obscura {
+
+// The binned frame: Bayer pattern of the cells, levels scaled so the mean of
+// n^2 samples keeps its extra precision (up to 16 bits), crop and noise
+// profile carried over. Lens-correction opcodes describe the full-size frame
+// and are not carried (the binned frame develops without them). Throws
+// obscura::Error naming the file when the CFA is not an n x n-cell Bayer.
+RawImage bin_cells(const RawImage& raw);
+
+}  // namespace obscura

@@ -1,0 +1,54 @@
+// Binning: the mean of each n x n cell, in one pass over the rows.
+#include "obscura/binning.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "obscura/error.h"
+
+namespace obscura {
+
+RawImage bin_cells(const RawImage& raw) {
+    const int n = raw.cfa.cell_size();
+    if (n < 2) throw file_error(raw.source, "binning needs an n x n-cell CFA (quad, nona, hexadeca); this one is " + raw.cfa.name());
+    if (raw.black.has_deltas() || raw.black.repeat_width > 1 || raw.black.repeat_height > 1) {
+        bool uniform = !raw.black.has_deltas() &&
+                       std::all_of(raw.black.pattern.begin(), raw.black.pattern.end(), [&](double b) { return b == raw.black.pattern[0]; });
+        if (!uniform) throw file_error(raw.source, "binning a frame whose black level varies by position is not supported");
+    }
+    RawImage out = raw;
+    out.width = raw.width / n;
+    out.height = raw.height / n;
+    if (out.width < 2 || out.height < 2) throw file_error(raw.source, "too small to bin");
+    out.cfa = CfaPattern{};
+    out.cfa.colors = {uint8_t(raw.cfa.at(0, 0)), uint8_t(raw.cfa.at(n, 0)), uint8_t(raw.cfa.at(0, n)), uint8_t(raw.cfa.at(n, n))};
+    // Levels scaled by up to n: the mean of n^2 samples has ~log2(n) more bits.
+    const double scale = std::clamp(std::floor(65535.0 / std::max(1.0, raw.white_level)), 1.0, double(n));
+    const double black = raw.black.pattern.empty() ? 0 : raw.black.pattern[0];
+    out.black = BlackLevel{};
+    out.black.pattern = {black * scale};
+    out.white_level = std::min(65535.0, raw.white_level * scale);
+    out.bits = std::min(16, raw.bits + int(std::lround(std::log2(scale))));
+    out.crop = {(raw.crop.x + n - 1) / n, (raw.crop.y + n - 1) / n, raw.crop.width / n, raw.crop.height / n};
+    out.crop.width = std::min(out.crop.width, out.width - out.crop.x);
+    out.crop.height = std::min(out.crop.height, out.height - out.crop.y);
+    for (auto& p : out.noise.planes) p[0] /= n * n, p[1] /= n * n;
+    for (auto& ops : out.opcodes) ops.clear();
+    out.data.assign(size_t(out.width) * out.height, 0);
+    const double norm = scale / double(n * n);
+    std::vector<uint32_t> sums(size_t(out.width));
+    for (int y = 0; y < out.height; ++y) {
+        std::fill(sums.begin(), sums.end(), 0u);
+        for (int r = 0; r < n; ++r) {
+            const uint16_t* row = &raw.data[size_t(y * n + r) * raw.width];
+            for (int x = 0; x < out.width; ++x)
+                for (int c = 0; c < n; ++c) sums[size_t(x)] += row[x * n + c];
+        }
+        uint16_t* dst = &out.data[size_t(y) * out.width];
+        for (int x = 0; x < out.width; ++x) dst[x] = uint16_t(std::min(65535L, std::lround(sums[size_t(x)] * norm)));
+    }
+    return out;
+}
+
+}  // namespace obscura
