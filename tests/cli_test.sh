@@ -146,6 +146,10 @@ check "quad without --binning fails, saying why" grep -q "needs binning (--binni
 "$obscura" develop "$dngs/kodim23_quad.dng" -o "$work/quad.png" --binning --look reference
 check "--binning develops a quad DNG at half size" /usr/bin/python3 -c "import sys; from PIL import Image; sys.exit(0 if Image.open(sys.argv[1]).size==(384,256) else 1)" "$work/quad.png"
 
+"$obscura" develop "$dngs/kodim23_quad.dng" -o "$work/quad2.png" --cfa bogus 2>/dev/null
+check "--cfa bogus is a usage error" test $? -eq 2
+check "info --cfa overrides the file's layout" grep -q "cfa: *RGGB (given by --cfa)" <<<"$("$obscura" info "$dngs/kodim23_quad.dng" --cfa RGGB)"
+
 # an existing output is replaced only with --overwrite
 "$obscura" develop "$dngs/kodim05_RGGB_14.dng" -o "$work/k05.jpg" 2>/dev/null
 check "existing output refused" test $? -eq 1

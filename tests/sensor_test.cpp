@@ -73,3 +73,18 @@ TEST(Binning, ABayerFrameIsNotBinnedAndSaysWhy) {
 
 }  // namespace
 }  // namespace obscura::test
+
+namespace obscura::test {
+namespace {
+
+TEST(CellDetection, FindsCellsInDataThatClaimsBayer) {
+    RawImage quad = decode(dng_path("kodim23_quad.dng"));
+    quad.cfa = *CfaPattern::parse("RGGB");  // what some phone apps claim
+    EXPECT_EQ(detect_cell_size(quad), 2);
+    EXPECT_EQ(detect_cell_size(decode(dng_path("kodim05_hexadeca.dng"))), 4);
+    EXPECT_EQ(detect_cell_size(decode(dng_path("kodim05_RGGB_14.dng"))), 1);
+    EXPECT_EQ(detect_cell_size(decode(dng_path("kodim19_GRBG_16.dng"))), 1);
+}
+
+}  // namespace
+}  // namespace obscura::test

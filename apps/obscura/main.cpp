@@ -84,6 +84,9 @@ std::string develop_help() {
            "  --lens-correction auto|off\n"
            "                     apply the file's lens corrections (DNG opcodes: shading gain\n"
            "                     maps, vignetting, distortion; default auto)\n"
+           "  --cfa LAYOUT       the CFA layout whatever the file claims: RGGB, BGGR, GRBG, GBRG,\n"
+           "                     or quad|nona|hexadeca[-LAYOUT] (obscura info says when the\n"
+           "                     data disagrees with the file)\n"
            "  --binning          for quad, nona and hexadeca-Bayer sensors: average each\n"
            "                     n x n cell into one pixel (1/n^2 the pixels, far less noise)\n"
            "  --frame            add a band under the photo with the camera, lens, focal\n"
@@ -101,7 +104,7 @@ std::string develop_help() {
 }
 
 const char* kInfoHelp =
-    "usage: obscura info IN\n"
+    "usage: obscura info IN [--cfa LAYOUT] [--decoder NAME]\n"
     "\n"
     "Prints what the raw file IN says about itself: image size and crop, CFA layout,\n"
     "black and white levels, colour matrices and illuminants, as-shot white,\n"
@@ -114,10 +117,17 @@ Decoder parse_decoder(const std::optional<std::string>& name) {
     throw UsageError("--decoder must be auto, dng or libraw, not '" + *name + "'");
 }
 
+CfaPattern parse_cfa(const std::string& text) {
+    auto cfa = CfaPattern::parse(text);
+    if (!cfa) throw UsageError("--cfa must be RGGB, BGGR, GRBG, GBRG, or quad|nona|hexadeca[-LAYOUT], not '" + text + "'");
+    return *cfa;
+}
+
 // Everything a develop needs besides the files, read once from the command line.
 struct DevelopSettings {
     bool frame = false;    // the watermark band under the photo
     bool binning = false;  // n x n-cell CFAs: each cell becomes one Bayer pixel
+    std::optional<CfaPattern> cfa;  // --cfa: the layout, whatever the file claims
     DevelopOptions develop;
     EncodeOptions encode;
     DecodeOptions decode;
@@ -173,6 +183,7 @@ double develop_raw(const RawImage& raw, const std::string& output, const Develop
 void develop_file_checked(const std::string& input, const std::string& output, const DevelopSettings& settings) {
     Stopwatch clock;
     RawImage raw = decode(input, settings.decode);
+    if (settings.cfa) raw.cfa = *settings.cfa;
     if (settings.binning) raw = bin_cells(raw);
     double t_decode = clock.lap();
     double t_develop = develop_raw(raw, output, settings);
@@ -293,6 +304,7 @@ int cmd_develop(Args args) {
     DevelopSettings settings;
     settings.frame = args.flag("--frame");
     settings.binning = args.flag("--binning");
+    if (auto cfa = args.value("--cfa")) settings.cfa = parse_cfa(*cfa);
     settings.timings = args.flag("--timings");
     settings.decode.decoder = parse_decoder(args.value("--decoder"));
     auto inputs = args.positional();
@@ -566,15 +578,26 @@ int cmd_info(Args args) {
     }
     DecodeOptions dopt;
     dopt.decoder = parse_decoder(args.value("--decoder"));
+    auto cfa_arg = args.value("--cfa");
+    std::optional<CfaPattern> cfa;
+    if (cfa_arg) cfa = parse_cfa(*cfa_arg);
     auto inputs = args.positional();
     if (inputs.size() != 1) throw UsageError("info needs one input file (see obscura info --help)");
     RawImage raw = decode(inputs[0], dopt);
+    const bool claimed_bayer = raw.cfa.is_bayer();
+    if (cfa) raw.cfa = *cfa;
     std::ostringstream o;
     o << "file:            " << raw.source << "\n";
     o << "decoder:         " << raw.decoder << "\n";
     o << "size:            " << raw.width << " x " << raw.height << " (" << fmt(raw.width * double(raw.height) / 1e6, 3) << " MP)\n";
     o << "crop:            " << raw.crop.width << " x " << raw.crop.height << " at " << raw.crop.x << "," << raw.crop.y << "\n";
-    o << "cfa:             " << raw.cfa.name() << "\n";
+    o << "cfa:             " << raw.cfa.name() << (cfa ? " (given by --cfa)" : "");
+    if (claimed_bayer && !cfa) {
+        static const char* names[] = {"", "", "quad", "nona", "hexadeca"};
+        if (int n = detect_cell_size(raw); n > 1)
+            o << "; the data has " << n << "x" << n << "-pixel cells of one colour: develop with --cfa " << names[n] << " (and --binning)";
+    }
+    o << "\n";
     o << "bits:            " << raw.bits << "\n";
     o << "black level:     ";
     for (size_t i = 0; i < raw.black.pattern.size(); ++i) o << (i ? " " : "") << fmt(raw.black.pattern[i], 6);

@@ -14,4 +14,9 @@ namespace obscura {
 // obscura::Error naming the file when the CFA is not an n x n-cell Bayer.
 RawImage bin_cells(const RawImage& raw);
 
+// Some phone apps write quad-Bayer data into DNGs that claim a 2x2 pattern.
+// From the data: the n (2, 3 or 4) of n x n cells when neighbouring samples
+// change colour only every n columns and rows, else 1 (plain Bayer).
+int detect_cell_size(const RawImage& raw);
+
 }  // namespace obscura

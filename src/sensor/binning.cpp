@@ -51,4 +51,37 @@ RawImage bin_cells(const RawImage& raw) {
     return out;
 }
 
+int detect_cell_size(const RawImage& raw) {
+    if (raw.width < 96 || raw.height < 96) return 1;
+    // Mean |difference| of horizontal and vertical neighbours by phase mod 12
+    // (a multiple of 2, 3 and 4): a step that crosses a colour boundary
+    // differs by the colours' levels, one inside a cell only by detail.
+    constexpr int kPhases = 12;
+    double sum[kPhases] = {}, count[kPhases] = {};
+    for (int y = 0; y + 1 < raw.height; y += 5)
+        for (int x = 0; x + 1 < raw.width; ++x) {
+            sum[x % kPhases] += std::abs(int(raw.at(x + 1, y)) - int(raw.at(x, y)));
+            count[x % kPhases] += 1;
+        }
+    for (int x = 0; x < raw.width; x += 5)
+        for (int y = 0; y + 1 < raw.height; ++y) {
+            sum[y % kPhases] += std::abs(int(raw.at(x, y + 1)) - int(raw.at(x, y)));
+            count[y % kPhases] += 1;
+        }
+    int best = 1;
+    double best_ratio = 1.5;  // boundaries must stand out clearly
+    for (int n : {2, 3, 4}) {
+        double across = 0, inside = 0, na = 0, ni = 0;
+        for (int p = 0; p < kPhases; ++p) {
+            // The step from p to p + 1 crosses a cell boundary when (p + 1) % n == 0.
+            if ((p + 1) % n == 0) across += sum[p], na += count[p];
+            else inside += sum[p], ni += count[p];
+        }
+        if (ni == 0 || na == 0 || inside <= 0) continue;
+        double ratio = (across / na) / (inside / ni);
+        if (ratio > best_ratio) best_ratio = ratio, best = n;
+    }
+    return best;
+}
+
 }  // namespace obscura
