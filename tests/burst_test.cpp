@@ -7,7 +7,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <functional>
 
 #include "obscura/burst.h"
 #include "obscura/decode.h"
@@ -26,6 +28,21 @@ namespace fs = std::filesystem;
 std::vector<std::string> frames_of(const std::string& burst) {
     std::vector<std::string> frames;
     for (int i = 0; i < 8; ++i) frames.push_back(dng_path(burst + "/frame_0" + std::to_string(i) + ".dng"));
+    return frames;
+}
+
+// The frames of a test burst, each changed by `change` and written by our
+// DNG writer into `dir` (made afresh).
+std::vector<std::string> rewritten(const std::string& burst, const fs::path& dir, const std::function<void(RawImage&)>& change) {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    std::vector<std::string> frames;
+    for (const auto& f : frames_of(burst)) {
+        RawImage raw = decode(f);
+        change(raw);
+        frames.push_back((dir / fs::path(f).filename()).string());
+        write_dng(raw, frames.back());
+    }
     return frames;
 }
 
@@ -177,15 +194,7 @@ TEST(Burst, SimulatedBurstMergesAndItsFramesReadBack) {
 TEST(Burst, WithoutANoiseProfileTheNoiseIsEstimated) {
     // The same burst with the NoiseProfile taken out of every frame.
     fs::path dir = fs::temp_directory_path() / "obscura_burst_no_profile";
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    std::vector<std::string> frames;
-    for (const auto& f : frames_of("burst05_mid")) {
-        RawImage raw = decode(f);
-        raw.noise = {};
-        frames.push_back((dir / fs::path(f).filename()).string());
-        write_dng(raw, frames.back());
-    }
+    std::vector<std::string> frames = rewritten("burst05_mid", dir, [](RawImage& raw) { raw.noise = {}; });
     ASSERT_TRUE(decode(frames[0]).noise.planes.empty());
     Image truth = load_png(dng_path("burst05_mid/truth.png"));
     BurstOptions options;
@@ -206,20 +215,14 @@ TEST(Burst, OddSizedFramesMergeToTheEdge) {
     // Frames cropped to an odd width and height (an ActiveArea can be): the
     // last column and row belong to planes too, and are merged.
     fs::path dir = fs::temp_directory_path() / "obscura_burst_odd";
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    std::vector<std::string> frames;
-    for (const auto& f : frames_of("burst05_mid")) {
-        RawImage raw = decode(f), odd = raw;
-        odd.width = raw.width - 5;
-        odd.height = raw.height - 3;
-        odd.crop = {0, 0, odd.width, odd.height};
-        odd.data.resize(size_t(odd.width) * odd.height);
-        for (int y = 0; y < odd.height; ++y)
-            std::copy_n(&raw.data[size_t(y) * raw.width], odd.width, &odd.data[size_t(y) * odd.width]);
-        frames.push_back((dir / fs::path(f).filename()).string());
-        write_dng(odd, frames.back());
-    }
+    std::vector<std::string> frames = rewritten("burst05_mid", dir, [](RawImage& raw) {
+        const int w = raw.width - 5, h = raw.height - 3;
+        for (int y = 1; y < h; ++y)  // rows move down in place (overlapping: memmove)
+            std::memmove(&raw.data[size_t(y) * w], &raw.data[size_t(y) * raw.width], size_t(w) * sizeof(uint16_t));
+        raw.data.resize(size_t(w) * h);
+        raw.width = w, raw.height = h;
+        raw.crop = {0, 0, w, h};
+    });
     BurstOptions options;
     options.reference = 0;
     RawImage merged = merge_burst(frames, options);

@@ -76,6 +76,25 @@ std::string icc_description(const std::vector<uint8_t>& icc) {
     return buf;
 }
 
+// The ICC profile in a PNG's iCCP chunk (empty when there is none).
+std::vector<uint8_t> png_icc(const fs::path& path) {
+    std::vector<uint8_t> profile;
+    FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) return profile;
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+    png_infop info = png_create_info_struct(png);
+    png_init_io(png, f);
+    png_read_info(png, info);
+    png_charp name;
+    int comp;
+    png_bytep icc;
+    png_uint_32 len = 0;
+    if (png_get_iCCP(png, info, &name, &comp, &icc, &len)) profile.assign(icc, icc + len);
+    png_destroy_read_struct(&png, &info, nullptr);
+    std::fclose(f);
+    return profile;
+}
+
 void expect_no_temporaries(const fs::path& dir) {
     for (const auto& e : fs::directory_iterator(dir))
         EXPECT_NE(e.path().filename().string()[0], '.') << "left behind: " << e.path();
@@ -123,21 +142,8 @@ TEST(Encode, PngRoundTripsTo8BitsWithIccAndExif) {
     for (size_t i = 0; i < back.pixels.size(); ++i)
         worst = std::max(worst, std::abs(int(back.pixels[i]) - int(sample().image.pixels[i])));
     EXPECT_LE(worst, 129);  // half an 8-bit step, in 16-bit units
-    png_image img{};
-    img.version = PNG_IMAGE_VERSION;
-    FILE* f = std::fopen(out.c_str(), "rb");
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
-    png_infop info = png_create_info_struct(png);
-    png_init_io(png, f);
-    png_read_info(png, info);
-    png_charp name;
-    int comp;
-    png_bytep icc;
-    png_uint_32 len = 0;
-    ASSERT_TRUE(png_get_iCCP(png, info, &name, &comp, &icc, &len));
-    std::vector<uint8_t> profile(icc, icc + len);
-    png_destroy_read_struct(&png, &info, nullptr);
-    std::fclose(f);
+    std::vector<uint8_t> profile = png_icc(out);
+    ASSERT_FALSE(profile.empty());
     EXPECT_NE(icc_description(profile).find("sRGB"), std::string::npos);
     EXPECT_EQ(exif_value(out.string(), "Exif.Image.Make"), "VariantCam");
 }
@@ -288,20 +294,9 @@ TEST(Encode, DisplayP3IsTheSameColourInOtherPrimaries) {
     // Written out, the file carries the P3 profile.
     fs::path out = scratch() / "p3.png";
     encode(p3, out.string(), metadata_of(sample().raw));
-    FILE* f = std::fopen(out.c_str(), "rb");
-    ASSERT_TRUE(f);
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
-    png_infop info = png_create_info_struct(png);
-    png_init_io(png, f);
-    png_read_info(png, info);
-    png_charp name;
-    int comp;
-    png_bytep icc;
-    png_uint_32 len;
-    ASSERT_TRUE(png_get_iCCP(png, info, &name, &comp, &icc, &len));
-    EXPECT_NE(icc_description(std::vector<uint8_t>(icc, icc + len)).find("Display P3"), std::string::npos);
-    png_destroy_read_struct(&png, &info, nullptr);
-    std::fclose(f);
+    std::vector<uint8_t> profile = png_icc(out);
+    ASSERT_FALSE(profile.empty());
+    EXPECT_NE(icc_description(profile).find("Display P3"), std::string::npos);
 }
 
 TEST(Encode, RefusalsLeaveNothingBehind) {

@@ -124,6 +124,26 @@ CfaPattern parse_cfa(const std::string& text) {
 }
 
 // Everything a develop needs besides the files, read once from the command line.
+long parse_int(const std::string& flag, const std::string& text, long lo, long hi) {
+    char* end = nullptr;
+    long v = std::strtol(text.c_str(), &end, 10);
+    if (text.empty() || *end || v < lo || v > hi)
+        throw UsageError(flag + " must be a whole number in " + std::to_string(lo) + ".." + std::to_string(hi) + ", not '" + text + "'");
+    return v;
+}
+
+// A number in (lo, hi], or [lo, hi] with `lo_included`.
+double parse_real(const std::string& flag, const std::string& text, double lo, double hi, bool lo_included) {
+    char* end = nullptr;
+    double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end || !((lo_included ? v >= lo : v > lo) && v <= hi)) {
+        std::ostringstream range;
+        range << (lo_included ? "" : "(") << lo << (lo_included ? ".." : ", ") << hi << (lo_included ? "" : "]");
+        throw UsageError(flag + " must be a number in " + range.str() + ", not '" + text + "'");
+    }
+    return v;
+}
+
 struct DevelopSettings {
     bool frame = false;    // the watermark band under the photo
     bool binning = false;  // n x n-cell CFAs: each cell becomes one Bayer pixel
@@ -133,6 +153,32 @@ struct DevelopSettings {
     DecodeOptions decode;
     bool timings = false;
 };
+
+// The rendering options develop and burst share (look, LUT, demosaic, colour
+// space, frame, quality, overwrite, timings), read and checked before any
+// work: an unknown look, method or colour space, or a bad look or LUT file,
+// is a usage error. The LUT is loaded here, once for every file.
+void read_rendering(Args& args, DevelopSettings& settings) {
+    std::string look = args.value("--look").value_or(default_look_name());
+    std::string lut = args.value("--lut").value_or("");
+    std::string demosaic = args.value("--demosaic").value_or("best");
+    std::string colorspace = args.value("--colorspace").value_or("srgb");
+    auto quality = args.value("--quality");
+    settings.encode.overwrite = args.flag("--overwrite");
+    settings.timings = args.flag("--timings");
+    settings.frame = args.flag("--frame");
+    try {
+        find_look(look);
+        if (!lut.empty()) settings.develop.lut = std::make_shared<const Lut3D>(Lut3D::load(lut));
+        find_demosaic(demosaic);
+        settings.develop.color_space = color_space_named(colorspace);
+    } catch (const Error& e) {
+        throw UsageError(e.what());
+    }
+    if (quality) settings.encode.jpeg_quality = int(parse_int("--quality", *quality, 1, 100));
+    settings.develop.look = look;
+    settings.develop.demosaic = demosaic;
+}
 
 // Develops one file; throws obscura::Error naming the file on any failure
 // (nothing is left behind: outputs are written to a temporary and renamed).
@@ -289,23 +335,16 @@ int cmd_develop(Args args) {
         return 0;
     }
     auto out = args.value("--output", "-o");
-    std::string look = args.value("--look").value_or(default_look_name());
-    std::string demosaic = args.value("--demosaic").value_or("best");
-    std::string lut = args.value("--lut").value_or("");
     std::string lens = args.value("--lens-correction").value_or("auto");
-    std::string colorspace = args.value("--colorspace").value_or("srgb");
     if (lens != "auto" && lens != "off") throw UsageError("--lens-correction must be auto or off, not '" + lens + "'");
-    auto quality = args.value("--quality");
     auto format = args.value("--format");
     auto jobs_arg = args.value("--jobs");
     auto memory_arg = args.value("--memory");
-    bool overwrite = args.flag("--overwrite");
     args.flag("--no-overwrite");  // the default; still accepted
     DevelopSettings settings;
-    settings.frame = args.flag("--frame");
+    read_rendering(args, settings);
     settings.binning = args.flag("--binning");
     if (auto cfa = args.value("--cfa")) settings.cfa = parse_cfa(*cfa);
-    settings.timings = args.flag("--timings");
     settings.decode.decoder = parse_decoder(args.value("--decoder"));
     auto inputs = args.positional();
     if (inputs.empty()) throw UsageError("develop needs an input file (see obscura develop --help)");
@@ -314,39 +353,13 @@ int cmd_develop(Args args) {
     bool batch = inputs.size() > 1 || fs::is_directory(*out) || out->back() == '/';
     std::string extension = "." + format.value_or("jpg");
     try {
-        // An unknown look, method or format, or a bad look or LUT file, is a
-        // usage error, found before any work.
-        find_look(look);
-        if (!lut.empty()) settings.develop.lut = std::make_shared<const Lut3D>(Lut3D::load(lut));  // once for every file
-        find_demosaic(demosaic);
         format_for_path(batch ? "x" + extension : *out);
-        settings.develop.color_space = color_space_named(colorspace);
     } catch (const Error& e) {
         throw UsageError(e.what());
     }
     if (format && !batch) throw UsageError("--format is for a folder of outputs; a single OUT's extension sets its format");
-    int jobs = 1;
-    if (jobs_arg) {
-        char* end = nullptr;
-        long j = std::strtol(jobs_arg->c_str(), &end, 10);
-        if (*end || j < 1 || j > 64) throw UsageError("--jobs must be 1..64, not '" + *jobs_arg + "'");
-        jobs = int(j);
-    }
-    settings.encode.overwrite = overwrite;
-    if (memory_arg) {
-        char* end = nullptr;
-        long mb = std::strtol(memory_arg->c_str(), &end, 10);
-        if (*end || mb < 1 || mb > (1L << 24)) throw UsageError("--memory must be 1..16777216 (MB), not '" + *memory_arg + "'");
-        set_frame_memory_budget(size_t(mb) << 20);
-    }
-    if (quality) {
-        char* end = nullptr;
-        long q = std::strtol(quality->c_str(), &end, 10);
-        if (*end || q < 1 || q > 100) throw UsageError("--quality must be 1..100, not '" + *quality + "'");
-        settings.encode.jpeg_quality = int(q);
-    }
-    settings.develop.look = look;
-    settings.develop.demosaic = demosaic;
+    const int jobs = jobs_arg ? int(parse_int("--jobs", *jobs_arg, 1, 64)) : 1;
+    if (memory_arg) set_frame_memory_budget(size_t(parse_int("--memory", *memory_arg, 1, 1L << 24)) << 20);
     settings.develop.lens_correction = lens == "auto";
     if (batch) return develop_batch(inputs, *out, extension, settings, jobs);
     develop_file(inputs[0], *out, settings);
@@ -404,14 +417,6 @@ const char* kSimulateHelp =
     "  --motion PX        largest hand-shake offset in pixels (default 12)\n"
     "  --mover            a patch of the scene moves on its own (the ghost test)\n"
     "  --seed N           random seed (default 1)\n";
-
-long parse_int(const std::string& flag, const std::string& text, long lo, long hi) {
-    char* end = nullptr;
-    long v = std::strtol(text.c_str(), &end, 10);
-    if (text.empty() || *end || v < lo || v > hi)
-        throw UsageError(flag + " must be a whole number in " + std::to_string(lo) + ".." + std::to_string(hi) + ", not '" + text + "'");
-    return v;
-}
 
 // The raw frames of a burst folder, in name order (what a camera app writes).
 std::vector<std::string> burst_frames(const std::string& folder) {
@@ -473,15 +478,8 @@ int cmd_burst(Args args) {
     auto denoise = args.value("--denoise");
     auto format = args.value("--format");
     auto jobs_arg = args.value("--jobs");
-    std::string look = args.value("--look").value_or(default_look_name());
-    std::string lut = args.value("--lut").value_or("");
-    std::string demosaic = args.value("--demosaic").value_or("best");
-    std::string colorspace = args.value("--colorspace").value_or("srgb");
-    auto quality = args.value("--quality");
     DevelopSettings settings;
-    settings.encode.overwrite = args.flag("--overwrite");
-    settings.timings = args.flag("--timings");
-    settings.frame = args.flag("--frame");
+    read_rendering(args, settings);
     auto inputs = args.positional();
     if (inputs.empty()) throw UsageError("burst needs frames (see obscura burst --help)");
     if (!out) throw UsageError("burst needs -o OUT (see obscura burst --help)");
@@ -494,33 +492,16 @@ int cmd_burst(Args args) {
     if (!batch && (format || jobs_arg)) throw UsageError("--format and --jobs are for folders of bursts");
     std::string extension = "." + format.value_or("jpg");
     try {
-        find_look(look);
-        if (!lut.empty()) settings.develop.lut = std::make_shared<const Lut3D>(Lut3D::load(lut));
-        find_demosaic(demosaic);
         format_for_path(batch ? "x" + extension : *out);
-        settings.develop.color_space = color_space_named(colorspace);
     } catch (const Error& e) {
         throw UsageError(e.what());
     }
     if (dng && fs::path(*dng).extension() != ".dng") throw UsageError("--dng needs a .dng file name, not '" + *dng + "'");
     BurstOptions burst;
     if (reference) burst.reference = int(parse_int("--reference", *reference, 0, batch ? 63 : long(inputs.size()) - 1));
-    if (strength) {
-        char* end = nullptr;
-        burst.strength = std::strtod(strength->c_str(), &end);
-        if (strength->empty() || *end || !(burst.strength > 0 && burst.strength <= 1000))
-            throw UsageError("--strength must be a number in (0, 1000], not '" + *strength + "'");
-    }
-    if (denoise) {
-        char* end = nullptr;
-        burst.denoise = std::strtod(denoise->c_str(), &end);
-        if (denoise->empty() || *end || !(burst.denoise >= 0 && burst.denoise <= 100))
-            throw UsageError("--denoise must be a number in 0..100, not '" + *denoise + "'");
-    }
-    if (quality) settings.encode.jpeg_quality = int(parse_int("--quality", *quality, 1, 100));
+    if (strength) burst.strength = parse_real("--strength", *strength, 0, 1000, false);
+    if (denoise) burst.denoise = parse_real("--denoise", *denoise, 0, 100, true);
     const int jobs = jobs_arg ? int(parse_int("--jobs", *jobs_arg, 1, 64)) : 1;
-    settings.develop.look = look;
-    settings.develop.demosaic = demosaic;
     if (batch)
         return run_batch(inputs, *out, extension, jobs, "merged", [&](const std::string& folder, const std::string& output) {
             merge_and_develop(burst_frames(folder), output, std::nullopt, burst, settings);

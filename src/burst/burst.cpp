@@ -11,13 +11,14 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
-#include <thread>
 
 #include "align_coarse.h"
 #include "align_fine.h"
 #include "align_mid.h"
 #include "finish_merge.h"
 #include "merge_kernel.h"
+#include "core/mirror.h"
+#include "core/parallel.h"
 #include "obscura/error.h"
 
 namespace obscura {
@@ -46,35 +47,9 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-// Runs body(y0, y1) over [begin, end) in as many bands as there are cores:
-// the frame preparation (padding, planes, grey levels) is plain C++ and
-// would otherwise leave a core idle between the kernels.
-template <typename F>
-void parallel_rows(int begin, int end, F body) {
-    const int n = std::clamp(int(std::thread::hardware_concurrency()), 1, 8);
-    if (n == 1 || end - begin < 64) return body(begin, end);
-    std::vector<std::thread> pool;
-    const int step = (end - begin + n - 1) / n;
-    for (int k = 1; k < n; ++k) {
-        int a = begin + k * step, b = std::min(end, a + step);
-        if (a < b) pool.emplace_back(body, a, b);
-    }
-    body(begin, std::min(end, begin + step));
-    for (auto& t : pool) t.join();
-}
-
 // Samples of one Bayer plane across `extent` raw pixels (an odd last
 // column or row still belongs to a plane).
 int plane_extent(int extent) { return (extent + 1) / 2; }
-
-// Mirror without repeating the edge; keeps the CFA parity of the index.
-int reflect(int i, int n) {
-    if (n == 1) return 0;
-    const int period = 2 * (n - 1);
-    i %= period;
-    if (i < 0) i += period;
-    return i < n ? i : period - i;
-}
 
 // A buffer of these extents and mins: `reuse` when it already is one (a burst
 // refills the same buffers frame after frame instead of faulting in fresh
@@ -151,7 +126,7 @@ std::array<Level, 4> grey_pyramid(const Buffer<float>& planes, int width, int he
                 inner[size_t(y) * l.w + x] = sum / 16;
             }
         for (int y = -l.pad; y < l.h + l.pad; ++y)
-            for (int x = -l.pad; x < l.w + l.pad; ++x) l.img(x, y) = inner[size_t(reflect(y, l.h)) * l.w + reflect(x, l.w)];
+            for (int x = -l.pad; x < l.w + l.pad; ++x) l.img(x, y) = inner[size_t(mirror_index(y, l.h)) * l.w + mirror_index(x, l.w)];
     }
     return lv;
 }
@@ -278,14 +253,14 @@ Buffer<float> padded_planes(const RawImage& raw, Buffer<float>&& reuse = {}) {
     // Raw column of each plane column, per x parity (mirrored outside).
     std::vector<int> column[2];
     for (int px = 0; px < 2; ++px)
-        for (int x = -kPlanePad; x < plane_extent(width) + kPlanePadEnd; ++x) column[px].push_back(reflect(2 * x + px, width));
+        for (int x = -kPlanePad; x < plane_extent(width) + kPlanePadEnd; ++x) column[px].push_back(mirror_index(2 * x + px, width));
     const int inner = width / 2;  // plane columns whose raw column is inside for both parities
     parallel_rows(-kPlanePad, plane_extent(height) + kPlanePadEnd, [&](int y0, int y1) {
         for (int p = 0; p < 4; ++p) {
             const int px = p & 1;
             const int* col = column[px].data() + kPlanePad;
             for (int y = y0; y < y1; ++y) {
-                const uint16_t* src = &raw.data[size_t(reflect(2 * y + p / 2, height)) * width];
+                const uint16_t* src = &raw.data[size_t(mirror_index(2 * y + p / 2, height)) * width];
                 float* dst = &planes(0, y, p);
                 for (int x = -kPlanePad; x < 0; ++x) dst[x] = src[col[x]];
                 for (int x = 0; x < inner; ++x) dst[x] = src[2 * x + px];

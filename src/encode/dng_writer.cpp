@@ -4,13 +4,9 @@
 #include "obscura/dng_writer.h"
 
 #include <tiffio.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstdio>
 #include <algorithm>
-#include <cstring>
-#include <sys/stat.h>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -170,11 +166,11 @@ void write_dng(const RawImage& raw, const std::string& path, const DngWriteOptio
         std::remove(temp.c_str());
         throw file_error(path, "cannot write DNG (disk full or not writable?)");
     }
-    ::chmod(temp.c_str(), 0644);
-    if (std::rename(temp.c_str(), path.c_str()) != 0) {
-        std::string why = std::strerror(errno);
+    try {
+        move_into_place(temp, path);
+    } catch (const Error&) {
         std::remove(temp.c_str());
-        throw file_error(path, "cannot move output into place: " + why);
+        throw;
     }
 }
 

@@ -50,6 +50,12 @@ std::string create_temporary_beside(const std::string& path) {
     return name.data();
 }
 
+void move_into_place(const std::string& temp, const std::string& path) {
+    ::chmod(temp.c_str(), 0644);
+    if (std::rename(temp.c_str(), path.c_str()) != 0)
+        throw file_error(path, std::string("cannot move output into place: ") + std::strerror(errno));
+}
+
 namespace {
 
 // The temporary file beside the target, removed unless committed: a reader
@@ -89,9 +95,7 @@ public:
         if (next_row_ != height_) throw file_error(path_, "not all rows were written");
         guarded([&] { writer_->finish(); });
         writer_.reset();
-        ::chmod(temp_.c_str(), 0644);
-        if (std::rename(temp_.c_str(), path_.c_str()) != 0)
-            throw file_error(path_, std::string("cannot move output into place: ") + std::strerror(errno));
+        move_into_place(temp_, path_);  // (the destructor removes temp_ if this throws)
         committed_ = true;
     }
 

@@ -33,6 +33,9 @@ std::unique_ptr<FormatWriter> avif_writer(const WriterSetup& setup, int quality)
 // An empty hidden file beside `path` (".NAME.XXXXXX") to write into and then
 // rename over `path`, so a reader never sees half a file.
 std::string create_temporary_beside(const std::string& path);
+// The finished temporary renamed over `path` (readable by all, like any
+// output); throws obscura::Error naming `path`, leaving `temp` to the caller.
+void move_into_place(const std::string& temp, const std::string& path);
 
 // 16-bit -> 8-bit, rounded.
 inline void to_8bit(const uint16_t* src, uint8_t* dst, size_t n) {

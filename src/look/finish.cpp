@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <thread>
 
+#include "core/parallel.h"
 #include "obscura/error.h"
 
 namespace obscura {
@@ -122,13 +122,10 @@ void Finisher::apply_row(uint16_t* row, int y) const {
 
 void Finisher::apply(uint16_t* rows, size_t stride, int y, int count) const {
     if (!active_) return;
-    // Two halves of the strip at once (the develop kernel is idle meanwhile).
-    int half = count / 2;
-    std::thread second([&] {
-        for (int r = half; r < count; ++r) apply_row(rows + size_t(r) * stride, y + r);
-    });
-    for (int r = 0; r < half; ++r) apply_row(rows + size_t(r) * stride, y + r);
-    second.join();
+    // The strip's rows on every core (the develop kernel is idle meanwhile).
+    parallel_rows(0, count, [&](int r0, int r1) {
+        for (int r = r0; r < r1; ++r) apply_row(rows + size_t(r) * stride, y + r);
+    }, 2);
 }
 
 }  // namespace obscura

@@ -6,8 +6,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <thread>
 #include <vector>
+
+#include "core/parallel.h"
 
 namespace obscura {
 namespace {
@@ -95,9 +96,7 @@ void local_tone_map(Image& image, double amount) {
             }
         }
     };
-    std::thread second(rows, h / 2, h);
-    rows(0, h / 2);
-    second.join();
+    parallel_rows(0, h, rows);
 }
 
 }  // namespace obscura

@@ -12,6 +12,7 @@
 
 #include "obscura/dng_writer.h"
 #include "obscura/encode.h"
+#include "core/mirror.h"
 #include "obscura/error.h"
 #include "obscura/quality.h"
 #include "obscura/raw_image.h"
@@ -28,15 +29,6 @@ struct LinearPhoto {
 };
 
 double srgb_to_linear(double v) { return v <= 0.04045 ? v / 12.92 : std::pow((v + 0.055) / 1.055, 2.4); }
-
-// Mirror without repeating the edge sample (numpy's "reflect").
-int reflect(int i, int n) {
-    if (n == 1) return 0;
-    const int period = 2 * (n - 1);
-    i %= period;
-    if (i < 0) i += period;
-    return i < n ? i : period - i;
-}
 
 RawImage camera_frame(const SimulatedFrame& f, const LinearPhoto& photo, const BurstSimulation& sim, int index,
                       std::mt19937_64& rng) {
@@ -72,7 +64,7 @@ RawImage camera_frame(const SimulatedFrame& f, const LinearPhoto& photo, const B
             if (moves && y >= box_y && y < box_y + box_h && x >= mover_x && x < mover_x + box_w)
                 p = photo.at(box_x + (box_w - 1 - (x - mover_x)), y);
             else
-                p = photo.at(reflect(x + f.dx, photo.width), reflect(y + f.dy, photo.height));
+                p = photo.at(mirror_index(x + f.dx, photo.width), mirror_index(y + f.dy, photo.height));
             const int c = raw.cfa.at(x, y);
             double v = p[c] * kGains[c];
             double var = std::max(sim.noise_scale * std::max(v, 0.0) + sim.noise_offset, 0.0);
