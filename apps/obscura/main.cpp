@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "obscura/binning.h"
+#include "obscura/remosaic.h"
 #include "obscura/burst.h"
 #include "obscura/decode.h"
 #include "obscura/dng_writer.h"
@@ -88,7 +89,8 @@ std::string develop_help() {
            "                     or quad|nona|hexadeca[-LAYOUT] (obscura info says when the\n"
            "                     data disagrees with the file)\n"
            "  --binning          for quad, nona and hexadeca-Bayer sensors: average each\n"
-           "                     n x n cell into one pixel (1/n^2 the pixels, far less noise)\n"
+           "                     n x n cell into one pixel (1/n^2 the pixels, far less noise);\n"
+           "                     without it such sensors are remosaicked to full-resolution Bayer\n"
            "  --frame            add a band under the photo with the camera, lens, focal\n"
            "                     length, f-number, shutter time, ISO and date from its EXIF\n"
            "                     (what the file lacks is left out)\n"
@@ -231,6 +233,7 @@ void develop_file_checked(const std::string& input, const std::string& output, c
     RawImage raw = decode(input, settings.decode);
     if (settings.cfa) raw.cfa = *settings.cfa;
     if (settings.binning) raw = bin_cells(raw);
+    else if (raw.cfa.cell_size() > 1) raw = remosaic(raw);
     double t_decode = clock.lap();
     double t_develop = develop_raw(raw, output, settings);
     if (settings.timings)
@@ -576,7 +579,7 @@ int cmd_info(Args args) {
     if (claimed_bayer && !cfa) {
         static const char* names[] = {"", "", "quad", "nona", "hexadeca"};
         if (int n = detect_cell_size(raw); n > 1)
-            o << "; the data has " << n << "x" << n << "-pixel cells of one colour: develop with --cfa " << names[n] << " (and --binning)";
+            o << "; the data has " << n << "x" << n << "-pixel cells of one colour: develop with --cfa " << names[n] << " (remosaicked, or --binning)";
     }
     o << "\n";
     o << "bits:            " << raw.bits << "\n";
