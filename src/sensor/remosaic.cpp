@@ -88,12 +88,26 @@ Layout layout_of(const RawImage& raw) {
 struct Strip {
     int width = 0, rows = 0;
     std::vector<float> v, g_row, g_col, grad_row, grad_col, delta_col, green, box;
-    std::vector<float> line, acc, num_col;
-    void resize(int w, int r) {
+    std::vector<float> line, acc, num_col, across, energy;
+    // Per column: 1 where the cell column is odd (green on even cell rows),
+    // the other colour's neighbours left and right of the cell and the weight
+    // of the right one; the same per row for the columns' estimates.
+    std::vector<float> odd_column, right_weight;
+    std::vector<int> left_of, right_of;
+    void resize(int w, int r, int n) {
         width = w, rows = r;
         size_t size = size_t(w) * r + kSlack;
-        for (auto* p : {&v, &g_row, &g_col, &grad_row, &grad_col, &delta_col, &green, &box}) p->resize(size);
-        line.resize(size_t(w)), acc.resize(size_t(kChunk)), num_col.resize(size_t(w));
+        for (auto* p : {&v, &g_row, &g_col, &grad_row, &grad_col, &delta_col, &green, &box, &across, &energy}) p->resize(size);
+        line.resize(size_t(w) + 1), acc.resize(size_t(kChunk)), num_col.resize(size_t(w) + kSlack);
+        odd_column.resize(size_t(w) + kSlack), right_weight.resize(size_t(w)), left_of.resize(size_t(w)), right_of.resize(size_t(w));
+        for (int x = 0; x < w; ++x) {
+            int start = x / n * n, left = start - 1, right = start + n;
+            odd_column[size_t(x)] = float((x / n) & 1);
+            float t = float(x - start + 1) / float(n + 1);
+            if (left < 0) left = right, t = 0;
+            if (right >= w) right = left, t = 0;
+            left_of[size_t(x)] = left, right_of[size_t(x)] = right, right_weight[size_t(x)] = t;
+        }
     }
     float* row(std::vector<float>& p, int y) { return &p[size_t(y) * width]; }
 };
@@ -159,7 +173,7 @@ struct Remosaicer {
         float t = std::clamp(value, 0.0f, 2.0f) * kSteps;
         int i = int(t);
         float lin = from_work[size_t(i)] + (t - float(i)) * (from_work[size_t(i) + 1] - from_work[size_t(i)]);
-        return uint16_t(std::clamp(std::lround(black + lin * neutral[size_t(c)] * range), 0L, 65535L));
+        return uint16_t(std::clamp(black + lin * neutral[size_t(c)] * range + 0.5f, 0.0f, 65535.0f));
     }
 };
 
@@ -168,23 +182,29 @@ struct Remosaicer {
 // pixels, the estimate and the row gradient.
 void Remosaicer::estimates_along_rows(Strip& s) const {
     const int n = l.n, w = s.width;
+    const float inv = 1.0f / float(2 * n + 1);
     for (int y = 0; y < s.rows; ++y) {
         const float* v = s.row(s.v, y);
+        // Green sites: odd cell columns on even cell rows, even ones on odd rows.
+        const float flip = float((y / n) & 1);
         float* delta = s.line.data();
         for (int x = 0; x < w; ++x) {
-            int start = x / n * n, left = start - 1, right = start + n;
-            float t = float(x - start + 1) / float(n + 1);
-            float other = left < 0 ? v[right] : right >= w ? v[left] : v[left] * (1 - t) + v[right] * t;
-            delta[x] = cell_colour(x, y, n) == kGreen ? v[x] - other : other - v[x];
+            float t = s.right_weight[size_t(x)];
+            float other = v[s.left_of[size_t(x)]] * (1 - t) + v[s.right_of[size_t(x)]] * t;
+            bool green = s.odd_column[size_t(x)] != flip;
+            delta[x] = green ? v[x] - other : other - v[x];
         }
+        // Mean over 2n + 1 by prefix sums (the strip's edges are halo).
+        float* prefix = s.num_col.data();
+        prefix[0] = 0;
+        for (int x = 0; x < w; ++x) prefix[x + 1] = prefix[x] + delta[x];
         float* est = s.row(s.g_row, y);
-        float* grad = s.row(s.grad_row, y);
-        const float inv = 1.0f / float(2 * n + 1);
         for (int x = 0; x < w; ++x) {
-            float sum = 0;
-            for (int d = -n; d <= n; ++d) sum += delta[mirror_index(x + d, w)];
-            est[x] = cell_colour(x, y, n) == kGreen ? v[x] : v[x] + sum * inv;
+            int a = std::max(0, x - n), b = std::min(w, x + n + 1);
+            bool green = s.odd_column[size_t(x)] != flip;
+            est[x] = green ? v[x] : v[x] + (prefix[b] - prefix[a]) * inv;
         }
+        float* grad = s.row(s.grad_row, y);
         for (int x = 0; x + 1 < w; ++x) {
             float same = (x + 1) % n != 0 ? std::abs(v[x + 1] - v[x]) : 0.0f;
             grad[x] = same + std::abs(delta[x + 1] - delta[x]);
@@ -205,9 +225,11 @@ void Remosaicer::estimates_along_columns(Strip& s) const {
         if (up < 0) a = b;
         if (down >= rows) b = a;
         float* delta = s.row(s.delta_col, y);
+        const float flip = float((y / n) & 1);
         for (int x = 0; x < w; ++x) {
             float other = a[x] * (1 - t) + b[x] * t;
-            delta[x] = cell_colour(x, y, n) == kGreen ? v[x] - other : other - v[x];
+            bool green = s.odd_column[size_t(x)] != flip;
+            delta[x] = green ? v[x] - other : other - v[x];
         }
     }
     const float inv = 1.0f / float(2 * n + 1);
@@ -215,12 +237,13 @@ void Remosaicer::estimates_along_columns(Strip& s) const {
         float* sum = s.line.data();
         std::fill(sum, sum + w, 0.0f);
         for (int d = -n; d <= n; ++d) {
-            const float* delta = s.row(s.delta_col, mirror_index(y + d, rows));
+            const float* delta = s.row(s.delta_col, std::clamp(y + d, 0, rows - 1));
             for (int x = 0; x < w; ++x) sum[x] += delta[x];
         }
         const float* v = s.row(s.v, y);
         float* est = s.row(s.g_col, y);
-        for (int x = 0; x < w; ++x) est[x] = cell_colour(x, y, n) == kGreen ? v[x] : v[x] + sum[x] * inv;
+        const float flip = float((y / n) & 1);
+        for (int x = 0; x < w; ++x) est[x] = s.odd_column[size_t(x)] != flip ? v[x] : v[x] + sum[x] * inv;
         float* grad = s.row(s.grad_col, y);
         if (y + 1 < rows) {
             const float* below = s.row(s.v, y + 1);
@@ -235,25 +258,23 @@ void Remosaicer::estimates_along_columns(Strip& s) const {
     }
 }
 
-// (2n + 1)^2 box sums of a plane into s.box.
-void box_sum(Strip& s, std::vector<float>& plane, int radius) {
+// (2r + 1)^2 box sums of a plane into `out` (indices clamped: the strip's
+// edges are halo).
+void box_sum(Strip& s, const std::vector<float>& plane, std::vector<float>& out, int radius) {
     const int w = s.width, rows = s.rows;
-    std::vector<float> across(size_t(w) * rows);
     for (int y = 0; y < rows; ++y) {
-        const float* src = s.row(plane, y);
-        float* dst = &across[size_t(y) * w];
-        float sum = 0;
-        for (int d = -radius; d <= radius; ++d) sum += src[mirror_index(d, w)];
-        for (int x = 0; x < w; ++x) {
-            dst[x] = sum;
-            sum += src[mirror_index(x + radius + 1, w)] - src[mirror_index(x - radius, w)];
-        }
+        const float* src = &plane[size_t(y) * w];
+        float* prefix = s.num_col.data();
+        prefix[0] = 0;
+        for (int x = 0; x < w; ++x) prefix[x + 1] = prefix[x] + src[x];
+        float* dst = &s.across[size_t(y) * w];
+        for (int x = 0; x < w; ++x) dst[x] = prefix[std::min(w, x + radius + 1)] - prefix[std::max(0, x - radius)];
     }
     for (int y = 0; y < rows; ++y) {
-        float* dst = s.row(s.box, y);
+        float* dst = &out[size_t(y) * w];
         std::fill(dst, dst + w, 0.0f);
         for (int d = -radius; d <= radius; ++d) {
-            const float* src = &across[size_t(mirror_index(y + d, rows)) * w];
+            const float* src = &s.across[size_t(std::clamp(y + d, 0, rows - 1)) * w];
             for (int x = 0; x < w; ++x) dst[x] += src[x];
         }
     }
@@ -262,11 +283,10 @@ void box_sum(Strip& s, std::vector<float>& plane, int radius) {
 // The blend of step 1 into s.green (the flatter direction weighs more).
 void Remosaicer::blend(Strip& s) const {
     const size_t size = size_t(s.width) * s.rows;
-    box_sum(s, s.grad_row, l.n);
-    std::vector<float> row_energy(s.box.begin(), s.box.begin() + std::ptrdiff_t(size));
-    box_sum(s, s.grad_col, l.n);
+    box_sum(s, s.grad_row, s.energy, l.n);
+    box_sum(s, s.grad_col, s.box, l.n);
     for (size_t i = 0; i < size; ++i) {
-        float wr = 1.0f / (row_energy[i] * row_energy[i] + kBlendEps), wc = 1.0f / (s.box[i] * s.box[i] + kBlendEps);
+        float wr = 1.0f / (s.energy[i] * s.energy[i] + kBlendEps), wc = 1.0f / (s.box[i] * s.box[i] + kBlendEps);
         s.green[i] = (wr * s.g_row[i] + wc * s.g_col[i]) / (wr + wc);
     }
 }
@@ -275,32 +295,36 @@ void Remosaicer::blend(Strip& s) const {
 // and the three estimates, kChunk columns at a time; green sites keep theirs.
 // The blend in s.green is read before it is overwritten: it is copied to
 // s.box, row by row, ahead of the rows the filter writes.
-__attribute__((target_clones("avx2", "default")))
+__attribute__((target_clones("arch=skylake-avx512", "arch=haswell", "default")))
 void filter_rows(const float* expanded, int taps, int support, int period, int n, int width, int first_row, int last_row,
-                 const float* v, const float* blended, const float* g_row, const float* g_col, float* green, float* acc) {
+                 const float* v, const float* blended, const float* g_row, const float* g_col, const float* odd_column,
+                 float* green) {
     const int r = support / 2;
+    constexpr int kBlock = 16;  // lanes summed in registers across all taps
     for (int y = first_row; y < last_row; ++y) {
         const float* taps_row = expanded + size_t(y % period) * taps * kChunk;
+        const float flip = float((y / n) & 1);
         // Chunks start on a whole repeat, so a column's phase is its index
         // modulo the period (the buffers have kSlack floats after the end).
         for (int start = (r + period - 1) / period * period; start < width - r; start += kChunk) {
             const int count = std::min(kChunk, width - r - start);
-            for (int i = 0; i < kChunk; ++i) acc[i] = 0;
-            for (int j = 0; j < support; ++j)
-                for (int i = 0; i < support; ++i) {
-                    const float* coef = taps_row + size_t(j * support + i) * kChunk;
-                    const float* src = v + size_t(y + j - r) * width + start + i - r;
-                    for (int k = 0; k < kChunk; ++k) acc[k] += coef[k] * src[k];
-                }
             const size_t at = size_t(y) * width + start;
-            const float* c_blend = taps_row + size_t(support * support) * kChunk;
-            const float* c_row = c_blend + kChunk;
-            const float* c_col = c_row + kChunk;
-            const float* c_one = c_col + kChunk;
-            for (int k = 0; k < kChunk; ++k)
-                acc[k] += c_blend[k] * blended[at + k] + c_row[k] * g_row[at + k] + c_col[k] * g_col[at + k] + c_one[k];
-            for (int k = 0; k < count; ++k)
-                green[at + k] = cell_colour(start + k, y, n) == kGreen ? v[at + k] : acc[k];
+            for (int b = 0; b < count; b += kBlock) {
+                float acc[kBlock] = {};
+                for (int j = 0; j < support; ++j) {
+                    const float* src_row = v + size_t(y + j - r) * width + start + b - r;
+                    const float* coef_row = taps_row + size_t(j * support) * kChunk + b;
+                    for (int i = 0; i < support; ++i)
+                        for (int k = 0; k < kBlock; ++k) acc[k] += coef_row[size_t(i) * kChunk + k] * src_row[i + k];
+                }
+                const float* c_blend = taps_row + size_t(support * support) * kChunk + b;
+                for (int k = 0; k < kBlock; ++k) {
+                    acc[k] += c_blend[k] * blended[at + b + k] + c_blend[kChunk + k] * g_row[at + b + k] +
+                              c_blend[2 * kChunk + k] * g_col[at + b + k] + c_blend[3 * kChunk + k];
+                    const bool is_green = odd_column[start + b + k] != flip;
+                    if (b + k < count) green[at + b + k] = is_green ? v[at + b + k] : acc[k];
+                }
+            }
         }
     }
 }
@@ -310,51 +334,56 @@ void Remosaicer::learned_green(Strip& s, int first_row, int last_row) const {
     // output plane can be written in place.
     std::copy(s.green.begin(), s.green.end(), s.box.begin());
     filter_rows(expanded.data(), l.taps, l.support, l.period, l.n, s.width, first_row, last_row, s.v.data(), s.box.data(),
-                s.g_row.data(), s.g_col.data(), s.green.data(), s.acc.data());
+                s.g_row.data(), s.g_col.data(), s.odd_column.data(), s.green.data());
 }
 
 // Step 3 and the output: rows [top, top + y1 - y0) of the strip are image
 // rows [y0, y1).
 void Remosaicer::write_rows(Strip& s, int y0, int y1, int top) const {
+    static constexpr int kBase[2][2] = {{kRed, kGreen}, {kGreen, kBlue}};
     const int n = l.n, p = l.period, reach = 2 * n - 1, w = s.width;
-    const int left = l.halo + l.shift_x;
+    const int left = l.halo + l.shift_x, flip_x = l.shift_x / n, flip_y = l.shift_y / n;
     for (int y = y0; y < y1; ++y) {
-        const int sy = top + (y - y0);
+        const int sy = top + (y - y0), row_parity = (sy / n) & 1;
         uint16_t* dst = &out.data[size_t(y) * raw.width];
         const uint16_t* src = &raw.data[size_t(y) * raw.width];
+        const float* g = s.row(s.green, sy);
+        const int* want = kBase[(y + flip_y) & 1];
         for (int c : {int(kRed), int(kBlue)}) {
-            // Tent-weighted colour differences of colour c, down the column...
+            if (want[0] != c && want[1] != c) continue;  // a Bayer row without colour c
+            const int phase = c == kRed ? 0 : 1;  // cell row and column parity of colour c
+            // Tent-weighted colour differences of colour c, down the columns...
             float* col = s.num_col.data();
             std::fill(col, col + w, 0.0f);
             for (int dy = -reach; dy <= reach; ++dy) {
                 const int yy = sy + dy;
-                if (((yy / n) & 1) != (c == kRed ? 0 : 1)) continue;
+                if (((yy / n) & 1) != phase) continue;
                 const float weight = tent[size_t(dy + reach)];
                 const float* v = s.row(s.v, yy);
-                const float* g = s.row(s.green, yy);
-                const int phase = c == kRed ? 0 : 1;
-                for (int x = 0; x < w; ++x)
-                    if (((x / n) & 1) == phase) col[x] += weight * (v[x] - g[x]);
+                const float* gg = s.row(s.green, yy);
+                for (int x = 0; x < w; ++x) {
+                    float on = phase ? s.odd_column[size_t(x)] : 1.0f - s.odd_column[size_t(x)];
+                    col[x] += weight * on * (v[x] - gg[x]);
+                }
             }
-            // ...then along the row, at the pixels that need colour c.
-            const float* g = s.row(s.green, sy);
+            // ...then along the row.
+            float* num = s.line.data();
+            std::fill(num + left, num + left + raw.width, 0.0f);
+            for (int dx = -reach; dx <= reach; ++dx) {
+                const float weight = tent[size_t(dx + reach)];
+                for (int x = left; x < left + raw.width; ++x) num[x] += weight * col[x + dx];
+            }
+            const float* norm = &tent_norm[size_t(c)][size_t((sy % p) * p)];
             for (int x = 0; x < raw.width; ++x) {
-                const int want = raw.cfa.at((x & 1) * n, (y & 1) * n);
-                if (want != c || raw.cfa.at(x, y) == c) continue;
                 const int sx = x + left;
-                float sum = 0;
-                for (int dx = -reach; dx <= reach; ++dx) sum += tent[size_t(dx + reach)] * col[sx + dx];
-                dst[x] = code(g[sx] + sum * tent_norm[size_t(c)][size_t((sy % p) * p + sx % p)], c);
+                if (want[(x + flip_x) & 1] != c || kBase[row_parity][int(s.odd_column[size_t(sx)])] == c) continue;
+                dst[x] = code(g[sx] + num[sx] * norm[sx % p], c);
             }
         }
-        const float* g = s.row(s.green, sy);
         for (int x = 0; x < raw.width; ++x) {
-            const int want = raw.cfa.at((x & 1) * n, (y & 1) * n);
-            if (raw.cfa.at(x, y) == want) {
-                dst[x] = src[x];
-            } else if (want == kGreen) {
-                dst[x] = code(g[x + left], kGreen);
-            }
+            const int sx = x + left, w_colour = want[(x + flip_x) & 1];
+            if (kBase[row_parity][int(s.odd_column[size_t(sx)])] == w_colour) dst[x] = src[x];
+            else if (w_colour == kGreen) dst[x] = code(g[sx], kGreen);
         }
     }
 }
@@ -362,7 +391,7 @@ void Remosaicer::write_rows(Strip& s, int y0, int y1, int top) const {
 void Remosaicer::strip(Strip& s, int y0, int y1) const {
     const int p = l.period, h = l.halo;
     const int top = h + l.shift_y, left = h + l.shift_x;
-    s.resize(raw.width + left + h, (y1 - y0) + top + h);
+    s.resize(raw.width + left + h, (y1 - y0) + top + h, l.n);
     // Strip row sy is image row y0 - top + sy; its phase in RGGB-of-cells
     // space is sy % period because y0 - h is a multiple of the period.
     std::vector<int> columns(size_t(s.width));
