@@ -140,9 +140,10 @@ check "develop --colorspace display-p3" test -s "$work/p3.jpg"
 "$obscura" develop "$dngs/kodim05_RGGB_14.dng" -o "$work/x.jpg" --colorspace adobe 2>/dev/null
 check "unknown --colorspace is a usage error" test $? -eq 2
 
-# n x n-cell CFAs: refused by name without --binning, binned with it
-err=$("$obscura" develop "$dngs/kodim23_quad.dng" -o "$work/quad.png" 2>&1)
-check "quad without --binning fails, saying why" grep -q "needs binning (--binning)" <<<"$err"
+# n x n-cell CFAs: remosaicked to full resolution by default, binned with --binning
+"$obscura" develop "$dngs/kodim23_quad.dng" -o "$work/quad_full.png" --look reference
+score=$(/usr/bin/python3 "$here/tools/score.py" "$work/quad_full.png" "$here/data/kodim23.png" --json)
+check "a quad DNG develops at full resolution, close to the photo" /usr/bin/python3 -c "import json,sys; sys.exit(0 if json.loads(sys.argv[1])['cpsnr']>=35.5 else 1)" "$score"
 "$obscura" develop "$dngs/kodim23_quad.dng" -o "$work/quad.png" --binning --look reference
 check "--binning develops a quad DNG at half size" /usr/bin/python3 -c "import sys; from PIL import Image; sys.exit(0 if Image.open(sys.argv[1]).size==(384,256) else 1)" "$work/quad.png"
 

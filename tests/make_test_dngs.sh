@@ -16,6 +16,8 @@ mk "$d/kodim23.png" "$out/kodim23_GBRG_12.dng" --cfa GBRG --bits 12 --black 64 -
 mk "$d/kodim23.png" "$out/kodim23_noise.dng" --noise 0.002,0.00002
 mk "$d/kodim23.png" "$out/kodim23_quad.dng" --cfa quad
 mk "$d/kodim05.png" "$out/kodim05_hexadeca.dng" --cfa hexadeca --noise 0.002,0.00002
+mk "$d/kodim05.png" "$out/kodim05_hexadeca_clean.dng" --cfa hexadeca
+mk "$d/kodim13.png" "$out/kodim13_nona.dng" --cfa nona
 mk "$d/kodim23.png" "$out/kodim23_small.dng" --size 200x120 --cfa BGGR
 mk "$d/kodim05.png" "$out/kodim05_RGGB_14_shading.dng" --cfa RGGB --bits 14 --shading 0.6
 base="$out/kodim05_base12.dng"

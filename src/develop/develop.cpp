@@ -199,7 +199,7 @@ Kernel prepare(const RawImage& raw, const DevelopOptions& options) {
     const Look look = find_look(options.look);
     const DemosaicMethod& method = find_demosaic(options.demosaic);
     if (!raw.cfa.is_bayer())
-        throw file_error(raw.source, "CFA " + raw.cfa.name() + " needs binning (--binning) or remosaicing (not supported yet)");
+        throw file_error(raw.source, "CFA " + raw.cfa.name() + " is developed after binning (bin_cells, --binning) or remosaicing (remosaic)");
     if (raw.width < 16 || raw.height < 16) throw file_error(raw.source, "image is too small to develop");
 
     Kernel k;
