@@ -2,10 +2,13 @@
 // the photo at 1/n the size, with the noise averaged down.
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "obscura/binning.h"
 #include "obscura/decode.h"
 #include "obscura/develop.h"
 #include "obscura/error.h"
+#include "obscura/remosaic.h"
 #include "support/truth.h"
 
 namespace obscura::test {
@@ -26,6 +29,17 @@ Image box_down(const Image& im, int n) {
                 out.pixels[(size_t(y) * out.width + x) * 3 + c] = uint16_t(s / (n * n) + 0.5);
             }
     return out;
+}
+
+// A sensor step given a Bayer frame must refuse it, naming the file.
+void expect_bayer_refused_by_name(const std::function<RawImage(const RawImage&)>& step, const char* step_name) {
+    RawImage bayer = decode(dng_path("kodim05_RGGB_14.dng"));
+    try {
+        step(bayer);
+        FAIL() << "a Bayer frame went through " << step_name;
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("kodim05_RGGB_14.dng"), std::string::npos) << e.what();
+    }
 }
 
 Image develop_reference(const RawImage& raw) {
@@ -61,15 +75,7 @@ TEST(Binning, HexadecaBinsSixteenSamplesAndTheirNoise) {
     EXPECT_GE(p, 26.0);
 }
 
-TEST(Binning, ABayerFrameIsNotBinnedAndSaysWhy) {
-    RawImage bayer = decode(dng_path("kodim05_RGGB_14.dng"));
-    try {
-        bin_cells(bayer);
-        FAIL() << "a Bayer frame was binned";
-    } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("kodim05_RGGB_14.dng"), std::string::npos) << e.what();
-    }
-}
+TEST(Binning, ABayerFrameIsNotBinnedAndSaysWhy) { expect_bayer_refused_by_name(bin_cells, "binning"); }
 
 }  // namespace
 }  // namespace obscura::test
@@ -91,8 +97,6 @@ TEST(CellDetection, FindsCellsInDataThatClaimsBayer) {
 
 #include <algorithm>
 #include <cmath>
-
-#include "obscura/remosaic.h"
 
 namespace obscura::test {
 namespace {
@@ -201,15 +205,7 @@ TEST(Remosaic, OtherCellLayoutsGiveTheSameResult) {
     EXPECT_GE(p, 35.5);  // as the RGGB reading; cells taken for the wrong colour score far lower
 }
 
-TEST(Remosaic, ABayerFrameIsRefusedByName) {
-    RawImage bayer = decode(dng_path("kodim05_RGGB_14.dng"));
-    try {
-        remosaic(bayer);
-        FAIL() << "a Bayer frame was remosaicked";
-    } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("kodim05_RGGB_14.dng"), std::string::npos) << e.what();
-    }
-}
+TEST(Remosaic, ABayerFrameIsRefusedByName) { expect_bayer_refused_by_name(remosaic, "remosaicing"); }
 
 }  // namespace
 }  // namespace obscura::test

@@ -42,6 +42,8 @@ struct BlackLevel {
     std::vector<double> delta_v;        // per row, may be empty
 
     double at(int x, int y) const;
+    // One level for every pixel (no deltas, the pattern all one value).
+    bool is_uniform() const;
     bool has_deltas() const { return !delta_h.empty() || !delta_v.empty(); }
 };
 

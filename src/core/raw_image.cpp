@@ -87,6 +87,10 @@ std::optional<CfaPattern> CfaPattern::parse(const std::string& text) {
     return p;
 }
 
+bool BlackLevel::is_uniform() const {
+    return !has_deltas() && std::all_of(pattern.begin(), pattern.end(), [&](double b) { return b == pattern[0]; });
+}
+
 double BlackLevel::at(int x, int y) const {
     double b = pattern[size_t((y % repeat_height) * repeat_width + (x % repeat_width))];
     if (!delta_h.empty()) b += delta_h[size_t(x)];

@@ -12,11 +12,8 @@ namespace obscura {
 RawImage bin_cells(const RawImage& raw) {
     const int n = raw.cfa.cell_size();
     if (n < 2) throw file_error(raw.source, "binning needs an n x n-cell CFA (quad, nona, hexadeca); this one is " + raw.cfa.name());
-    if (raw.black.has_deltas() || raw.black.repeat_width > 1 || raw.black.repeat_height > 1) {
-        bool uniform = !raw.black.has_deltas() &&
-                       std::all_of(raw.black.pattern.begin(), raw.black.pattern.end(), [&](double b) { return b == raw.black.pattern[0]; });
-        if (!uniform) throw file_error(raw.source, "binning a frame whose black level varies by position is not supported");
-    }
+    if (!raw.black.is_uniform())
+        throw file_error(raw.source, "binning a frame whose black level varies by position is not supported");
     RawImage out = raw;
     out.width = raw.width / n;
     out.height = raw.height / n;

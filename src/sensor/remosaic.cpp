@@ -88,17 +88,17 @@ Layout layout_of(const RawImage& raw) {
 struct Strip {
     int width = 0, rows = 0;
     std::vector<float> v, g_row, g_col, grad_row, grad_col, delta_col, green, box;
-    std::vector<float> line, acc, num_col, across, energy;
+    std::vector<float> line, num_col, across, energy;
     // Per column: 1 where the cell column is odd (green on even cell rows),
     // the other colour's neighbours left and right of the cell and the weight
-    // of the right one; the same per row for the columns' estimates.
+    // of the right one (the columns' estimates work them out per row).
     std::vector<float> odd_column, right_weight;
     std::vector<int> left_of, right_of;
     void resize(int w, int r, int n) {
         width = w, rows = r;
         size_t size = size_t(w) * r + kSlack;
         for (auto* p : {&v, &g_row, &g_col, &grad_row, &grad_col, &delta_col, &green, &box, &across, &energy}) p->resize(size);
-        line.resize(size_t(w) + 1), acc.resize(size_t(kChunk)), num_col.resize(size_t(w) + kSlack);
+        line.resize(size_t(w) + 1), num_col.resize(size_t(w) + kSlack);
         odd_column.resize(size_t(w) + kSlack), right_weight.resize(size_t(w)), left_of.resize(size_t(w)), right_of.resize(size_t(w));
         for (int x = 0; x < w; ++x) {
             int start = x / n * n, left = start - 1, right = start + n;
@@ -293,8 +293,6 @@ void Remosaicer::blend(Strip& s) const {
 
 // Step 2 on rows [first_row, last_row): the learned filter over the mosaic
 // and the three estimates, kChunk columns at a time; green sites keep theirs.
-// The blend in s.green is read before it is overwritten: it is copied to
-// s.box, row by row, ahead of the rows the filter writes.
 __attribute__((target_clones("arch=skylake-avx512", "arch=haswell", "default")))
 void filter_rows(const float* expanded, int taps, int support, int period, int n, int width, int first_row, int last_row,
                  const float* v, const float* blended, const float* g_row, const float* g_col, const float* odd_column,
@@ -416,8 +414,7 @@ void Remosaicer::strip(Strip& s, int y0, int y1) const {
 }  // namespace
 
 RawImage remosaic(const RawImage& raw) {
-    if (raw.black.has_deltas() ||
-        std::any_of(raw.black.pattern.begin(), raw.black.pattern.end(), [&](double b) { return b != raw.black.pattern[0]; }))
+    if (!raw.black.is_uniform())
         throw file_error(raw.source, "remosaicing a frame whose black level varies by position is not supported");
     if (raw.width < 32 || raw.height < 32) throw file_error(raw.source, "too small to remosaic");
     RawImage out = raw;
