@@ -14,7 +14,6 @@ at least the fixed HDR+ peer's gain, never less than 3 dB, and >= 1 dB in
 the mover's band. Exits 1 when a bar is missed.
 """
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -22,20 +21,11 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-SHARED = os.path.join(os.path.dirname(ROOT), "shared")
+from eval_common import ROOT, SHARED, score, tool
+
 NOISE = {"mid": "0.002,0.00002", "high": "0.01,0.0002"}
 PEER_GAIN = {("05", "mid"): 1.74, ("05", "high"): 4.08, ("13", "mid"): 1.50, ("13", "high"): 3.95,
              ("23", "mid"): 4.86, ("23", "high"): 6.91}
-
-
-def tool(name):
-    for base in (os.path.join(ROOT, "tests", "tools"), os.path.join(SHARED, "tools")):
-        p = os.path.join(base, name)
-        if os.path.exists(p):
-            return p
-    sys.exit("burst_eval: %s not found in tests/tools or ../shared/tools" % name)
 
 
 def photo(k):
@@ -44,13 +34,6 @@ def photo(k):
         if os.path.exists(p):
             return p
     sys.exit("burst_eval: kodim%s.png not found" % k)
-
-
-def score(result, truth, region=None):
-    cmd = ["/usr/bin/python3", tool("score.py"), result, truth, "--json"]
-    if region:
-        cmd += ["--region", ",".join(map(str, region))]
-    return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)["cpsnr"]
 
 
 def main():
@@ -85,8 +68,8 @@ def main():
             w, h = Image.open(truth).size
             # mkdng's mover: a (h/6 x w/6) patch starting at (h/3, w/3), sliding right.
             band = (h // 3, w // 3, h // 3 + h // 6, w)
-            s, m = score(single, truth), score(merged, truth)
-            bs, bm = score(single, truth, band), score(merged, truth, band)
+            s, m = score(single, truth)["cpsnr"], score(merged, truth)["cpsnr"]
+            bs, bm = score(single, truth, band)["cpsnr"], score(merged, truth, band)["cpsnr"]
             bar = max(3.0, PEER_GAIN.get((k, level), 3.0))
             ok = m - s >= bar and bm - bs >= 1.0
             failed += not ok

@@ -17,20 +17,11 @@ import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-SHARED = os.path.join(os.path.dirname(ROOT), "shared")
+from eval_common import ROOT, SHARED, score, tool
+
 LAYOUTS = ["RGGB", "BGGR", "GRBG", "GBRG"]
 BITS = [12, 14, 16]
 GAINS = ["0.55,1.0,0.75", "0.45,1.0,0.62", "0.7,1.0,0.5", "0.5,1.0,0.9"]
-
-
-def tool(name):
-    for base in (os.path.join(ROOT, "tests", "tools"), os.path.join(SHARED, "tools")):
-        p = os.path.join(base, name)
-        if os.path.exists(p):
-            return p
-    sys.exit("kodak_eval: %s not found in tests/tools or ../shared/tools" % name)
 
 
 def kodak_dir(arg):
@@ -38,14 +29,6 @@ def kodak_dir(arg):
         if d and os.path.isdir(d):
             return d
     sys.exit("kodak_eval: Kodak photos not found (pass --kodak DIR)")
-
-
-def score(result, truth):
-    out = subprocess.run(["/usr/bin/python3", tool("score.py"), result, truth, "--json"],
-                         capture_output=True, text=True, check=True).stdout
-    import json
-    d = json.loads(out)
-    return d["cpsnr"], d["de2000"]
 
 
 def main():
@@ -87,7 +70,8 @@ def main():
         t0 = time.time()
         subprocess.run([a.obscura, "develop", dng, "-o", out, "--look", a.look, "--overwrite"], check=True)
         dt = time.time() - t0
-        c, e = score(out, truth)
+        figures = score(out, truth)
+        c, e = figures["cpsnr"], figures["de2000"]
         rows.append((i, cfa, bits, c, e, dt))
         print("kodim%s %s %2d-bit  CPSNR %6.2f dB  CIEDE2000 %5.2f  %.3f s" % (i, cfa, bits, c, e, dt), flush=True)
     if a.bench:

@@ -10,23 +10,17 @@ fitted on the even-numbered photos: the odd-numbered ones are unseen.
 
   scripts/remosaic_eval.py [--layouts quad,hexadeca] [--photos 1,5,13] [KODAK_DIR]
 """
-import argparse, json, os, subprocess, sys, tempfile
+import argparse, os, subprocess, tempfile
 from PIL import Image
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-PY = "/usr/bin/python3"
+from eval_common import PYTHON as PY, ROOT, SHARED, score, tool
+
 N = {"quad": 2, "nona": 3, "hexadeca": 4}
-
-
-def score(result, truth):
-    out = subprocess.check_output([PY, f"{ROOT}/tests/tools/score.py", result, truth, "--json"])
-    return json.loads(out)
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("kodak", nargs="?", default=os.path.join(ROOT, "..", "shared", "data", "kodak"))
+    ap.add_argument("kodak", nargs="?", default=os.path.join(SHARED, "data", "kodak"))
     ap.add_argument("--layouts", default="quad,nona,hexadeca")
     ap.add_argument("--photos", default=",".join(str(i) for i in range(1, 25)))
     ap.add_argument("--obscura", default=os.path.join(ROOT, "build", "bin", "obscura"))
@@ -40,7 +34,7 @@ def main():
             for i in (int(x) for x in a.photos.split(",")):
                 photo = f"{a.kodak}/kodim{i:02d}.png"
                 dng, full, binned, up, truth = (f"{tmp}/{layout}{i}.{e}" for e in ("dng", "full.png", "bin.png", "up.png", "truth.png"))
-                subprocess.check_call([PY, f"{ROOT}/tests/tools/mkdng.py", photo, dng, "--cfa", layout])
+                subprocess.check_call([PY, tool("mkdng.py"), photo, dng, "--cfa", layout])
                 subprocess.check_call([a.obscura, "develop", dng, "--look", "reference", "-o", full, "--overwrite"])
                 subprocess.check_call([a.obscura, "develop", dng, "--binning", "--look", "reference", "-o", binned, "--overwrite"])
                 im = Image.open(binned)
