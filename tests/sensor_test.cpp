@@ -205,7 +205,23 @@ TEST(Remosaic, OtherCellLayoutsGiveTheSameResult) {
     EXPECT_GE(p, 35.5);  // as the RGGB reading; cells taken for the wrong colour score far lower
 }
 
-TEST(Remosaic, ABayerFrameIsRefusedByName) { expect_bayer_refused_by_name(remosaic, "remosaicing"); }
+TEST(Remosaic, ABayerFrameIsRefusedByName) {
+    expect_bayer_refused_by_name([](const RawImage& raw) { return remosaic(raw); }, "remosaicing");
+}
+
+// The cut into bands and tiles, and the frame replaced band by band in
+// place, must not show: small tiles (six bands of twelve) give the very
+// same samples as two tiles of one band.
+TEST(Remosaic, TheTilingDoesNotChangeTheResult) {
+    for (const char* name : {"kodim23_quad.dng", "kodim13_nona.dng", "kodim05_hexadeca_clean.dng"}) {
+        RawImage raw = decode(dng_path(name));
+        RawImage whole = remosaic(raw, {4096, 4096}), tiled = remosaic(raw, {64, 80});
+        ASSERT_EQ(whole.data.size(), tiled.data.size());
+        size_t differ = 0;
+        for (size_t i = 0; i < whole.data.size(); ++i) differ += whole.data[i] != tiled.data[i];
+        EXPECT_EQ(differ, 0u) << name;
+    }
+}
 
 }  // namespace
 }  // namespace obscura::test

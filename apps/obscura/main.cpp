@@ -233,7 +233,7 @@ void develop_file_checked(const std::string& input, const std::string& output, c
     RawImage raw = decode(input, settings.decode);
     if (settings.cfa) raw.cfa = *settings.cfa;
     if (settings.binning) raw = bin_cells(raw);
-    else if (raw.cfa.cell_size() > 1) raw = remosaic(raw);
+    else if (raw.cfa.cell_size() > 1) raw = remosaic(std::move(raw));
     double t_decode = clock.lap();
     double t_develop = develop_raw(raw, output, settings);
     if (settings.timings)

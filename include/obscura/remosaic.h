@@ -5,15 +5,24 @@
 
 namespace obscura {
 
+// How the frame is cut for the work: bands of about `rows` rows, each in
+// tiles of about `columns` columns (plus a halo). The result does not depend
+// on it; the default keeps a core's working set in its L2 cache.
+struct RemosaicTiling {
+    int columns = 1024, rows = 1024;
+};
+
 // The Bayer frame of the same size (the Bayer pattern of the cells: a quad
 // RGGB file becomes RGGB), same levels, crop, noise profile and EXIF. Every
 // pixel whose cell already has the Bayer colour keeps its sample; green under
 // red and blue cells is estimated by a learned filter over the neighbourhood
 // and colour-difference estimates along rows and columns; red and blue
 // elsewhere are green plus the colour difference interpolated from the
-// nearest cells of that colour. Works in strips on every core. Lens-shading
-// opcodes (GainMaps keyed to the n x n layout) are not carried. Throws
-// obscura::Error naming the file when the CFA is not an n x n-cell Bayer.
-RawImage remosaic(const RawImage& raw);
+// nearest cells of that colour. Works in tiles on every core and in place
+// (pass the frame with std::move and it is the only full-size buffer).
+// Lens-shading opcodes (GainMaps keyed to the n x n layout) are not carried.
+// Throws obscura::Error naming the file when the CFA is not an n x n-cell
+// Bayer.
+RawImage remosaic(RawImage raw, RemosaicTiling tiling = {});
 
 }  // namespace obscura

@@ -1,8 +1,7 @@
 // Remosaicing: an n x n-cell CFA becomes a full-resolution Bayer frame.
 //
 // Everything happens in a white-balanced gamma-2.5 domain (where colour
-// differences are flattest, as in the demosaic), in strips of rows with a
-// halo, each strip on its own core:
+// differences are flattest, as in the demosaic):
 //  1. green along each row and each column: the cell's own sample plus the
 //     mean colour difference (green - cell colour) over the 2n + 1 pixels
 //     around it, the other colour interpolated linearly across each cell;
@@ -14,11 +13,23 @@
 //  3. red and blue where the Bayer frame wants them: green plus the colour
 //     difference of the nearest cells of that colour, tent-weighted.
 // Samples whose cell already has the Bayer colour are copied unchanged.
+//
+// Why it streams: at 200 MP whole-frame (or whole-width) float planes live
+// in main memory and every step becomes a trip there. The frame is cut into
+// bands of about 1024 rows and those into tiles of about 1024 columns (plus
+// a halo); a tile's rows flow through the steps top to bottom, each step
+// keeping only the rows its window needs in a small ring, so a core's
+// working set (~0.6 MB) stays in its L2 cache. Each step runs a fixed number
+// of rows behind the newest input row (its "lag", the reach of the windows
+// below it). The result replaces the frame band by band, so no second
+// full-size frame is allocated (at 200 MP a fresh 400 MB buffer costs more
+// in page faults than the copy).
 #include "obscura/remosaic.h"
 
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <numeric>
 #include <vector>
 
 #include "../core/mirror.h"
@@ -32,21 +43,17 @@ namespace {
 #include "remosaic_filters.inc"
 
 constexpr float kBlendEps = 1e-4f;
-constexpr int kChunk = 240;  // columns per filter pass: a multiple of 4, 6 and 8
-constexpr int kSlack = kChunk + 16;  // a last chunk may read past a plane's end
+constexpr int kLanes = 16;    // the filter's columns per register block
+constexpr int kPad = 32;      // zeroed floats either side of a row: windows read past the ends
+constexpr int kBase[2][2] = {{kRed, kGreen}, {kGreen, kBlue}};
 
 struct Layout {
     int n = 0, period = 0, support = 0, taps = 0;
     const float* filter = nullptr;  // [period][period][taps]
     int shift_x = 0, shift_y = 0;   // moves the file's cells into RGGB-of-cells space
-    int halo = 0;                   // rows and columns read around a strip, a multiple of period
+    int halo = 0;                   // rows and columns read around a tile, a multiple of period
+    int variants = 1;               // 16-lane blocks before the column phases repeat
 };
-
-// Colour of a pixel in RGGB-of-cells space.
-inline int cell_colour(int x, int y, int n) {
-    static constexpr int kBase[2][2] = {{kRed, kGreen}, {kGreen, kBlue}};
-    return kBase[(y / n) & 1][(x / n) & 1];
-}
 
 // An index past the edge, mirrored but moved to the nearest sample of the
 // same phase in the repeat, so the padding keeps the CFA's colours.
@@ -73,77 +80,101 @@ Layout layout_of(const RawImage& raw) {
         default: l.support = kHexadecaSupport, l.filter = &kHexadecaFilter[0][0][0]; break;
     }
     l.taps = l.support * l.support + 4;
+    l.variants = std::lcm(kLanes, l.period) / kLanes;
     for (int sy : {0, l.n})
         for (int sx : {0, l.n})
             if (raw.cfa.at(sx, sy) == kRed) l.shift_x = sx, l.shift_y = sy;
     // Reach of the steps: colour-difference interpolation (2n - 1) around the
-    // green, which reads the filter's support or the column estimates'
-    // 3n + 1 rows (mean over 2n + 1, cell interpolation, gradient box).
-    int reach = 2 * l.n - 1 + std::max(l.support / 2, 3 * l.n + 1);
+    // green, which reads the filter's support or the blend's 2n + 1 rows (the
+    // cell's neighbour rows are within n, their differences' mean and the
+    // gradients' box another n, the gradient one more).
+    int reach = 2 * l.n - 1 + std::max(l.support / 2, 2 * l.n + 1);
     l.halo = (reach + l.period - 1) / l.period * l.period;
     return l;
 }
 
-// One strip's working planes, reused from strip to strip on a core.
-struct Strip {
-    int width = 0, rows = 0;
-    std::vector<float> v, g_row, g_col, grad_row, grad_col, delta_col, green, box;
-    std::vector<float> line, num_col, across, energy;
-    // Per column: 1 where the cell column is odd (green on even cell rows),
-    // the other colour's neighbours left and right of the cell and the weight
-    // of the right one (the columns' estimates work them out per row).
-    std::vector<float> odd_column, right_weight;
-    std::vector<int> left_of, right_of;
-    void resize(int w, int r, int n) {
-        width = w, rows = r;
-        size_t size = size_t(w) * r + kSlack;
-        for (auto* p : {&v, &g_row, &g_col, &grad_row, &grad_col, &delta_col, &green, &box, &across, &energy}) p->resize(size);
-        line.resize(size_t(w) + 1), num_col.resize(size_t(w) + kSlack);
-        odd_column.resize(size_t(w) + kSlack), right_weight.resize(size_t(w)), left_of.resize(size_t(w)), right_of.resize(size_t(w));
-        for (int x = 0; x < w; ++x) {
-            int start = x / n * n, left = start - 1, right = start + n;
-            odd_column[size_t(x)] = float((x / n) & 1);
-            float t = float(x - start + 1) / float(n + 1);
-            if (left < 0) left = right, t = 0;
-            if (right >= w) right = left, t = 0;
-            left_of[size_t(x)] = left, right_of[size_t(x)] = right, right_weight[size_t(x)] = t;
-        }
+// Rows of one plane kept in a ring (a power of two of them), each with kPad
+// zeroed floats at both ends; rows are addressed by their tile row index.
+class RowRing {
+public:
+    void reset(int width, int rows) {
+        stride_ = width + 2 * kPad, mask_ = rows - 1;
+        store_.assign(size_t(stride_) * rows, 0.0f);
     }
-    float* row(std::vector<float>& p, int y) { return &p[size_t(y) * width]; }
+    float* operator[](int i) { return store_.data() + size_t(i & mask_) * stride_ + kPad; }
+
+private:
+    std::vector<float> store_;
+    int stride_ = 0, mask_ = 0;
+};
+
+// A line with zeroed pads, for one row's intermediate results.
+struct Line {
+    std::vector<float> store;
+    void reset(int width) { store.assign(size_t(width) + 2 * kPad, 0.0f); }
+    float* data() { return store.data() + kPad; }
+};
+
+// One tile's working state, reused from tile to tile on a core.
+struct Tile {
+    int width = 0, rows = 0;
+    // Tile rows, by step: the mosaic in the working domain; the row estimate;
+    // the row gradient's horizontal box; the column colour difference; the
+    // column gradient's horizontal box; the column estimate; the blend; the
+    // green; the colour difference (mosaic - green).
+    RowRing v, g_row, across_row, delta_col, across_col, g_col, blended, green, diff;
+    Line line, grad, col, num;
+    // Per column: 1 where the cell column is odd (green on even cell rows),
+    // 1 where the next column is in the same cell, the other colour's
+    // neighbours left and right of the cell and the weight of the right one;
+    // the column's image column (mirrored) and phase in the repeat.
+    std::vector<float> odd_column, same_next, right_weight;
+    std::vector<int> left_of, right_of, source_column, phase;
+    std::vector<float> column_parity;  // parity of the output Bayer column
+    std::array<std::vector<float>, 2> norm;  // red, blue: [row phase][column]: tent_norm
+    int first_column = 0;              // image column of tile column 0, -1 when mirrored
+};
+
+// A band of output rows [y0, y1) across the frame. The frame is remosaicked
+// in place: a band's rows are written to `out` and copied back into the
+// frame once the band is done; the rows above it that it reads (already
+// replaced in the frame) come from `above`, a copy of their original
+// samples, image rows [above_from, y0).
+struct Band {
+    int y0 = 0, y1 = 0, above_from = 0;
+    const uint16_t* above = nullptr;
+    uint16_t* out = nullptr;
 };
 
 struct Remosaicer {
     const RawImage& raw;
+    const uint16_t* frame;  // the file's samples, replaced band by band behind the work
     Layout l;
-    RawImage& out;
     float black = 0, range = 1;
     std::array<float, 3> neutral{1, 1, 1};
-    std::vector<float> from_work;                 // working value -> linear, x^2.5 sampled every 1/kSteps
-    static constexpr int kSteps = 4096;
-    std::array<std::vector<float>, 3> to_work;   // raw code -> working value, per colour
-    std::vector<float> expanded;                  // [period rows][taps][kChunk]: filter per column phase
+    std::vector<float> to_work;                   // [colour][raw code] -> working value
+    std::vector<float> coefficients;              // [row phase][variant][taps][kLanes]
     std::array<std::vector<float>, 3> tent_norm;  // [period][period]: 1 / sum of tent weights over that colour
     std::vector<float> tent;                      // weights for offsets -(2n-1)..(2n-1)
 
-    Remosaicer(const RawImage& r, RawImage& o) : raw(r), l(layout_of(r)), out(o) {
+    Remosaicer(const RawImage& r) : raw(r), frame(r.data.data()), l(layout_of(r)) {
         const ColorSolution color = solve_color(raw.color, raw.source);
         for (int c = 0; c < 3; ++c) neutral[size_t(c)] = float(std::max(1e-6, color.neutral[size_t(c)]));
         black = float(raw.black.pattern.empty() ? 0 : raw.black.pattern[0]);
         range = float(std::max(1.0, raw.white_level - black));
-        for (int c = 0; c < 3; ++c) {
-            auto& t = to_work[size_t(c)];
-            t.resize(65536);
+        to_work.resize(3 * 65536);
+        for (int c = 0; c < 3; ++c)
             for (int code = 0; code < 65536; ++code)
-                t[size_t(code)] = std::pow(std::max(0.0f, (float(code) - black) / range) / neutral[size_t(c)], 1.0f / 2.5f);
-        }
-        from_work.resize(2 * kSteps + 2);
-        for (size_t i = 0; i < from_work.size(); ++i) from_work[i] = std::pow(float(i) / kSteps, 2.5f);
+                to_work[size_t(c) * 65536 + size_t(code)] =
+                    std::pow(std::max(0.0f, (float(code) - black) / range) / neutral[size_t(c)], 1.0f / 2.5f);
         const int p = l.period;
-        expanded.assign(size_t(p) * l.taps * kChunk, 0.0f);
+        coefficients.resize(size_t(p) * l.variants * l.taps * kLanes);
         for (int py = 0; py < p; ++py)
-            for (int t = 0; t < l.taps; ++t)
-                for (int x = 0; x < kChunk; ++x)
-                    expanded[(size_t(py) * l.taps + t) * kChunk + x] = l.filter[(size_t(py) * p + x % p) * l.taps + t];
+            for (int q = 0; q < l.variants; ++q)
+                for (int t = 0; t < l.taps; ++t)
+                    for (int k = 0; k < kLanes; ++k)
+                        coefficients[((size_t(py) * l.variants + q) * l.taps + t) * kLanes + k] =
+                            l.filter[(size_t(py) * p + (q * kLanes + k) % p) * l.taps + t];
         const int reach = 2 * l.n - 1;
         for (int d = -reach; d <= reach; ++d) tent.push_back(float(2 * l.n - std::abs(d)));
         for (int c : {0, 2}) {
@@ -154,284 +185,398 @@ struct Remosaicer {
                     float sum = 0;
                     for (int dy = -reach; dy <= reach; ++dy)
                         for (int dx = -reach; dx <= reach; ++dx)
-                            if (cell_colour(px + dx + 4 * p, py + dy + 4 * p, l.n) == c)
+                            if (kBase[((py + dy + 4 * p) / l.n) & 1][((px + dx + 4 * p) / l.n) & 1] == c)
                                 sum += tent[size_t(dy + reach)] * tent[size_t(dx + reach)];
                     norm[size_t(py * p + px)] = 1.0f / sum;
                 }
         }
     }
 
-    // Output rows [y0, y1): y0 a multiple of the period.
-    void strip(Strip& s, int y0, int y1) const;
-    void estimates_along_rows(Strip& s) const;
-    void estimates_along_columns(Strip& s) const;
-    void blend(Strip& s) const;
-    void learned_green(Strip& s, int first_row, int last_row) const;
-    void write_rows(Strip& s, int y0, int y1, int top) const;
-    // A working value of colour c back to a raw code.
-    uint16_t code(float value, int c) const {
-        float t = std::clamp(value, 0.0f, 2.0f) * kSteps;
-        int i = int(t);
-        float lin = from_work[size_t(i)] + (t - float(i)) * (from_work[size_t(i) + 1] - from_work[size_t(i)]);
-        return uint16_t(std::clamp(black + lin * neutral[size_t(c)] * range + 0.5f, 0.0f, 65535.0f));
-    }
+    // Output rows [y0, y1) and columns [x0, x1), both starts multiples of the period.
+    void tile(Tile& s, const Band& band, int x0, int x1) const;
+    void prepare(Tile& s, int x0, int x1, int y0, int y1) const;
+    void load(Tile& s, const Band& band, int i, int image_row) const;
+    void along_row(Tile& s, int i) const;
+    void column_difference(Tile& s, int i) const;
+    void column_gradient(Tile& s, int i) const;
+    void along_column(Tile& s, int i) const;
+    void blend(Tile& s, int i) const;
+    void learned_green(Tile& s, int i) const;
+    void write_row(Tile& s, const Band& band, int i, int y, int x0, int x1) const;
 };
 
-// Step 1 along rows: the other colour interpolated across each cell, the
+// Sum of a row over the window [x - r, x + r] (pads are zero).
+[[gnu::always_inline]] inline void window_sum(const float* __restrict in, float* __restrict out, int width, int r) {
+    std::fill(out, out + width, 0.0f);
+    for (int d = -r; d <= r; ++d)
+        for (int x = 0; x < width; ++x) out[x] += in[x + d];
+}
+
+[[gnu::always_inline]] inline void Remosaicer::prepare(Tile& s, int x0, int x1, int y0, int y1) const {
+    const int n = l.n, p = l.period, left = l.halo + l.shift_x;
+    const int w = (x1 - x0) + left + l.halo, rows = (y1 - y0) + l.halo + l.shift_y + l.halo;
+    if (w != s.width) {
+        s.width = w;
+        for (RowRing* r : {&s.v}) r->reset(w, 32);
+        for (RowRing* r : {&s.g_row, &s.across_row, &s.delta_col, &s.across_col, &s.green, &s.diff}) r->reset(w, 16);
+        for (RowRing* r : {&s.g_col, &s.blended}) r->reset(w, 4);
+        for (Line* line : {&s.line, &s.grad, &s.col, &s.num}) line->reset(w);
+        s.odd_column.resize(size_t(w)), s.same_next.resize(size_t(w)), s.right_weight.resize(size_t(w));
+        s.left_of.resize(size_t(w)), s.right_of.resize(size_t(w)), s.phase.resize(size_t(w));
+        for (int x = 0; x < w; ++x) {
+            int start = x / n * n, lo = start - 1, hi = start + n;
+            s.odd_column[size_t(x)] = float((x / n) & 1);
+            s.same_next[size_t(x)] = (x + 1) % n != 0 ? 1.0f : 0.0f;
+            s.phase[size_t(x)] = x % p;
+            float t = float(x - start + 1) / float(n + 1);
+            if (lo < 0) lo = hi, t = 0;
+            if (hi >= w) hi = lo, t = 0;
+            s.left_of[size_t(x)] = lo, s.right_of[size_t(x)] = hi, s.right_weight[size_t(x)] = t;
+        }
+        for (int c : {0, 1}) {
+            s.norm[size_t(c)].resize(size_t(p) * w);
+            for (int py = 0; py < p; ++py)
+                for (int x = 0; x < w; ++x)
+                    s.norm[size_t(c)][size_t(py) * w + size_t(x)] = tent_norm[size_t(c ? kBlue : kRed)][size_t(py * p + x % p)];
+        }
+    }
+    s.rows = rows;
+    s.source_column.resize(size_t(w));
+    for (int x = 0; x < w; ++x) s.source_column[size_t(x)] = mirror_in_phase(x0 - left + x, raw.width, p);
+    s.first_column = x0 - left >= 0 && x0 - left + w <= raw.width ? x0 - left : -1;
+    // Image column parity (x0 is even), against the Bayer rows' green parity.
+    s.column_parity.resize(size_t(w));
+    for (int x = 0; x < w; ++x) s.column_parity[size_t(x)] = float((x - left + l.shift_x / n + 2 * p) & 1);
+}
+
+// Tile row i from image row `image_row` (mirrored in phase): its colour is
+// that of RGGB-of-cells space at (x, i).
+[[gnu::always_inline]] inline void Remosaicer::load(Tile& s, const Band& band, int i, int image_row) const {
+    const uint16_t* src = image_row >= band.above_from && image_row < band.y0
+                              ? &band.above[size_t(image_row - band.above_from) * raw.width]
+                              : &frame[size_t(image_row) * raw.width];
+    const int parity = (i / l.n) & 1;
+    const int even = kBase[parity][0] * 65536, odd = kBase[parity][1] * 65536;
+    const float* lut = to_work.data();
+    float* v = s.v[i];
+    if (s.first_column >= 0) {
+        src += s.first_column;
+        for (int x = 0; x < s.width; ++x) v[x] = lut[(s.odd_column[size_t(x)] != 0 ? odd : even) + src[x]];
+    } else {
+        for (int x = 0; x < s.width; ++x)
+            v[x] = lut[(s.odd_column[size_t(x)] != 0 ? odd : even) + src[s.source_column[size_t(x)]]];
+    }
+}
+
+// Step 1 along the row: the other colour interpolated across each cell, the
 // colour difference (green minus the cell's colour), its mean over 2n + 1
-// pixels, the estimate and the row gradient.
-void Remosaicer::estimates_along_rows(Strip& s) const {
+// pixels, the estimate; and the row gradient's horizontal box.
+[[gnu::always_inline]] inline void Remosaicer::along_row(Tile& s, int i) const {
     const int n = l.n, w = s.width;
     const float inv = 1.0f / float(2 * n + 1);
-    for (int y = 0; y < s.rows; ++y) {
-        const float* v = s.row(s.v, y);
-        // Green sites: odd cell columns on even cell rows, even ones on odd rows.
-        const float flip = float((y / n) & 1);
-        float* delta = s.line.data();
-        for (int x = 0; x < w; ++x) {
-            float t = s.right_weight[size_t(x)];
-            float other = v[s.left_of[size_t(x)]] * (1 - t) + v[s.right_of[size_t(x)]] * t;
-            bool green = s.odd_column[size_t(x)] != flip;
-            delta[x] = green ? v[x] - other : other - v[x];
-        }
-        // Mean over 2n + 1 by prefix sums (the strip's edges are halo).
-        float* prefix = s.num_col.data();
-        prefix[0] = 0;
-        for (int x = 0; x < w; ++x) prefix[x + 1] = prefix[x] + delta[x];
-        float* est = s.row(s.g_row, y);
-        for (int x = 0; x < w; ++x) {
-            int a = std::max(0, x - n), b = std::min(w, x + n + 1);
-            bool green = s.odd_column[size_t(x)] != flip;
-            est[x] = green ? v[x] : v[x] + (prefix[b] - prefix[a]) * inv;
-        }
-        float* grad = s.row(s.grad_row, y);
-        for (int x = 0; x + 1 < w; ++x) {
-            float same = (x + 1) % n != 0 ? std::abs(v[x + 1] - v[x]) : 0.0f;
-            grad[x] = same + std::abs(delta[x + 1] - delta[x]);
-        }
-        grad[w - 1] = 0;
+    const float* v = s.v[i];
+    // Green sites: odd cell columns on even cell rows, even ones on odd rows.
+    const float flip = float((i / n) & 1);
+    float* delta = s.line.data();
+    for (int x = 0; x < w; ++x) {
+        float t = s.right_weight[size_t(x)];
+        float other = v[s.left_of[size_t(x)]] * (1 - t) + v[s.right_of[size_t(x)]] * t;
+        delta[x] = s.odd_column[size_t(x)] != flip ? v[x] - other : other - v[x];
+    }
+    float* est = s.g_row[i];
+    window_sum(delta, est, w, n);
+    for (int x = 0; x < w; ++x) est[x] = s.odd_column[size_t(x)] != flip ? v[x] : v[x] + est[x] * inv;
+    float* grad = s.grad.data();
+    for (int x = 0; x < w - 1; ++x) grad[x] = s.same_next[size_t(x)] * std::abs(v[x + 1] - v[x]) + std::abs(delta[x + 1] - delta[x]);
+    grad[w - 1] = 0;
+    window_sum(grad, s.across_row[i], w, n);
+}
+
+// Step 1 down the column, first part: the colour difference, the other
+// colour interpolated between the rows above and below the cell (clamped to
+// the tile, whose edges are halo).
+[[gnu::always_inline]] inline void Remosaicer::column_difference(Tile& s, int i) const {
+    const int n = l.n, w = s.width, rows = s.rows;
+    const int start = i / n * n, up = start - 1, down = start + n;
+    const float t = float(i - start + 1) / float(n + 1);
+    const float* a = s.v[std::max(up, 0)];
+    const float* b = s.v[std::min(down, rows - 1)];
+    if (up < 0) a = b;
+    if (down >= rows) b = a;
+    const float* v = s.v[i];
+    float* delta = s.delta_col[i];
+    const float flip = float((i / n) & 1);
+    for (int x = 0; x < w; ++x) {
+        float other = a[x] * (1 - t) + b[x] * t;
+        delta[x] = s.odd_column[size_t(x)] != flip ? v[x] - other : other - v[x];
     }
 }
 
-// Step 1 along columns, row by row so every loop runs along memory.
-void Remosaicer::estimates_along_columns(Strip& s) const {
-    const int n = l.n, w = s.width, rows = s.rows;
-    for (int y = 0; y < rows; ++y) {
-        int start = y / n * n, up = start - 1, down = start + n;
-        float t = float(y - start + 1) / float(n + 1);
-        const float* v = s.row(s.v, y);
-        const float* a = s.row(s.v, std::max(up, 0));
-        const float* b = s.row(s.v, std::min(down, rows - 1));
-        if (up < 0) a = b;
-        if (down >= rows) b = a;
-        float* delta = s.row(s.delta_col, y);
-        const float flip = float((y / n) & 1);
-        for (int x = 0; x < w; ++x) {
-            float other = a[x] * (1 - t) + b[x] * t;
-            bool green = s.odd_column[size_t(x)] != flip;
-            delta[x] = green ? v[x] - other : other - v[x];
-        }
+// The column gradient between rows i and i + 1, boxed horizontally.
+[[gnu::always_inline]] inline void Remosaicer::column_gradient(Tile& s, int i) const {
+    const int w = s.width;
+    float* grad = s.grad.data();
+    if (i + 1 < s.rows) {
+        const float* v = s.v[i];
+        const float* below = s.v[i + 1];
+        const float* delta = s.delta_col[i];
+        const float* delta_below = s.delta_col[i + 1];
+        const float same = (i + 1) % l.n != 0 ? 1.0f : 0.0f;
+        for (int x = 0; x < w; ++x) grad[x] = same * std::abs(below[x] - v[x]) + std::abs(delta_below[x] - delta[x]);
+    } else {
+        std::fill(grad, grad + w, 0.0f);
+    }
+    window_sum(grad, s.across_col[i], w, l.n);
+}
+
+// Step 1 down the column, second part: the estimate from the mean colour
+// difference over 2n + 1 rows.
+[[gnu::always_inline]] inline void Remosaicer::along_column(Tile& s, int i) const {
+    const int n = l.n, w = s.width;
+    float* sum = s.line.data();
+    std::fill(sum, sum + w, 0.0f);
+    for (int d = -n; d <= n; ++d) {
+        const float* delta = s.delta_col[std::clamp(i + d, 0, s.rows - 1)];
+        for (int x = 0; x < w; ++x) sum[x] += delta[x];
     }
     const float inv = 1.0f / float(2 * n + 1);
-    for (int y = 0; y < rows; ++y) {
-        float* sum = s.line.data();
-        std::fill(sum, sum + w, 0.0f);
-        for (int d = -n; d <= n; ++d) {
-            const float* delta = s.row(s.delta_col, std::clamp(y + d, 0, rows - 1));
-            for (int x = 0; x < w; ++x) sum[x] += delta[x];
-        }
-        const float* v = s.row(s.v, y);
-        float* est = s.row(s.g_col, y);
-        const float flip = float((y / n) & 1);
-        for (int x = 0; x < w; ++x) est[x] = s.odd_column[size_t(x)] != flip ? v[x] : v[x] + sum[x] * inv;
-        float* grad = s.row(s.grad_col, y);
-        if (y + 1 < rows) {
-            const float* below = s.row(s.v, y + 1);
-            const float* delta = s.row(s.delta_col, y);
-            const float* delta_below = s.row(s.delta_col, y + 1);
-            const bool same = (y + 1) % n != 0;
-            for (int x = 0; x < w; ++x)
-                grad[x] = (same ? std::abs(below[x] - v[x]) : 0.0f) + std::abs(delta_below[x] - delta[x]);
-        } else {
-            std::fill(grad, grad + w, 0.0f);
-        }
+    const float* v = s.v[i];
+    float* est = s.g_col[i];
+    const float flip = float((i / n) & 1);
+    for (int x = 0; x < w; ++x) est[x] = s.odd_column[size_t(x)] != flip ? v[x] : v[x] + sum[x] * inv;
+}
+
+// The blend of step 1 (the flatter direction weighs more): the gradients'
+// boxes summed over 2n + 1 rows.
+[[gnu::always_inline]] inline void Remosaicer::blend(Tile& s, int i) const {
+    const int n = l.n, w = s.width;
+    float* energy_row = s.line.data();
+    float* energy_col = s.grad.data();
+    std::fill(energy_row, energy_row + w, 0.0f);
+    std::fill(energy_col, energy_col + w, 0.0f);
+    for (int d = -n; d <= n; ++d) {
+        const int k = std::clamp(i + d, 0, s.rows - 1);
+        const float* a = s.across_row[k];
+        const float* b = s.across_col[k];
+        for (int x = 0; x < w; ++x) energy_row[x] += a[x], energy_col[x] += b[x];
+    }
+    const float* gr = s.g_row[i];
+    const float* gc = s.g_col[i];
+    float* out = s.blended[i];
+    // Weights 1 / (energy^2 + eps), with one division.
+    for (int x = 0; x < w; ++x) {
+        float a = energy_row[x] * energy_row[x] + kBlendEps, b = energy_col[x] * energy_col[x] + kBlendEps;
+        out[x] = (b * gr[x] + a * gc[x]) / (a + b);
     }
 }
 
-// (2r + 1)^2 box sums of a plane into `out` (indices clamped: the strip's
-// edges are halo).
-void box_sum(Strip& s, const std::vector<float>& plane, std::vector<float>& out, int radius) {
-    const int w = s.width, rows = s.rows;
-    for (int y = 0; y < rows; ++y) {
-        const float* src = &plane[size_t(y) * w];
-        float* prefix = s.num_col.data();
-        prefix[0] = 0;
-        for (int x = 0; x < w; ++x) prefix[x + 1] = prefix[x] + src[x];
-        float* dst = &s.across[size_t(y) * w];
-        for (int x = 0; x < w; ++x) dst[x] = prefix[std::min(w, x + radius + 1)] - prefix[std::max(0, x - radius)];
-    }
-    for (int y = 0; y < rows; ++y) {
-        float* dst = &out[size_t(y) * w];
-        std::fill(dst, dst + w, 0.0f);
-        for (int d = -radius; d <= radius; ++d) {
-            const float* src = &s.across[size_t(std::clamp(y + d, 0, rows - 1)) * w];
-            for (int x = 0; x < w; ++x) dst[x] += src[x];
-        }
-    }
-}
+// Step 2 on one row: the learned filter over the mosaic rows `rows` (the
+// support's rows, top to bottom) and the three estimates, with the
+// coefficients of the row's phase (L1-resident); green sites keep their
+// sample. G blocks of 16 columns at a time: G independent sums keep the FMA
+// units busy (one sum would wait on its own latency every tap).
+// (Vectors wider than the default target pass only between inlined functions.)
+#pragma GCC diagnostic ignored "-Wpsabi"
+using Vec = float __attribute__((vector_size(64)));
+using VecU = float __attribute__((vector_size(64), aligned(4)));  // unaligned loads
+[[gnu::always_inline]] inline Vec load(const float* p) { return *reinterpret_cast<const VecU*>(p); }
 
-// The blend of step 1 into s.green (the flatter direction weighs more).
-void Remosaicer::blend(Strip& s) const {
-    const size_t size = size_t(s.width) * s.rows;
-    box_sum(s, s.grad_row, s.energy, l.n);
-    box_sum(s, s.grad_col, s.box, l.n);
-    for (size_t i = 0; i < size; ++i) {
-        float wr = 1.0f / (s.energy[i] * s.energy[i] + kBlendEps), wc = 1.0f / (s.box[i] * s.box[i] + kBlendEps);
-        s.green[i] = (wr * s.g_row[i] + wc * s.g_col[i]) / (wr + wc);
-    }
-}
-
-// Step 2 on rows [first_row, last_row): the learned filter over the mosaic
-// and the three estimates, kChunk columns at a time; green sites keep theirs.
-__attribute__((target_clones("arch=skylake-avx512", "arch=haswell", "default")))
-void filter_rows(const float* expanded, int taps, int support, int period, int n, int width, int first_row, int last_row,
-                 const float* v, const float* blended, const float* g_row, const float* g_col, const float* odd_column,
-                 float* green) {
+template <int G, bool OneVariant>
+[[gnu::always_inline]] inline void filter_blocks(const float* coefficients, int variants, int q, int taps, int support, int start,
+                          const float* const* rows, const float* v, const float* blended, const float* g_row,
+                          const float* g_col, const float* odd_column, float flip, int width, float* green) {
     const int r = support / 2;
-    constexpr int kBlock = 16;  // lanes summed in registers across all taps
-    for (int y = first_row; y < last_row; ++y) {
-        const float* taps_row = expanded + size_t(y % period) * taps * kChunk;
-        const float flip = float((y / n) & 1);
-        // Chunks start on a whole repeat, so a column's phase is its index
-        // modulo the period (the buffers have kSlack floats after the end).
-        for (int start = (r + period - 1) / period * period; start < width - r; start += kChunk) {
-            const int count = std::min(kChunk, width - r - start);
-            const size_t at = size_t(y) * width + start;
-            for (int b = 0; b < count; b += kBlock) {
-                float acc[kBlock] = {};
-                for (int j = 0; j < support; ++j) {
-                    const float* src_row = v + size_t(y + j - r) * width + start + b - r;
-                    const float* coef_row = taps_row + size_t(j * support) * kChunk + b;
-                    for (int i = 0; i < support; ++i)
-                        for (int k = 0; k < kBlock; ++k) acc[k] += coef_row[size_t(i) * kChunk + k] * src_row[i + k];
-                }
-                const float* c_blend = taps_row + size_t(support * support) * kChunk + b;
-                for (int k = 0; k < kBlock; ++k) {
-                    acc[k] += c_blend[k] * blended[at + b + k] + c_blend[kChunk + k] * g_row[at + b + k] +
-                              c_blend[2 * kChunk + k] * g_col[at + b + k] + c_blend[3 * kChunk + k];
-                    const bool is_green = odd_column[start + b + k] != flip;
-                    if (b + k < count) green[at + b + k] = is_green ? v[at + b + k] : acc[k];
-                }
-            }
-        }
+    const float* coef[G];
+    // One variant (quad, hexadeca): the blocks share the coefficients, and
+    // the compiler can load each one once for all G blocks.
+    for (int g = 0; g < G; ++g) coef[g] = coefficients + (OneVariant ? 0 : size_t((q + g) % variants) * taps * kLanes);
+    Vec acc[G] = {};
+    for (int j = 0; j < support; ++j) {
+        const float* src = rows[j] + start - r;
+        const size_t base = size_t(j * support) * kLanes;
+        for (int i = 0; i < support; ++i)
+            for (int g = 0; g < G; ++g) acc[g] += load(coef[g] + base + size_t(i) * kLanes) * load(src + g * kLanes + i);
+    }
+    for (int g = 0; g < G; ++g) {
+        const float* c = coef[g] + size_t(support * support) * kLanes;
+        const int x = start + g * kLanes;
+        Vec sum = acc[g] + load(c) * load(blended + x) + load(c + kLanes) * load(g_row + x) +
+                  load(c + 2 * kLanes) * load(g_col + x) + load(c + 3 * kLanes);
+        for (int k = 0; k < kLanes && x + k < width; ++k) green[x + k] = odd_column[x + k] != flip ? v[x + k] : sum[k];
     }
 }
 
-void Remosaicer::learned_green(Strip& s, int first_row, int last_row) const {
-    // The filter reads the blend at its own pixel only; keep a copy so the
-    // output plane can be written in place.
-    std::copy(s.green.begin(), s.green.end(), s.box.begin());
-    filter_rows(expanded.data(), l.taps, l.support, l.period, l.n, s.width, first_row, last_row, s.v.data(), s.box.data(),
-                s.g_row.data(), s.g_col.data(), s.odd_column.data(), s.green.data());
+// Feature-based clones: a check by CPU model ("arch=...") misses newer and
+// virtualised CPUs and falls back to SSE.
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+void filter_row(const float* coefficients, int variants, int taps, int support, int width, const float* const* rows,
+                const float* v, const float* blended, const float* g_row, const float* g_col, const float* odd_column,
+                float flip, float* green) {
+    constexpr int G = 4;
+    int start = 0, q = 0;
+    for (; start + G * kLanes <= width; start += G * kLanes, q = (q + G) % variants) {
+        if (variants == 1)
+            filter_blocks<G, true>(coefficients, variants, q, taps, support, start, rows, v, blended, g_row, g_col,
+                                   odd_column, flip, width, green);
+        else
+            filter_blocks<G, false>(coefficients, variants, q, taps, support, start, rows, v, blended, g_row, g_col,
+                                    odd_column, flip, width, green);
+    }
+    for (; start < width; start += kLanes, q = (q + 1) % variants)
+        filter_blocks<1, false>(coefficients, variants, q, taps, support, start, rows, v, blended, g_row, g_col, odd_column,
+                                flip, width, green);
 }
 
-// Step 3 and the output: rows [top, top + y1 - y0) of the strip are image
-// rows [y0, y1).
-void Remosaicer::write_rows(Strip& s, int y0, int y1, int top) const {
-    static constexpr int kBase[2][2] = {{kRed, kGreen}, {kGreen, kBlue}};
-    const int n = l.n, p = l.period, reach = 2 * n - 1, w = s.width;
-    const int left = l.halo + l.shift_x, flip_x = l.shift_x / n, flip_y = l.shift_y / n;
-    for (int y = y0; y < y1; ++y) {
-        const int sy = top + (y - y0), row_parity = (sy / n) & 1;
-        uint16_t* dst = &out.data[size_t(y) * raw.width];
-        const uint16_t* src = &raw.data[size_t(y) * raw.width];
-        const float* g = s.row(s.green, sy);
-        const int* want = kBase[(y + flip_y) & 1];
-        for (int c : {int(kRed), int(kBlue)}) {
-            if (want[0] != c && want[1] != c) continue;  // a Bayer row without colour c
-            const int phase = c == kRed ? 0 : 1;  // cell row and column parity of colour c
-            // Tent-weighted colour differences of colour c, down the columns...
-            float* col = s.num_col.data();
-            std::fill(col, col + w, 0.0f);
-            for (int dy = -reach; dy <= reach; ++dy) {
-                const int yy = sy + dy;
-                if (((yy / n) & 1) != phase) continue;
-                const float weight = tent[size_t(dy + reach)];
-                const float* v = s.row(s.v, yy);
-                const float* gg = s.row(s.green, yy);
-                for (int x = 0; x < w; ++x) {
-                    float on = phase ? s.odd_column[size_t(x)] : 1.0f - s.odd_column[size_t(x)];
-                    col[x] += weight * on * (v[x] - gg[x]);
-                }
-            }
-            // ...then along the row.
-            float* num = s.line.data();
-            std::fill(num + left, num + left + raw.width, 0.0f);
-            for (int dx = -reach; dx <= reach; ++dx) {
-                const float weight = tent[size_t(dx + reach)];
-                for (int x = left; x < left + raw.width; ++x) num[x] += weight * col[x + dx];
-            }
-            const float* norm = &tent_norm[size_t(c)][size_t((sy % p) * p)];
-            for (int x = 0; x < raw.width; ++x) {
-                const int sx = x + left;
-                if (want[(x + flip_x) & 1] != c || kBase[row_parity][int(s.odd_column[size_t(sx)])] == c) continue;
-                dst[x] = code(g[sx] + num[sx] * norm[sx % p], c);
-            }
-        }
-        for (int x = 0; x < raw.width; ++x) {
-            const int sx = x + left, w_colour = want[(x + flip_x) & 1];
-            if (kBase[row_parity][int(s.odd_column[size_t(sx)])] == w_colour) dst[x] = src[x];
-            else if (w_colour == kGreen) dst[x] = code(g[sx], kGreen);
-        }
+// Step 2 for tile row i, and the colour difference step 3 reads. Rows too
+// near the tile's top or bottom for the filter keep the blend (halo only).
+[[gnu::always_inline]] inline void Remosaicer::learned_green(Tile& s, int i) const {
+    const int r = l.support / 2, w = s.width;
+    float* green = s.green[i];
+    const float* blended = s.blended[i];
+    if (i - r >= 0 && i + r < s.rows) {
+        std::array<const float*, 16> rows{};
+        for (int j = 0; j < l.support; ++j) rows[size_t(j)] = s.v[i - r + j];
+        const float* coef = &coefficients[size_t(i % l.period) * l.variants * l.taps * kLanes];
+        filter_row(coef, l.variants, l.taps, l.support, w, rows.data(), s.v[i], blended, s.g_row[i], s.g_col[i],
+                   s.odd_column.data(), float((i / l.n) & 1), green);
+    } else {
+        std::copy(blended, blended + w, green);
+    }
+    const float* v = s.v[i];
+    float* diff = s.diff[i];
+    for (int x = 0; x < w; ++x) diff[x] = v[x] - green[x];
+}
+
+// Step 3 and the output: tile row i is image row y, tile columns
+// [left, left + x1 - x0) image columns [x0, x1).
+[[gnu::always_inline]] inline void Remosaicer::write_row(Tile& s, const Band& band, int i, int y, int x0, int x1) const {
+    const int n = l.n, p = l.period, reach = 2 * n - 1, left = l.halo + l.shift_x;
+    const int row_parity = (i / n) & 1;
+    const int* want = kBase[(y + l.shift_y / n) & 1];
+    const int c = want[0] == kGreen ? want[1] : want[0];  // the red or blue of this Bayer row
+    const int phase = c == kRed ? 0 : 1;                   // cell row and column parity of colour c
+    // Tent-weighted colour differences of colour c, down the columns...
+    const int from = left - reach, to = left + (x1 - x0) + reach;
+    float* col = s.col.data();
+    std::fill(col + from, col + to, 0.0f);
+    for (int dy = -reach; dy <= reach; ++dy) {
+        if ((((i + dy) / n) & 1) != phase) continue;
+        const float weight = tent[size_t(dy + reach)];
+        const float* diff = s.diff[i + dy];
+        for (int x = from; x < to; ++x) col[x] += weight * diff[x];
+    }
+    for (int x = from; x < to; ++x) col[x] *= phase ? s.odd_column[size_t(x)] : 1.0f - s.odd_column[size_t(x)];
+    // ...then along the row.
+    float* num = s.num.data();
+    std::fill(num + left, num + left + (x1 - x0), 0.0f);
+    for (int dx = -reach; dx <= reach; ++dx) {
+        const float weight = tent[size_t(dx + reach)];
+        for (int x = left; x < left + (x1 - x0); ++x) num[x] += weight * col[x + dx];
+    }
+    const float* norm = &s.norm[size_t(c == kRed ? 0 : 1)][size_t(i % p) * s.width + size_t(left)];
+    const float* g = s.green[i] + left;
+    const float* odd_column = s.odd_column.data() + left;
+    const float* column_parity = s.column_parity.data() + left;
+    num += left;
+    uint16_t* dst = &band.out[size_t(y - band.y0) * raw.width + x0];
+    const uint16_t* src = &frame[size_t(y) * raw.width + x0];
+    const float scale_c = neutral[size_t(c)] * range, scale_g = neutral[kGreen] * range;
+    const float green_parity = want[0] == kGreen ? 0.0f : 1.0f, row_parity_f = float(row_parity), phase_f = float(phase);
+    const bool row_of_c = row_parity == phase;
+    // Branch-free, so it vectorises: every value is computed, then chosen.
+    const float keep_c = row_of_c ? 1.0f : 0.0f;
+    for (int x = 0; x < x1 - x0; ++x) {
+        const bool want_green = column_parity[x] == green_parity;
+        // Kept: the cell has the wanted colour (green cells are off the row parity).
+        const float keep = want_green ? (odd_column[x] != row_parity_f ? 1.0f : 0.0f) : (odd_column[x] == phase_f ? keep_c : 0.0f);
+        // Back to a raw code: the working domain is linear^(1/2.5).
+        float value = g[x] + (want_green ? 0.0f : num[x] * norm[x]);
+        value = std::min(std::max(value, 0.0f), 2.0f);
+        float code = black + value * value * std::sqrt(value) * (want_green ? scale_g : scale_c) + 0.5f;
+        code = std::min(std::max(code, 0.0f), 65535.0f);
+        const int computed = int(code), sample = src[x];
+        dst[x] = uint16_t(keep != 0.0f ? sample : computed);
     }
 }
 
-void Remosaicer::strip(Strip& s, int y0, int y1) const {
-    const int p = l.period, h = l.halo;
-    const int top = h + l.shift_y, left = h + l.shift_x;
-    s.resize(raw.width + left + h, (y1 - y0) + top + h, l.n);
-    // Strip row sy is image row y0 - top + sy; its phase in RGGB-of-cells
-    // space is sy % period because y0 - h is a multiple of the period.
-    std::vector<int> columns(size_t(s.width));
-    for (int x = 0; x < s.width; ++x) columns[size_t(x)] = mirror_in_phase(x - left, raw.width, p);
-    for (int sy = 0; sy < s.rows; ++sy) {
-        const int y = mirror_in_phase(y0 - top + sy, raw.height, p);
-        const uint16_t* src = &raw.data[size_t(y) * raw.width];
-        float* v = s.row(s.v, sy);
-        for (int x = 0; x < s.width; ++x) {
-            const int col = columns[size_t(x)];
-            v[x] = to_work[size_t(raw.cfa.at(col, y))][src[col]];
+// The steps are inlined here, so this one function is compiled per vector
+// width (see filter_row).
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+void Remosaicer::tile(Tile& s, const Band& band, int x0, int x1) const {
+    const int y0 = band.y0, y1 = band.y1;
+    prepare(s, x0, x1, y0, y1);
+    const int n = l.n, r = l.support / 2, reach = 2 * n - 1, top = l.halo + l.shift_y;
+    // Lags behind the newest row: the column difference needs the row below
+    // the cell (n), its gradient one more, the column mean 2n, the blend the
+    // gradient boxes (2n + 1), the filter its support, the output the
+    // colour differences' reach.
+    const int lag_gradient = n + 1, lag_column = 2 * n, lag_blend = 2 * n + 1;
+    const int lag_green = std::max(r, lag_blend), lag_write = lag_green + reach;
+    // Tile row i is image row y0 - top + i; its phase in RGGB-of-cells space
+    // is i % period because y0 - halo is a multiple of the period.
+    for (int newest = 0; newest < s.rows + lag_write; ++newest) {
+        if (newest < s.rows) {
+            load(s, band, newest, mirror_in_phase(y0 - top + newest, raw.height, l.period));
+            along_row(s, newest);
         }
+        auto due = [&](int lag) {
+            int i = newest - lag;
+            return i >= 0 && i < s.rows ? i : -1;
+        };
+        if (int i = due(n); i >= 0) column_difference(s, i);
+        if (int i = due(lag_gradient); i >= 0) column_gradient(s, i);
+        if (int i = due(lag_column); i >= 0) along_column(s, i);
+        if (int i = due(lag_blend); i >= 0) blend(s, i);
+        if (int i = due(lag_green); i >= 0) learned_green(s, i);
+        if (int i = due(lag_write); i >= top && i < top + (y1 - y0)) write_row(s, band, i, y0 - top + i, x0, x1);
     }
-    estimates_along_rows(s);
-    estimates_along_columns(s);
-    blend(s);
-    const int reach = 2 * l.n - 1;
-    learned_green(s, top - reach, top + (y1 - y0) + reach);
-    write_rows(s, y0, y1, top);
 }
 
 }  // namespace
 
-RawImage remosaic(const RawImage& raw) {
+RawImage remosaic(RawImage raw, RemosaicTiling tiling) {
     if (!raw.black.is_uniform())
         throw file_error(raw.source, "remosaicing a frame whose black level varies by position is not supported");
     if (raw.width < 32 || raw.height < 32) throw file_error(raw.source, "too small to remosaic");
-    RawImage out = raw;
-    out.data.resize(raw.data.size());
-    Remosaicer work(raw, out);
-    out.cfa = CfaPattern{};
-    const int n = work.l.n;
-    out.cfa.colors = {uint8_t(raw.cfa.at(0, 0)), uint8_t(raw.cfa.at(n, 0)), uint8_t(raw.cfa.at(0, n)), uint8_t(raw.cfa.at(n, n))};
-    for (auto& ops : out.opcodes) ops.clear();
-    // Strips of 192 rows (a multiple of 4, 6 and 8), a run of strips per core.
-    constexpr int kRows = 192;
-    const int strips = (raw.height + kRows - 1) / kRows;
-    parallel_rows(0, strips, [&](int first, int last) {
-        Strip s;
-        for (int i = first; i < last; ++i) work.strip(s, i * kRows, std::min(raw.height, (i + 1) * kRows));
-    }, 2);
-    return out;
+    const Remosaicer work(raw);
+    const int n = work.l.n, p = work.l.period, above = work.l.halo + work.l.shift_y;
+    CfaPattern bayer;
+    bayer.colors = {uint8_t(raw.cfa.at(0, 0)), uint8_t(raw.cfa.at(n, 0)), uint8_t(raw.cfa.at(0, n)), uint8_t(raw.cfa.at(n, n))};
+    // Bands of about tiling.rows rows, tiles of about tiling.columns columns
+    // (at least two, for two cores), all starting on whole repeats.
+    auto cuts = [p](int size, int target) {
+        const int count = std::max(1, (size + target / 2) / target);
+        std::vector<int> at;
+        for (int k = 0; k <= count; ++k) at.push_back(k == count ? size : int(int64_t(size) * k / count) / p * p);
+        return at;
+    };
+    const std::vector<int> xs = cuts(raw.width, std::clamp(raw.width / 2, std::min(8 * p, tiling.columns), tiling.columns));
+    const std::vector<int> ys = cuts(raw.height, std::max(tiling.rows, 2 * above));
+    const int tiles = int(xs.size()) - 1;
+    const size_t width = size_t(raw.width);
+    int tallest = 0;
+    for (size_t b = 0; b + 1 < ys.size(); ++b) tallest = std::max(tallest, ys[b + 1] - ys[b]);
+    Samples16 out(size_t(tallest) * width), original_above, next_above;
+    for (size_t b = 0; b + 1 < ys.size(); ++b) {
+        Band band;
+        band.y0 = ys[b], band.y1 = ys[b + 1], band.out = out.data();
+        band.above_from = std::max(0, band.y0 - above), band.above = original_above.data();
+        parallel_rows(0, tiles, [&](int first, int last) {
+            Tile s;
+            for (int k = first; k < last; ++k) work.tile(s, band, xs[size_t(k)], xs[size_t(k) + 1]);
+        }, 2);
+        // The next band reads these rows' original samples above it.
+        const int keep_from = std::max(band.y0, band.y1 - above);
+        next_above.assign(raw.data.begin() + ptrdiff_t(keep_from * width), raw.data.begin() + ptrdiff_t(band.y1 * width));
+        std::swap(original_above, next_above);
+        parallel_rows(band.y0, band.y1, [&](int a, int z) {
+            std::copy(out.begin() + ptrdiff_t((a - band.y0) * width), out.begin() + ptrdiff_t((z - band.y0) * width),
+                      raw.data.begin() + ptrdiff_t(a * width));
+        });
+    }
+    raw.cfa = bayer;
+    for (auto& ops : raw.opcodes) ops.clear();
+    return raw;
 }
 
 }  // namespace obscura
