@@ -205,11 +205,40 @@ struct Remosaicer {
     void write_row(Tile& s, const Band& band, int i, int y, int x0, int x1) const;
 };
 
+// (Vectors wider than the default target pass only between inlined functions.)
+#pragma GCC diagnostic ignored "-Wpsabi"
+using Vec = float __attribute__((vector_size(64)));
+using VecU = float __attribute__((vector_size(64), aligned(4)));  // unaligned loads
+[[gnu::always_inline]] inline Vec vload(const float* p) { return *reinterpret_cast<const VecU*>(p); }
+using VecI = int __attribute__((vector_size(64)));
+[[gnu::always_inline]] inline void vstore(float* p, Vec v) { *reinterpret_cast<VecU*>(p) = v; }
+
+// The row loops below sum in registers, 16 columns at a time, in the same
+// order as a plain loop would (so the results do not depend on the width).
+
+// out[x] = sum of weight[k] * rows[k][x + shift * k] over k < count, for x in
+// [from, to); weight null means all 1. shift 0 sums rows, shift 1 with one
+// row repeated is a horizontal window (pads are zero).
+[[gnu::always_inline]] inline void weighted_sum(const float* const* rows, const float* weight, int count, int shift,
+                                                float* out, int from, int to) {
+    int x = from;
+    for (; x + kLanes <= to; x += kLanes) {
+        Vec acc = weight ? vload(rows[0] + x) * weight[0] : vload(rows[0] + x);
+        for (int k = 1; k < count; ++k) acc += weight ? vload(rows[k] + x + shift * k) * weight[k] : vload(rows[k] + x + shift * k);
+        vstore(out + x, acc);
+    }
+    for (; x < to; ++x) {
+        float acc = weight ? rows[0][x] * weight[0] : rows[0][x];
+        for (int k = 1; k < count; ++k) acc += weight ? rows[k][x + shift * k] * weight[k] : rows[k][x + shift * k];
+        out[x] = acc;
+    }
+}
+
 // Sum of a row over the window [x - r, x + r] (pads are zero).
-[[gnu::always_inline]] inline void window_sum(const float* __restrict in, float* __restrict out, int width, int r) {
-    std::fill(out, out + width, 0.0f);
-    for (int d = -r; d <= r; ++d)
-        for (int x = 0; x < width; ++x) out[x] += in[x + d];
+[[gnu::always_inline]] inline void window_sum(const float* in, float* out, int width, int r) {
+    std::array<const float*, 32> rows;
+    for (int k = 0; k <= 2 * r; ++k) rows[size_t(k)] = in - r;
+    weighted_sum(rows.data(), nullptr, 2 * r + 1, 1, out, 0, width);
 }
 
 [[gnu::always_inline]] inline void Remosaicer::prepare(Tile& s, int x0, int x1, int y0, int y1) const {
@@ -278,11 +307,30 @@ struct Remosaicer {
     // Green sites: odd cell columns on even cell rows, even ones on odd rows.
     const float flip = float((i / n) & 1);
     float* delta = s.line.data();
-    for (int x = 0; x < w; ++x) {
-        float t = s.right_weight[size_t(x)];
-        float other = v[s.left_of[size_t(x)]] * (1 - t) + v[s.right_of[size_t(x)]] * t;
-        delta[x] = s.odd_column[size_t(x)] != flip ? v[x] - other : other - v[x];
+    // The neighbours left and right of a cell are the same for all its
+    // pixels: 16 columns hold whole cells (15 for nona), so the samples left
+    // of each cell are one shuffle of the 16 from column x - 1, and those
+    // right of it one of the 16 from x + n. The tile's first cell and last
+    // columns (mirrored neighbours at the edges) go one by one.
+    const int step = kLanes / n * n;
+    VecI spread;
+    for (int k = 0; k < kLanes; ++k) spread[k] = k / n * n;
+    auto one_by_one = [&](int from, int to) {
+        for (int x = from; x < to; ++x) {
+            const float t = s.right_weight[size_t(x)];
+            const float other = v[s.left_of[size_t(x)]] * (1 - t) + v[s.right_of[size_t(x)]] * t;
+            delta[x] = s.odd_column[size_t(x)] != flip ? v[x] - other : other - v[x];
+        }
+    };
+    one_by_one(0, n);
+    int x = n;
+    for (; x + kLanes + n <= w; x += step) {
+        const Vec a = __builtin_shuffle(vload(v + x - 1), spread), b = __builtin_shuffle(vload(v + x + n), spread);
+        const Vec t = vload(&s.right_weight[size_t(x)]), here = vload(v + x);
+        const Vec other = a * (1 - t) + b * t;
+        vstore(delta + x, vload(&s.odd_column[size_t(x)]) != flip ? here - other : other - here);
     }
+    one_by_one(x, w);
     float* est = s.g_row[i];
     window_sum(delta, est, w, n);
     for (int x = 0; x < w; ++x) est[x] = s.odd_column[size_t(x)] != flip ? v[x] : v[x] + est[x] * inv;
@@ -334,11 +382,9 @@ struct Remosaicer {
 [[gnu::always_inline]] inline void Remosaicer::along_column(Tile& s, int i) const {
     const int n = l.n, w = s.width;
     float* sum = s.line.data();
-    std::fill(sum, sum + w, 0.0f);
-    for (int d = -n; d <= n; ++d) {
-        const float* delta = s.delta_col[std::clamp(i + d, 0, s.rows - 1)];
-        for (int x = 0; x < w; ++x) sum[x] += delta[x];
-    }
+    std::array<const float*, 16> rows;
+    for (int d = -n; d <= n; ++d) rows[size_t(d + n)] = s.delta_col[std::clamp(i + d, 0, s.rows - 1)];
+    weighted_sum(rows.data(), nullptr, 2 * n + 1, 0, sum, 0, w);
     const float inv = 1.0f / float(2 * n + 1);
     const float* v = s.v[i];
     float* est = s.g_col[i];
@@ -352,14 +398,13 @@ struct Remosaicer {
     const int n = l.n, w = s.width;
     float* energy_row = s.line.data();
     float* energy_col = s.grad.data();
-    std::fill(energy_row, energy_row + w, 0.0f);
-    std::fill(energy_col, energy_col + w, 0.0f);
+    std::array<const float*, 16> rows_a, rows_b;
     for (int d = -n; d <= n; ++d) {
         const int k = std::clamp(i + d, 0, s.rows - 1);
-        const float* a = s.across_row[k];
-        const float* b = s.across_col[k];
-        for (int x = 0; x < w; ++x) energy_row[x] += a[x], energy_col[x] += b[x];
+        rows_a[size_t(d + n)] = s.across_row[k], rows_b[size_t(d + n)] = s.across_col[k];
     }
+    weighted_sum(rows_a.data(), nullptr, 2 * n + 1, 0, energy_row, 0, w);
+    weighted_sum(rows_b.data(), nullptr, 2 * n + 1, 0, energy_col, 0, w);
     const float* gr = s.g_row[i];
     const float* gc = s.g_col[i];
     float* out = s.blended[i];
@@ -375,11 +420,6 @@ struct Remosaicer {
 // coefficients of the row's phase (L1-resident); green sites keep their
 // sample. G blocks of 16 columns at a time: G independent sums keep the FMA
 // units busy (one sum would wait on its own latency every tap).
-// (Vectors wider than the default target pass only between inlined functions.)
-#pragma GCC diagnostic ignored "-Wpsabi"
-using Vec = float __attribute__((vector_size(64)));
-using VecU = float __attribute__((vector_size(64), aligned(4)));  // unaligned loads
-[[gnu::always_inline]] inline Vec load(const float* p) { return *reinterpret_cast<const VecU*>(p); }
 
 template <int G, bool OneVariant>
 [[gnu::always_inline]] inline void filter_blocks(const float* coefficients, int variants, int q, int taps, int support, int start,
@@ -395,13 +435,13 @@ template <int G, bool OneVariant>
         const float* src = rows[j] + start - r;
         const size_t base = size_t(j * support) * kLanes;
         for (int i = 0; i < support; ++i)
-            for (int g = 0; g < G; ++g) acc[g] += load(coef[g] + base + size_t(i) * kLanes) * load(src + g * kLanes + i);
+            for (int g = 0; g < G; ++g) acc[g] += vload(coef[g] + base + size_t(i) * kLanes) * vload(src + g * kLanes + i);
     }
     for (int g = 0; g < G; ++g) {
         const float* c = coef[g] + size_t(support * support) * kLanes;
         const int x = start + g * kLanes;
-        Vec sum = acc[g] + load(c) * load(blended + x) + load(c + kLanes) * load(g_row + x) +
-                  load(c + 2 * kLanes) * load(g_col + x) + load(c + 3 * kLanes);
+        Vec sum = acc[g] + vload(c) * vload(blended + x) + vload(c + kLanes) * vload(g_row + x) +
+                  vload(c + 2 * kLanes) * vload(g_col + x) + vload(c + 3 * kLanes);
         for (int k = 0; k < kLanes && x + k < width; ++k) green[x + k] = odd_column[x + k] != flip ? v[x + k] : sum[k];
     }
 }
@@ -458,21 +498,17 @@ void filter_row(const float* coefficients, int variants, int taps, int support, 
     // Tent-weighted colour differences of colour c, down the columns...
     const int from = left - reach, to = left + (x1 - x0) + reach;
     float* col = s.col.data();
-    std::fill(col + from, col + to, 0.0f);
-    for (int dy = -reach; dy <= reach; ++dy) {
-        if ((((i + dy) / n) & 1) != phase) continue;
-        const float weight = tent[size_t(dy + reach)];
-        const float* diff = s.diff[i + dy];
-        for (int x = from; x < to; ++x) col[x] += weight * diff[x];
-    }
+    std::array<const float*, 16> rows;
+    std::array<float, 16> weights;
+    int count = 0;
+    for (int dy = -reach; dy <= reach; ++dy)
+        if ((((i + dy) / n) & 1) == phase) rows[size_t(count)] = s.diff[i + dy], weights[size_t(count++)] = tent[size_t(dy + reach)];
+    weighted_sum(rows.data(), weights.data(), count, 0, col, from, to);
     for (int x = from; x < to; ++x) col[x] *= phase ? s.odd_column[size_t(x)] : 1.0f - s.odd_column[size_t(x)];
     // ...then along the row.
     float* num = s.num.data();
-    std::fill(num + left, num + left + (x1 - x0), 0.0f);
-    for (int dx = -reach; dx <= reach; ++dx) {
-        const float weight = tent[size_t(dx + reach)];
-        for (int x = left; x < left + (x1 - x0); ++x) num[x] += weight * col[x + dx];
-    }
+    for (int k = 0; k <= 2 * reach; ++k) rows[size_t(k)] = col - reach;
+    weighted_sum(rows.data(), tent.data(), 2 * reach + 1, 1, num, left, left + (x1 - x0));
     const float* norm = &s.norm[size_t(c == kRed ? 0 : 1)][size_t(i % p) * s.width + size_t(left)];
     const float* g = s.green[i] + left;
     const float* odd_column = s.odd_column.data() + left;
