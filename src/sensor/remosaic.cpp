@@ -201,7 +201,7 @@ struct Remosaicer {
     void column_gradient(Tile& s, int i) const;
     void along_column(Tile& s, int i) const;
     void blend(Tile& s, int i) const;
-    void learned_green(Tile& s, int i) const;
+    void learned_green(Tile& s, int i, int count) const;
     void write_row(Tile& s, const Band& band, int i, int y, int x0, int x1) const;
 };
 
@@ -415,76 +415,106 @@ using VecI = int __attribute__((vector_size(64)));
     }
 }
 
-// Step 2 on one row: the learned filter over the mosaic rows `rows` (the
-// support's rows, top to bottom) and the three estimates, with the
-// coefficients of the row's phase (L1-resident); green sites keep their
-// sample. G blocks of 16 columns at a time: G independent sums keep the FMA
-// units busy (one sum would wait on its own latency every tap).
+// Step 2: the learned filter over the mosaic and the three estimates, with
+// the coefficients of each row's phase (L1-resident); green sites keep their
+// sample. G blocks of 16 columns at a time (G independent sums keep the FMA
+// units busy), for one or two output rows at once: two rows share all but
+// one of their source rows, so each source load feeds both (loads, not
+// FMAs, are what limits this loop).
+struct FilterRow {
+    const float* coefficients;  // [variant][taps][kLanes] of the row's phase
+    const float *v, *blended, *g_row, *g_col;
+    float flip;  // cell row parity: green sites are where odd_column differs
+    float* green;
+};
 
-template <int G, bool OneVariant>
-[[gnu::always_inline]] inline void filter_blocks(const float* coefficients, int variants, int q, int taps, int support, int start,
-                          const float* const* rows, const float* v, const float* blended, const float* g_row,
-                          const float* g_col, const float* odd_column, float flip, int width, float* green) {
+template <int G, int R, bool OneVariant>
+[[gnu::always_inline]] inline void filter_blocks(const FilterRow* out, int variants, int q, int taps, int support, int start,
+                                                 const float* const* rows, const float* odd_column, int width) {
     const int r = support / 2;
-    const float* coef[G];
     // One variant (quad, hexadeca): the blocks share the coefficients, and
     // the compiler can load each one once for all G blocks.
-    for (int g = 0; g < G; ++g) coef[g] = coefficients + (OneVariant ? 0 : size_t((q + g) % variants) * taps * kLanes);
-    Vec acc[G] = {};
-    for (int j = 0; j < support; ++j) {
-        const float* src = rows[j] + start - r;
-        const size_t base = size_t(j * support) * kLanes;
-        for (int i = 0; i < support; ++i)
-            for (int g = 0; g < G; ++g) acc[g] += vload(coef[g] + base + size_t(i) * kLanes) * vload(src + g * kLanes + i);
+    const float* coef[R][G];
+    for (int o = 0; o < R; ++o)
+        for (int g = 0; g < G; ++g)
+            coef[o][g] = out[o].coefficients + (OneVariant ? 0 : size_t((q + g) % variants) * taps * kLanes);
+    Vec acc[R][G] = {};
+    // Source row m is tap row m - o of output row o (the same order of sums
+    // as one row alone).
+    for (int m = 0; m < support + R - 1; ++m) {
+        const float* src = rows[m] + start - r;
+        for (int i = 0; i < support; ++i) {
+            Vec sample[G];
+            for (int g = 0; g < G; ++g) sample[g] = vload(src + g * kLanes + i);
+            for (int o = 0; o < R; ++o) {
+                const int j = m - o;
+                if (j < 0 || j >= support) continue;
+                const size_t at = size_t(j * support + i) * kLanes;
+                for (int g = 0; g < G; ++g) acc[o][g] += vload(coef[o][g] + at) * sample[g];
+            }
+        }
     }
-    for (int g = 0; g < G; ++g) {
-        const float* c = coef[g] + size_t(support * support) * kLanes;
-        const int x = start + g * kLanes;
-        Vec sum = acc[g] + vload(c) * vload(blended + x) + vload(c + kLanes) * vload(g_row + x) +
-                  vload(c + 2 * kLanes) * vload(g_col + x) + vload(c + 3 * kLanes);
-        for (int k = 0; k < kLanes && x + k < width; ++k) green[x + k] = odd_column[x + k] != flip ? v[x + k] : sum[k];
-    }
+    for (int o = 0; o < R; ++o)
+        for (int g = 0; g < G; ++g) {
+            const float* c = coef[o][g] + size_t(support * support) * kLanes;
+            const int x = start + g * kLanes;
+            const FilterRow& f = out[o];
+            Vec sum = acc[o][g] + vload(c) * vload(f.blended + x) + vload(c + kLanes) * vload(f.g_row + x) +
+                      vload(c + 2 * kLanes) * vload(f.g_col + x) + vload(c + 3 * kLanes);
+            for (int k = 0; k < kLanes && x + k < width; ++k) f.green[x + k] = odd_column[x + k] != f.flip ? f.v[x + k] : sum[k];
+        }
 }
 
-// Feature-based clones: a check by CPU model ("arch=...") misses newer and
-// virtualised CPUs and falls back to SSE.
+// `count` (1 or 2) consecutive output rows from the support + count - 1
+// source rows `rows`. Feature-based clones: a check by CPU model
+// ("arch=skylake-avx512") misses newer and virtualised CPUs and falls back
+// to SSE.
 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-void filter_row(const float* coefficients, int variants, int taps, int support, int width, const float* const* rows,
-                const float* v, const float* blended, const float* g_row, const float* g_col, const float* odd_column,
-                float flip, float* green) {
+void filter_rows(const FilterRow* out, int count, int variants, int taps, int support, int width, const float* const* rows,
+                 const float* odd_column) {
     constexpr int G = 4;
     int start = 0, q = 0;
     for (; start + G * kLanes <= width; start += G * kLanes, q = (q + G) % variants) {
-        if (variants == 1)
-            filter_blocks<G, true>(coefficients, variants, q, taps, support, start, rows, v, blended, g_row, g_col,
-                                   odd_column, flip, width, green);
+        if (variants == 1 && count == 2)
+            filter_blocks<G, 2, true>(out, variants, q, taps, support, start, rows, odd_column, width);
+        else if (variants == 1)
+            filter_blocks<G, 1, true>(out, variants, q, taps, support, start, rows, odd_column, width);
         else
-            filter_blocks<G, false>(coefficients, variants, q, taps, support, start, rows, v, blended, g_row, g_col,
-                                    odd_column, flip, width, green);
+            for (int o = 0; o < count; ++o)
+                filter_blocks<G, 1, false>(out + o, variants, q, taps, support, start, rows + o, odd_column, width);
     }
     for (; start < width; start += kLanes, q = (q + 1) % variants)
-        filter_blocks<1, false>(coefficients, variants, q, taps, support, start, rows, v, blended, g_row, g_col, odd_column,
-                                flip, width, green);
+        for (int o = 0; o < count; ++o)
+            filter_blocks<1, 1, false>(out + o, variants, q, taps, support, start, rows + o, odd_column, width);
 }
 
-// Step 2 for tile row i, and the colour difference step 3 reads. Rows too
-// near the tile's top or bottom for the filter keep the blend (halo only).
-[[gnu::always_inline]] inline void Remosaicer::learned_green(Tile& s, int i) const {
+// Step 2 for tile rows [i, i + count), and the colour difference step 3
+// reads. Rows too near the tile's top or bottom for the filter keep the
+// blend (halo only).
+[[gnu::always_inline]] inline void Remosaicer::learned_green(Tile& s, int i, int count) const {
     const int r = l.support / 2, w = s.width;
-    float* green = s.green[i];
-    const float* blended = s.blended[i];
-    if (i - r >= 0 && i + r < s.rows) {
-        std::array<const float*, 16> rows{};
-        for (int j = 0; j < l.support; ++j) rows[size_t(j)] = s.v[i - r + j];
-        const float* coef = &coefficients[size_t(i % l.period) * l.variants * l.taps * kLanes];
-        filter_row(coef, l.variants, l.taps, l.support, w, rows.data(), s.v[i], blended, s.g_row[i], s.g_col[i],
-                   s.odd_column.data(), float((i / l.n) & 1), green);
-    } else {
-        std::copy(blended, blended + w, green);
+    if (count == 2 && !(i - r >= 0 && i + 1 + r < s.rows)) {
+        learned_green(s, i, 1);
+        learned_green(s, i + 1, 1);
+        return;
     }
-    const float* v = s.v[i];
-    float* diff = s.diff[i];
-    for (int x = 0; x < w; ++x) diff[x] = v[x] - green[x];
+    if (i - r >= 0 && i + count - 1 + r < s.rows) {
+        std::array<const float*, 16> rows{};
+        for (int j = 0; j < l.support + count - 1; ++j) rows[size_t(j)] = s.v[i - r + j];
+        std::array<FilterRow, 2> out;
+        for (int o = 0; o < count; ++o)
+            out[size_t(o)] = {&coefficients[size_t((i + o) % l.period) * l.variants * l.taps * kLanes], s.v[i + o],
+                              s.blended[i + o], s.g_row[i + o], s.g_col[i + o], float(((i + o) / l.n) & 1), s.green[i + o]};
+        filter_rows(out.data(), count, l.variants, l.taps, l.support, w, rows.data(), s.odd_column.data());
+    } else {
+        std::copy(s.blended[i], s.blended[i] + w, s.green[i]);
+    }
+    for (int o = 0; o < count; ++o) {
+        const float* v = s.v[i + o];
+        const float* green = s.green[i + o];
+        float* diff = s.diff[i + o];
+        for (int x = 0; x < w; ++x) diff[x] = v[x] - green[x];
+    }
 }
 
 // Step 3 and the output: tile row i is image row y, tile columns
@@ -547,7 +577,8 @@ void Remosaicer::tile(Tile& s, const Band& band, int x0, int x1) const {
     // gradient boxes (2n + 1), the filter its support, the output the
     // colour differences' reach.
     const int lag_gradient = n + 1, lag_column = 2 * n, lag_blend = 2 * n + 1;
-    const int lag_green = std::max(r, lag_blend), lag_write = lag_green + reach;
+    // The greens go two rows at a time, the first one row late.
+    const int lag_green = std::max(r, lag_blend), lag_write = lag_green + reach + 1;
     // Tile row i is image row y0 - top + i; its phase in RGGB-of-cells space
     // is i % period because y0 - halo is a multiple of the period.
     for (int newest = 0; newest < s.rows + lag_write; ++newest) {
@@ -563,7 +594,8 @@ void Remosaicer::tile(Tile& s, const Band& band, int x0, int x1) const {
         if (int i = due(lag_gradient); i >= 0) column_gradient(s, i);
         if (int i = due(lag_column); i >= 0) along_column(s, i);
         if (int i = due(lag_blend); i >= 0) blend(s, i);
-        if (int i = due(lag_green); i >= 0) learned_green(s, i);
+        if (int i = due(lag_green); i >= 0 && i % 2 == 1) learned_green(s, i - 1, 2);
+        else if (i >= 0 && i == s.rows - 1) learned_green(s, i, 1);
         if (int i = due(lag_write); i >= top && i < top + (y1 - y0)) write_row(s, band, i, y0 - top + i, x0, x1);
     }
 }
