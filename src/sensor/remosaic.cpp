@@ -127,9 +127,9 @@ struct Tile {
     // Per column: 1 where the cell column is odd (green on even cell rows),
     // 1 where the next column is in the same cell, the other colour's
     // neighbours left and right of the cell and the weight of the right one;
-    // the column's image column (mirrored) and phase in the repeat.
+    // the column's image column (mirrored).
     std::vector<float> odd_column, same_next, right_weight;
-    std::vector<int> left_of, right_of, source_column, phase;
+    std::vector<int> left_of, right_of, source_column;
     std::vector<float> column_parity;  // parity of the output Bayer column
     std::array<std::vector<float>, 2> norm;  // red, blue: [row phase][column]: tent_norm
     int first_column = 0;              // image column of tile column 0, -1 when mirrored
@@ -246,17 +246,20 @@ using VecI = int __attribute__((vector_size(64)));
     const int w = (x1 - x0) + left + l.halo, rows = (y1 - y0) + l.halo + l.shift_y + l.halo;
     if (w != s.width) {
         s.width = w;
+        // Ring sizes cover each plane's span of live rows (see the lags in
+        // tile): the mosaic from the newest row to the green's support
+        // (<= 2n + 2 + K/2 rows), the difference and green 2(2n - 1) + 2,
+        // the column estimate and blend 2 or 3.
         for (RowRing* r : {&s.v}) r->reset(w, 32);
         for (RowRing* r : {&s.g_row, &s.across_row, &s.delta_col, &s.across_col, &s.green, &s.diff}) r->reset(w, 16);
         for (RowRing* r : {&s.g_col, &s.blended}) r->reset(w, 4);
         for (Line* line : {&s.line, &s.grad, &s.col, &s.num}) line->reset(w);
         s.odd_column.resize(size_t(w)), s.same_next.resize(size_t(w)), s.right_weight.resize(size_t(w));
-        s.left_of.resize(size_t(w)), s.right_of.resize(size_t(w)), s.phase.resize(size_t(w));
+        s.left_of.resize(size_t(w)), s.right_of.resize(size_t(w));
         for (int x = 0; x < w; ++x) {
             int start = x / n * n, lo = start - 1, hi = start + n;
             s.odd_column[size_t(x)] = float((x / n) & 1);
             s.same_next[size_t(x)] = (x + 1) % n != 0 ? 1.0f : 0.0f;
-            s.phase[size_t(x)] = x % p;
             float t = float(x - start + 1) / float(n + 1);
             if (lo < 0) lo = hi, t = 0;
             if (hi >= w) hi = lo, t = 0;
