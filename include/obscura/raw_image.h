@@ -28,6 +28,10 @@ struct CfaPattern {
     // The n of an n x n-cell layout (1 = plain Bayer, 2 = quad, 3 = nona,
     // 4 = hexadeca), 0 when the pattern is none of those.
     int cell_size() const;
+    // The 2x2 pattern of the cells' colours (each cell's top-left sample, for
+    // n = width / 2): the Bayer frame that binning or remosaicing makes; a
+    // Bayer pattern gives itself. Meaningful when cell_size() > 0.
+    CfaPattern cells() const;
     // "RGGB", "BGGR", "GRBG", "GBRG", "quad RGGB (4x4)", or the raw layout.
     std::string name() const;
     // Parses RGGB/BGGR/GRBG/GBRG and quad|nona|hexadeca[-LAYOUT].

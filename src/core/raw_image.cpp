@@ -31,17 +31,19 @@ int CfaPattern::cell_size() const {
     if (width != height || width % 2 != 0 || int(colors.size()) != width * height) return 0;
     int n = width / 2;
     // Every n x n cell must be one colour, and the cells must form Bayer.
-    CfaPattern cells;
-    cells.colors.clear();
     for (int cy = 0; cy < 2; ++cy)
-        for (int cx = 0; cx < 2; ++cx) {
-            int c = at(cx * n, cy * n);
+        for (int cx = 0; cx < 2; ++cx)
             for (int y = 0; y < n; ++y)
                 for (int x = 0; x < n; ++x)
-                    if (at(cx * n + x, cy * n + y) != c) return 0;
-            cells.colors.push_back(uint8_t(c));
-        }
-    return cells.is_bayer() ? n : 0;
+                    if (at(cx * n + x, cy * n + y) != at(cx * n, cy * n)) return 0;
+    return cells().is_bayer() ? n : 0;
+}
+
+CfaPattern CfaPattern::cells() const {
+    const int n = std::max(1, width / 2);
+    CfaPattern out;
+    out.colors = {uint8_t(at(0, 0)), uint8_t(at(n, 0)), uint8_t(at(0, n)), uint8_t(at(n, n))};
+    return out;
 }
 
 std::string CfaPattern::name() const {
@@ -52,8 +54,7 @@ std::string CfaPattern::name() const {
         return letters;
     }
     if (n > 1) {
-        for (int cy = 0; cy < 2; ++cy)
-            for (int cx = 0; cx < 2; ++cx) letters += kLetters[at(cx * n, cy * n)];
+        for (auto c : cells().colors) letters += kLetters[c];
         static const char* kCellNames[] = {"", "", "quad", "nona", "hexadeca"};
         std::string cell = n <= 4 ? kCellNames[n] : std::to_string(n) + "x" + std::to_string(n) + "-cell";
         return cell + " " + letters + " (" + std::to_string(width) + "x" + std::to_string(height) + ")";

@@ -18,8 +18,7 @@ RawImage bin_cells(const RawImage& raw) {
     out.width = raw.width / n;
     out.height = raw.height / n;
     if (out.width < 2 || out.height < 2) throw file_error(raw.source, "too small to bin");
-    out.cfa = CfaPattern{};
-    out.cfa.colors = {uint8_t(raw.cfa.at(0, 0)), uint8_t(raw.cfa.at(n, 0)), uint8_t(raw.cfa.at(0, n)), uint8_t(raw.cfa.at(n, n))};
+    out.cfa = raw.cfa.cells();
     // Levels scaled by up to n: the mean of n^2 samples has ~log2(n) more bits.
     const double scale = std::clamp(std::floor(65535.0 / std::max(1.0, raw.white_level)), 1.0, double(n));
     const double black = raw.black.pattern.empty() ? 0 : raw.black.pattern[0];

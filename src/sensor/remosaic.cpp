@@ -569,7 +569,7 @@ void filter_rows(const FilterRow* out, int count, int variants, int taps, int su
 }
 
 // The steps are inlined here, so this one function is compiled per vector
-// width (see filter_row).
+// width (see filter_rows).
 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 void Remosaicer::tile(Tile& s, const Band& band, int x0, int x1) const {
     const int y0 = band.y0, y1 = band.y1;
@@ -610,9 +610,7 @@ RawImage remosaic(RawImage raw, RemosaicTiling tiling) {
         throw file_error(raw.source, "remosaicing a frame whose black level varies by position is not supported");
     if (raw.width < 32 || raw.height < 32) throw file_error(raw.source, "too small to remosaic");
     const Remosaicer work(raw);
-    const int n = work.l.n, p = work.l.period, above = work.l.halo + work.l.shift_y;
-    CfaPattern bayer;
-    bayer.colors = {uint8_t(raw.cfa.at(0, 0)), uint8_t(raw.cfa.at(n, 0)), uint8_t(raw.cfa.at(0, n)), uint8_t(raw.cfa.at(n, n))};
+    const int p = work.l.period, above = work.l.halo + work.l.shift_y;
     // Bands of about tiling.rows rows, tiles of about tiling.columns columns
     // (at least two, for two cores), all starting on whole repeats.
     auto cuts = [p](int size, int target) {
@@ -645,7 +643,7 @@ RawImage remosaic(RawImage raw, RemosaicTiling tiling) {
                       raw.data.begin() + ptrdiff_t(a * width));
         });
     }
-    raw.cfa = bayer;
+    raw.cfa = raw.cfa.cells();
     for (auto& ops : raw.opcodes) ops.clear();
     return raw;
 }
