@@ -148,6 +148,27 @@ TEST(Encode, PngRoundTripsTo8BitsWithIccAndExif) {
     EXPECT_EQ(exif_value(out.string(), "Exif.Image.Make"), "VariantCam");
 }
 
+// The 8-bit outputs share one conversion (a vectorised form of the
+// division): every 16-bit value must land on round(x * 255 / 65535).
+TEST(Encode, EightBitOutputsRoundEverySixteenBitValue) {
+    Image all;
+    all.width = all.height = 256;
+    all.pixels.resize(size_t(all.width) * all.height * 3);
+    for (size_t i = 0; i < 65536; ++i) {
+        all.pixels[i * 3] = uint16_t(i);
+        all.pixels[i * 3 + 1] = uint16_t(65535 - i);
+        all.pixels[i * 3 + 2] = uint16_t(i * 40503u);  // every value again, scattered
+    }
+    fs::path out = scratch() / "every_value.png";
+    encode(all, out.string(), OutputMetadata{});
+    Image back = load_png(out.string());
+    ASSERT_EQ(back.pixels.size(), all.pixels.size());
+    size_t wrong = 0;
+    for (size_t i = 0; i < all.pixels.size(); ++i)
+        wrong += back.pixels[i] != uint16_t((all.pixels[i] * 255u + 32767u) / 65535u * 257u);
+    EXPECT_EQ(wrong, 0u);
+}
+
 TEST(Encode, JpegDecodesCloseWithIccAndExif) {
     fs::path out = scratch() / "photo.jpg";
     encode(sample().image, out.string(), metadata_of(sample().raw));

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "../core/parallel.h"
 #include "decoders.h"
 #include "mapped_file.h"
 #include "obscura/error.h"
@@ -85,35 +86,39 @@ const TiffIfd& find_raw_ifd(const TiffReader& tiff) {
 // Unpacks `bits`-bit samples (MSB first, rows padded to bytes) or 8/16-bit
 // samples in file byte order into `out` at (x0, y0) of an image `stride` wide.
 void unpack_block(const TiffReader& tiff, const uint8_t* src, size_t src_size, int bits, int block_w,
-                  int rows, int x0, int y0, int copy_w, int copy_h, Samples16& out, int stride) {
+                  int rows, int x0, int y0, int copy_w, int copy_h, Samples16& out, int stride, bool split_rows) {
     size_t row_bytes = (size_t(block_w) * bits + 7) / 8;
     int usable_rows = int(std::min<size_t>(rows, src_size / std::max<size_t>(row_bytes, 1)));
     if (usable_rows < std::min(rows, copy_h))
         throw file_error(tiff.path(), "image data is shorter than its size says (truncated?)");
-    for (int r = 0; r < copy_h; ++r) {
-        const uint8_t* p = src + size_t(r) * row_bytes;
-        uint16_t* o = out.data() + size_t(y0 + r) * stride + x0;
-        if (bits == 16 && tiff.little_endian() == (std::endian::native == std::endian::little)) {
-            std::memcpy(o, p, size_t(copy_w) * 2);  // the file's byte order is ours
-        } else if (bits == 16) {
-            for (int c = 0; c < copy_w; ++c)
-                o[c] = tiff.little_endian() ? uint16_t(p[2 * c] | p[2 * c + 1] << 8) : uint16_t(p[2 * c] << 8 | p[2 * c + 1]);
-        } else if (bits == 8) {
-            for (int c = 0; c < copy_w; ++c) o[c] = p[c];
-        } else {
-            uint64_t acc = 0;
-            int have = 0;
-            size_t at = 0;
-            for (int c = 0; c < copy_w; ++c) {
-                while (have < bits) {
-                    acc = acc << 8 | p[at++];
-                    have += 8;
+    auto unpack_rows = [&](int r0, int r1) {
+        for (int r = r0; r < r1; ++r) {
+            const uint8_t* p = src + size_t(r) * row_bytes;
+            uint16_t* o = out.data() + size_t(y0 + r) * stride + x0;
+            if (bits == 16 && tiff.little_endian() == (std::endian::native == std::endian::little)) {
+                std::memcpy(o, p, size_t(copy_w) * 2);  // the file's byte order is ours
+            } else if (bits == 16) {
+                for (int c = 0; c < copy_w; ++c)
+                    o[c] = tiff.little_endian() ? uint16_t(p[2 * c] | p[2 * c + 1] << 8) : uint16_t(p[2 * c] << 8 | p[2 * c + 1]);
+            } else if (bits == 8) {
+                for (int c = 0; c < copy_w; ++c) o[c] = p[c];
+            } else {
+                uint64_t acc = 0;
+                int have = 0;
+                size_t at = 0;
+                for (int c = 0; c < copy_w; ++c) {
+                    while (have < bits) {
+                        acc = acc << 8 | p[at++];
+                        have += 8;
+                    }
+                    o[c] = uint16_t((acc >> (have - bits)) & ((1u << bits) - 1));
+                    have -= bits;
                 }
-                o[c] = uint16_t((acc >> (have - bits)) & ((1u << bits) - 1));
-                have -= bits;
             }
         }
-    }
+    };
+    if (split_rows) parallel_rows(0, copy_h, unpack_rows, 256);
+    else unpack_rows(0, copy_h);
 }
 
 // Checks each lossless-JPEG strip or tile's frame header (SOF3) against the
@@ -202,9 +207,15 @@ Samples16 read_uncompressed(const TiffReader& tiff, const TiffIfd& ifd, int widt
         }
     }
     Samples16 out(size_t(width) * height);
-    for (const Block& b : blocks)
+    // On every core (one big strip split by rows, else the blocks shared):
+    // at 100+ MP most of the time is the first touch of `out`'s pages, which
+    // the kernel zeroes one by one.
+    auto unpack = [&](const Block& b, bool split_rows) {
         unpack_block(tiff, tiff.data_at(b.offset), b.bytes, bits, b.block_w, b.rows, b.x0, b.y0, b.copy_w, b.copy_h, out,
-                     width);
+                     width, split_rows);
+    };
+    if (blocks.size() == 1) unpack(blocks[0], true);
+    else parallel_rows(0, int(blocks.size()), [&](int b0, int b1) { for (int i = b0; i < b1; ++i) unpack(blocks[size_t(i)], false); }, 2);
     return out;
 }
 
