@@ -32,6 +32,8 @@
 #include <numeric>
 #include <vector>
 
+#include <immintrin.h>
+
 #include "../core/mirror.h"
 #include "../core/parallel.h"
 #include "obscura/develop.h"
@@ -283,6 +285,26 @@ using VecI = int __attribute__((vector_size(64)));
 
 // Tile row i from image row `image_row` (mirrored in phase): its colour is
 // that of RGGB-of-cells space at (x, i).
+// A row's codes through the table, columns of odd cells using the `odd`
+// block of it: sixteen columns per AVX-512 gather (GCC leaves the lookup
+// scalar, a tenth of the remosaic's time at 200 MP).
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void lookup_by_gather(const uint16_t* src, const float* odd_column,
+                                                                           int even, int odd, const float* lut, float* v,
+                                                                           int width) {
+    const __m512i even_v = _mm512_set1_epi32(even), odd_v = _mm512_set1_epi32(odd);
+    int x = 0;
+    for (; x + 16 <= width; x += 16) {
+        __m512i code = _mm512_maskz_cvtepu16_epi32(0xffff, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + x)));
+        __mmask16 in_odd = _mm512_cmp_ps_mask(_mm512_loadu_ps(odd_column + x), _mm512_setzero_ps(), _CMP_NEQ_OQ);
+        __m512i index = _mm512_add_epi32(code, _mm512_mask_blend_epi32(in_odd, even_v, odd_v));
+        _mm512_storeu_ps(v + x, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), 0xffff, index, lut, 4));
+    }
+    for (; x < width; ++x) v[x] = lut[(odd_column[x] != 0 ? odd : even) + src[x]];
+}
+
+const bool kHasGather = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                        __builtin_cpu_supports("avx512vl");
+
 [[gnu::always_inline]] inline void Remosaicer::load(Tile& s, const Band& band, int i, int image_row) const {
     const uint16_t* src = image_row >= band.above_from && image_row < band.y0
                               ? &band.above[size_t(image_row - band.above_from) * raw.width]
@@ -293,6 +315,7 @@ using VecI = int __attribute__((vector_size(64)));
     float* v = s.v[i];
     if (s.first_column >= 0) {
         src += s.first_column;
+        if (kHasGather) return lookup_by_gather(src, s.odd_column.data(), even, odd, lut, v, s.width);
         for (int x = 0; x < s.width; ++x) v[x] = lut[(s.odd_column[size_t(x)] != 0 ? odd : even) + src[x]];
     } else {
         for (int x = 0; x < s.width; ++x)
