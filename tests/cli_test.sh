@@ -144,7 +144,8 @@ check "unknown --colorspace is a usage error" test $? -eq 2
 "$obscura" develop "$dngs/kodim23_quad.dng" -o "$work/quad_full.png" --look reference
 score=$(/usr/bin/python3 "$here/tools/score.py" "$work/quad_full.png" "$here/data/kodim23.png" --json)
 check "a quad DNG develops at full resolution, close to the photo" /usr/bin/python3 -c "import json,sys; sys.exit(0 if json.loads(sys.argv[1])['cpsnr']>=35.5 else 1)" "$score"
-"$obscura" develop "$dngs/kodim23_quad.dng" -o "$work/quad.png" --binning --look reference
+timings=$("$obscura" develop "$dngs/kodim23_quad.dng" -o "$work/quad.png" --binning --look reference --timings 2>&1)
+check "--timings names the binning apart from the decode" grep -qE "decode [0-9.]+ s, binning [0-9.]+ s, develop" <<<"$timings"
 check "--binning develops a quad DNG at half size" /usr/bin/python3 -c "import sys; from PIL import Image; sys.exit(0 if Image.open(sys.argv[1]).size==(384,256) else 1)" "$work/quad.png"
 
 "$obscura" develop "$dngs/kodim23_quad.dng" -o "$work/quad2.png" --cfa bogus 2>/dev/null

@@ -232,13 +232,18 @@ void develop_file_checked(const std::string& input, const std::string& output, c
     Stopwatch clock;
     RawImage raw = decode(input, settings.decode);
     if (settings.cfa) raw.cfa = *settings.cfa;
+    double t_decode = clock.lap();
+    const char* sensor_step = settings.binning ? "binning" : raw.cfa.cell_size() > 1 ? "remosaic" : nullptr;
     if (settings.binning) raw = bin_cells(raw);
     else if (raw.cfa.cell_size() > 1) raw = remosaic(std::move(raw));
-    double t_decode = clock.lap();
+    double t_sensor = clock.lap();
     double t_develop = develop_raw(raw, output, settings);
-    if (settings.timings)
-        std::fprintf(stderr, "%s: decode %.3f s, develop + encode %.3f s, total %.3f s\n", input.c_str(), t_decode, t_develop,
-                     t_decode + t_develop);
+    if (settings.timings) {
+        char sensor[40] = "";
+        if (sensor_step) std::snprintf(sensor, sizeof sensor, ", %s %.3f s", sensor_step, t_sensor);
+        std::fprintf(stderr, "%s: decode %.3f s%s, develop + encode %.3f s, total %.3f s\n", input.c_str(), t_decode, sensor,
+                     t_develop, t_decode + t_sensor + t_develop);
+    }
 }
 
 // Many files into a folder: every good one is written, every bad one is
