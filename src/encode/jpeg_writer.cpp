@@ -7,6 +7,7 @@
 // photo's), then every band's entropy-coded data with the restart markers
 // renumbered in sequence and one more between bands. Decoders see a single
 // baseline JPEG with a restart interval of one MCU row.
+#include <algorithm>
 #include <cerrno>
 #include <csetjmp>
 #include <cstddef>
@@ -40,28 +41,58 @@ void on_error(j_common_ptr cinfo) {
 
 struct Band {
     std::vector<uint8_t> bytes;  // a whole JPEG of the band
+    std::vector<uint8_t> rgb;    // its 8-bit pixels (handed back for reuse)
     std::string error;           // the encoder's message when it failed
 };
 
+// libjpeg's destination: a vector the writer hands from band to band (fresh
+// memory costs a page fault per 4 KB here: a 200 MP JPEG took ~65,000 of
+// them with libjpeg's own growing buffer), grown when a band needs more.
+struct VectorDestination {
+    jpeg_destination_mgr base;
+    std::vector<uint8_t>* out;
+};
+
+void destination_start(j_compress_ptr cinfo) {
+    auto* d = reinterpret_cast<VectorDestination*>(cinfo->dest);
+    d->out->resize(std::max<size_t>(d->out->capacity(), 1 << 16));
+    d->base.next_output_byte = d->out->data();
+    d->base.free_in_buffer = d->out->size();
+}
+
+boolean destination_full(j_compress_ptr cinfo) {  // called when all of it is used
+    auto* d = reinterpret_cast<VectorDestination*>(cinfo->dest);
+    const size_t used = d->out->size();
+    d->out->resize(used * 2);
+    d->base.next_output_byte = d->out->data() + used;
+    d->base.free_in_buffer = d->out->size() - used;
+    return TRUE;
+}
+
+void destination_end(j_compress_ptr cinfo) {
+    auto* d = reinterpret_cast<VectorDestination*>(cinfo->dest);
+    d->out->resize(d->out->size() - d->base.free_in_buffer);
+}
+
 // One band as a complete JPEG in memory. Only the first band carries the
 // EXIF and ICC markers (its header becomes the file's).
-Band encode_band(std::vector<uint8_t> rgb, int width, int rows, int quality, const std::vector<uint8_t>* exif,
+Band encode_band(Band band, int width, int rows, int quality, const std::vector<uint8_t>* exif,
                  const std::vector<uint8_t>* icc) {
-    Band band;
     jpeg_compress_struct cinfo{};
     ErrorManager err{};
-    unsigned char* out = nullptr;
-    unsigned long out_size = 0;
     cinfo.err = jpeg_std_error(&err.base);
     err.base.error_exit = on_error;
     jpeg_create_compress(&cinfo);
     if (setjmp(err.jump)) {
         band.error = err.message;
         jpeg_destroy_compress(&cinfo);
-        std::free(out);
         return band;
     }
-    jpeg_mem_dest(&cinfo, &out, &out_size);
+    VectorDestination destination{{}, &band.bytes};
+    destination.base.init_destination = destination_start;
+    destination.base.empty_output_buffer = destination_full;
+    destination.base.term_destination = destination_end;
+    cinfo.dest = &destination.base;
     cinfo.image_width = JDIMENSION(width);
     cinfo.image_height = JDIMENSION(rows);
     cinfo.input_components = 3;
@@ -83,13 +114,11 @@ Band encode_band(std::vector<uint8_t> rgb, int width, int rows, int quality, con
     if (icc && !icc->empty()) jpeg_write_icc_profile(&cinfo, icc->data(), unsigned(icc->size()));
     const size_t stride = size_t(width) * 3;
     while (cinfo.next_scanline < cinfo.image_height) {
-        JSAMPROW p[1] = {rgb.data() + cinfo.next_scanline * stride};
+        JSAMPROW p[1] = {band.rgb.data() + cinfo.next_scanline * stride};
         jpeg_write_scanlines(&cinfo, p, 1);
     }
     jpeg_finish_compress(&cinfo);
     jpeg_destroy_compress(&cinfo);
-    band.bytes.assign(out, out + out_size);
-    std::free(out);
     return band;
 }
 
@@ -151,9 +180,12 @@ public:
 private:
     void submit() {
         const bool first = bands_submitted_++ == 0;
-        pending_.push_back(std::async(std::launch::async, encode_band, std::move(band_), width_, band_rows_, quality_,
+        Band band = spare_.empty() ? Band{} : std::move(spare_.back());
+        if (!spare_.empty()) spare_.pop_back();
+        std::swap(band.rgb, band_);
+        pending_.push_back(std::async(std::launch::async, encode_band, std::move(band), width_, band_rows_, quality_,
                                       first ? &exif_ : nullptr, first ? &icc_ : nullptr));
-        band_ = {};
+        band_.clear();
         band_.reserve(size_t(width_) * 3 * kBandRows);
         band_rows_ = 0;
         while (pending_.size() >= in_flight_) write_next();
@@ -181,6 +213,8 @@ private:
             if (j[i] == 0xFF && j[i + 1] >= 0xD0 && j[i + 1] <= 0xD7) j[++i] = uint8_t(0xD0 + restarts_++ % 8);
         put(j.data() + l.data, end - l.data);
         ++bands_written_;
+        band.rgb.clear();
+        spare_.push_back(std::move(band));  // its buffers serve a later band
     }
 
     void put(const uint8_t* p, size_t n) {
@@ -197,6 +231,7 @@ private:
     int bands_submitted_ = 0, bands_written_ = 0;
     unsigned restarts_ = 0;
     std::deque<std::future<Band>> pending_;
+    std::vector<Band> spare_;  // written bands, their buffers kept for reuse
 };
 
 }  // namespace
