@@ -125,7 +125,7 @@ CfaPattern parse_cfa(const std::string& text) {
     return *cfa;
 }
 
-// Everything a develop needs besides the files, read once from the command line.
+// A whole number in [lo, hi] for `flag`, else a usage error.
 long parse_int(const std::string& flag, const std::string& text, long lo, long hi) {
     char* end = nullptr;
     long v = std::strtol(text.c_str(), &end, 10);
@@ -146,6 +146,7 @@ double parse_real(const std::string& flag, const std::string& text, double lo, d
     return v;
 }
 
+// Everything a develop needs besides the files, read once from the command line.
 struct DevelopSettings {
     bool frame = false;    // the watermark band under the photo
     bool binning = false;  // n x n-cell CFAs: each cell becomes one Bayer pixel
@@ -233,9 +234,14 @@ void develop_file_checked(const std::string& input, const std::string& output, c
     RawImage raw = decode(input, settings.decode);
     if (settings.cfa) raw.cfa = *settings.cfa;
     double t_decode = clock.lap();
-    const char* sensor_step = settings.binning ? "binning" : raw.cfa.cell_size() > 1 ? "remosaic" : nullptr;
-    if (settings.binning) raw = bin_cells(raw);
-    else if (raw.cfa.cell_size() > 1) raw = remosaic(std::move(raw));
+    const char* sensor_step = nullptr;  // what made an n x n-cell frame Bayer
+    if (settings.binning) {
+        raw = bin_cells(raw);
+        sensor_step = "binning";
+    } else if (raw.cfa.cell_size() > 1) {
+        raw = remosaic(std::move(raw));
+        sensor_step = "remosaic";
+    }
     double t_sensor = clock.lap();
     double t_develop = develop_raw(raw, output, settings);
     if (settings.timings) {

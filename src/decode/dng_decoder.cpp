@@ -83,42 +83,37 @@ const TiffIfd& find_raw_ifd(const TiffReader& tiff) {
     return *best;
 }
 
-// Unpacks `bits`-bit samples (MSB first, rows padded to bytes) or 8/16-bit
-// samples in file byte order into `out` at (x0, y0) of an image `stride` wide.
-void unpack_block(const TiffReader& tiff, const uint8_t* src, size_t src_size, int bits, int block_w,
-                  int rows, int x0, int y0, int copy_w, int copy_h, Samples16& out, int stride, bool split_rows) {
-    size_t row_bytes = (size_t(block_w) * bits + 7) / 8;
-    int usable_rows = int(std::min<size_t>(rows, src_size / std::max<size_t>(row_bytes, 1)));
-    if (usable_rows < std::min(rows, copy_h))
-        throw file_error(tiff.path(), "image data is shorter than its size says (truncated?)");
-    auto unpack_rows = [&](int r0, int r1) {
-        for (int r = r0; r < r1; ++r) {
-            const uint8_t* p = src + size_t(r) * row_bytes;
-            uint16_t* o = out.data() + size_t(y0 + r) * stride + x0;
-            if (bits == 16 && tiff.little_endian() == (std::endian::native == std::endian::little)) {
-                std::memcpy(o, p, size_t(copy_w) * 2);  // the file's byte order is ours
-            } else if (bits == 16) {
-                for (int c = 0; c < copy_w; ++c)
-                    o[c] = tiff.little_endian() ? uint16_t(p[2 * c] | p[2 * c + 1] << 8) : uint16_t(p[2 * c] << 8 | p[2 * c + 1]);
-            } else if (bits == 8) {
-                for (int c = 0; c < copy_w; ++c) o[c] = p[c];
-            } else {
-                uint64_t acc = 0;
-                int have = 0;
-                size_t at = 0;
-                for (int c = 0; c < copy_w; ++c) {
-                    while (have < bits) {
-                        acc = acc << 8 | p[at++];
-                        have += 8;
-                    }
-                    o[c] = uint16_t((acc >> (have - bits)) & ((1u << bits) - 1));
-                    have -= bits;
+// Unpacks rows [r0, r1) of a block of `bits`-bit samples (MSB first, rows
+// padded to bytes) or 8/16-bit samples in file byte order into `out` at
+// (x0, y0) of an image `stride` wide. The block's length was checked against
+// its rows (read_uncompressed), so this cannot fail: it runs on worker threads.
+void unpack_block(const TiffReader& tiff, const uint8_t* src, int bits, int block_w, int x0, int y0, int copy_w,
+                  Samples16& out, int stride, int r0, int r1) {
+    const size_t row_bytes = (size_t(block_w) * bits + 7) / 8;
+    for (int r = r0; r < r1; ++r) {
+        const uint8_t* p = src + size_t(r) * row_bytes;
+        uint16_t* o = out.data() + size_t(y0 + r) * stride + x0;
+        if (bits == 16 && tiff.little_endian() == (std::endian::native == std::endian::little)) {
+            std::memcpy(o, p, size_t(copy_w) * 2);  // the file's byte order is ours
+        } else if (bits == 16) {
+            for (int c = 0; c < copy_w; ++c)
+                o[c] = tiff.little_endian() ? uint16_t(p[2 * c] | p[2 * c + 1] << 8) : uint16_t(p[2 * c] << 8 | p[2 * c + 1]);
+        } else if (bits == 8) {
+            for (int c = 0; c < copy_w; ++c) o[c] = p[c];
+        } else {
+            uint64_t acc = 0;
+            int have = 0;
+            size_t at = 0;
+            for (int c = 0; c < copy_w; ++c) {
+                while (have < bits) {
+                    acc = acc << 8 | p[at++];
+                    have += 8;
                 }
+                o[c] = uint16_t((acc >> (have - bits)) & ((1u << bits) - 1));
+                have -= bits;
             }
         }
-    };
-    if (split_rows) parallel_rows(0, copy_h, unpack_rows, 256);
-    else unpack_rows(0, copy_h);
+    }
 }
 
 // Checks each lossless-JPEG strip or tile's frame header (SOF3) against the
@@ -164,16 +159,15 @@ uint64_t compressed_bytes(const TiffReader& tiff, const TiffIfd& ifd) {
 // image takes no memory.
 Samples16 read_uncompressed(const TiffReader& tiff, const TiffIfd& ifd, int width, int height, int bits) {
     struct Block {
-        uint64_t offset, bytes;
-        int block_w, rows, x0, y0, copy_w, copy_h;
+        uint64_t offset;
+        int block_w, x0, y0, copy_w, copy_h;
     };
     std::vector<Block> blocks;
-    auto add = [&](uint64_t offset, uint64_t bytes, int block_w, int rows, int x0, int y0, int copy_w, int copy_h,
-                   const char* what) {
+    auto add = [&](uint64_t offset, uint64_t bytes, int block_w, int x0, int y0, int copy_w, int copy_h, const char* what) {
         tiff.check_range(offset, bytes, what);
         uint64_t need = (uint64_t(block_w) * bits + 7) / 8 * uint64_t(copy_h);
         if (bytes < need) throw file_error(tiff.path(), "image data is shorter than its size says (truncated?)");
-        blocks.push_back({offset, bytes, block_w, rows, x0, y0, copy_w, copy_h});
+        blocks.push_back({offset, block_w, x0, y0, copy_w, copy_h});
     };
     const auto& e = ifd.entries;
     if (e.count(kTileOffsets)) {
@@ -189,7 +183,7 @@ Samples16 read_uncompressed(const TiffReader& tiff, const TiffIfd& ifd, int widt
             for (size_t tx = 0; tx < across; ++tx) {
                 size_t i = ty * across + tx;
                 int x0 = int(tx * tw), y0 = int(ty * th);
-                add(offsets[i], counts[i], tw, th, x0, y0, std::min(tw, width - x0), std::min(th, height - y0), "tile");
+                add(offsets[i], counts[i], tw, x0, y0, std::min(tw, width - x0), std::min(th, height - y0), "tile");
             }
     } else {
         if (!e.count(kStripOffsets)) throw file_error(tiff.path(), "raw image has neither strips nor tiles");
@@ -203,19 +197,22 @@ Samples16 read_uncompressed(const TiffReader& tiff, const TiffIfd& ifd, int widt
                                               std::to_string(strips));
         for (size_t i = 0; i < strips; ++i) {
             int y0 = int(i * rps);
-            add(offsets[i], counts[i], width, int(rps), 0, y0, width, std::min<int>(int(rps), height - y0), "strip");
+            add(offsets[i], counts[i], width, 0, y0, width, std::min<int>(int(rps), height - y0), "strip");
         }
     }
     Samples16 out(size_t(width) * height);
     // On every core (one big strip split by rows, else the blocks shared):
     // at 100+ MP most of the time is the first touch of `out`'s pages, which
     // the kernel zeroes one by one.
-    auto unpack = [&](const Block& b, bool split_rows) {
-        unpack_block(tiff, tiff.data_at(b.offset), b.bytes, bits, b.block_w, b.rows, b.x0, b.y0, b.copy_w, b.copy_h, out,
-                     width, split_rows);
+    auto unpack = [&](const Block& b, int r0, int r1) {
+        unpack_block(tiff, tiff.data_at(b.offset), bits, b.block_w, b.x0, b.y0, b.copy_w, out, width, r0, r1);
     };
-    if (blocks.size() == 1) unpack(blocks[0], true);
-    else parallel_rows(0, int(blocks.size()), [&](int b0, int b1) { for (int i = b0; i < b1; ++i) unpack(blocks[size_t(i)], false); }, 2);
+    if (blocks.size() == 1)
+        parallel_rows(0, blocks[0].copy_h, [&](int r0, int r1) { unpack(blocks[0], r0, r1); }, 256);
+    else
+        parallel_rows(0, int(blocks.size()), [&](int b0, int b1) {
+            for (int i = b0; i < b1; ++i) unpack(blocks[size_t(i)], 0, blocks[size_t(i)].copy_h);
+        }, 2);
     return out;
 }
 

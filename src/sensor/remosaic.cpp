@@ -302,8 +302,12 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void lookup_by_gather(const
     for (; x < width; ++x) v[x] = lut[(odd_column[x] != 0 ? odd : even) + src[x]];
 }
 
-const bool kHasGather = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                        __builtin_cpu_supports("avx512vl");
+bool has_gather() {
+    // (Asked once, at first use: the CPU model is initialised by then.)
+    static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                            __builtin_cpu_supports("avx512vl");
+    return yes;
+}
 
 [[gnu::always_inline]] inline void Remosaicer::load(Tile& s, const Band& band, int i, int image_row) const {
     const uint16_t* src = image_row >= band.above_from && image_row < band.y0
@@ -315,7 +319,7 @@ const bool kHasGather = __builtin_cpu_supports("avx512f") && __builtin_cpu_suppo
     float* v = s.v[i];
     if (s.first_column >= 0) {
         src += s.first_column;
-        if (kHasGather) return lookup_by_gather(src, s.odd_column.data(), even, odd, lut, v, s.width);
+        if (has_gather()) return lookup_by_gather(src, s.odd_column.data(), even, odd, lut, v, s.width);
         for (int x = 0; x < s.width; ++x) v[x] = lut[(s.odd_column[size_t(x)] != 0 ? odd : even) + src[x]];
     } else {
         for (int x = 0; x < s.width; ++x)
