@@ -150,20 +150,22 @@ Scores remosaic_and_binned(const std::string& dng, const std::string& photo) {
 // kodim05, 13 and 23 were not among the photos the filters were fitted on.
 TEST(Remosaic, QuadAtFullResolutionBeatsBinning) {
     Scores s = remosaic_and_binned("kodim23_quad.dng", "kodim23.png");
-    // 36.91 vs 33.01 dB measured; a plain copy of each cell scores ~30.
-    EXPECT_GE(s.full, 35.5);
+    // 37.16 vs 33.04 dB measured; a plain copy of each cell scores ~30.
+    EXPECT_GE(s.full, 36.0);
     EXPECT_GE(s.full - s.binned, 1.0);
 }
 
 TEST(Remosaic, NonaAtFullResolutionBeatsBinning) {
     Scores s = remosaic_and_binned("kodim13_nona.dng", "kodim13.png");
-    EXPECT_GE(s.full, 31.0);  // 31.99 measured on the river's dense detail
+    EXPECT_GE(s.full, 31.0);  // 31.96 measured on the river's dense detail
     EXPECT_GE(s.full - s.binned, 1.0);
 }
 
 TEST(Remosaic, HexadecaAtFullResolutionBeatsBinning) {
     Scores s = remosaic_and_binned("kodim05_hexadeca_clean.dng", "kodim05.png");
-    EXPECT_GE(s.full, 30.0);  // 30.49 measured, binned + bicubic 20.97
+    // 30.98 measured, binned + bicubic 20.97; red and blue from plainly
+    // tent-weighted colour differences (no green likeness) scored 30.49.
+    EXPECT_GE(s.full, 30.7);
     EXPECT_GE(s.full - s.binned, 1.0);
 }
 
