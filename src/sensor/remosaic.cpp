@@ -246,7 +246,8 @@ using VecI = int __attribute__((vector_size(64)));
         for (RowRing* r : {&s.g_col, &s.blended}) r->reset(w, 4);
         for (Line* line : {&s.line, &s.grad, &s.col, &s.col_weight, &s.num}) line->reset(w);
         for (auto& like : s.likeness) like.assign(size_t(w) + kLanes, 0.0f);
-        s.odd_column.resize(size_t(w)), s.same_next.resize(size_t(w)), s.right_weight.resize(size_t(w));
+        // (odd_column has a vector's worth of zeros past the end: step 3 reads whole vectors.)
+        s.odd_column.assign(size_t(w) + kLanes, 0.0f), s.same_next.resize(size_t(w)), s.right_weight.resize(size_t(w));
         s.left_of.resize(size_t(w)), s.right_of.resize(size_t(w));
         for (int x = 0; x < w; ++x) {
             int start = x / n * n, lo = start - 1, hi = start + n;
