@@ -538,8 +538,7 @@ void filter_rows(const FilterRow* out, int count, int variants, int taps, int su
 // cost more than the rest of step 3. The same on every vector width.
 [[gnu::always_inline]] inline Vec reciprocal(Vec x) {
     // (A cast between vector types of one size keeps the bits.)
-    Vec y = (Vec)(0x7EF311C3 - (VecI)x);
-    return y;
+    return (Vec)(0x7EF311C3 - (VecI)x);
 }
 
 // Step 3 and the output: tile row i is image row y, tile columns
