@@ -26,7 +26,7 @@ from scipy.ndimage import convolve1d, uniform_filter
 
 GAMMA = 2.5
 BLEND_EPS = 1e-4
-SIZES = {2: 9, 3: 11, 4: 11}  # n -> K (filter support)
+SIZES = {2: 9, 3: 11, 4: 9}  # n -> K (filter support; hexadeca 9: 11 scored ~0.15 dB more at ~0.11 s more per 200 MP)
 
 
 def work_domain(path):

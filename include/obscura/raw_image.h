@@ -99,6 +99,11 @@ struct RawImage {
     // EXIF of the shot as a TIFF-structured blob (exiv2), for the encoders.
     std::vector<uint8_t> exif;
 
+    // After remosaicing (sensor/remosaic.h): the n x n-cell frame `data` was
+    // made from, same size and levels, and its layout; empty otherwise.
+    Samples16 cell_samples;
+    CfaPattern cell_cfa;
+
     uint16_t at(int x, int y) const { return data[size_t(y) * width + x]; }
 };
 

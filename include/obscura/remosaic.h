@@ -18,8 +18,10 @@ struct RemosaicTiling {
 // red and blue cells is estimated by a learned filter over the neighbourhood
 // and colour-difference estimates along rows and columns; red and blue
 // elsewhere are green plus the colour difference interpolated from the
-// nearest cells of that colour. Works in tiles on every core and in place
-// (pass the frame with std::move and it is the only full-size buffer).
+// nearest cells of that colour. Works in tiles on every core. The file's
+// frame moves to `cell_samples` (its layout to `cell_cfa`): every pixel's
+// true sample of its cell's colour, which the develop puts back after the
+// demosaic (62.5% of a hexadeca frame's samples are not in the Bayer frame).
 // Lens-shading opcodes (GainMaps keyed to the n x n layout) are not carried.
 // Throws obscura::Error naming the file when the CFA is not an n x n-cell
 // Bayer.

@@ -11,6 +11,7 @@
 #include <future>
 
 #include "develop_best_kernel.h"
+#include "develop_cells_kernel.h"
 #include "develop_fast_kernel.h"
 #include "kernel_memory.h"
 #include "obscura/finish.h"
@@ -90,6 +91,12 @@ struct Kernel {
     int use_ca = 0;
     float ca_poly[2][7] = {{1, 0, 0, 0, 0, 0, 0}, {1, 0, 0, 0, 0, 0, 0}};
     float ca_geom[3] = {0, 0, 1};
+    // A remosaicked frame's cell samples, put back after the demosaic (see
+    // develop_gen.cpp): per column and row the colour's share, and black,
+    // white and the gain of each colour.
+    int use_cells = 0;
+    std::vector<uint8_t> cell_column{0}, cell_row{0};
+    float cell_levels[5] = {0, 1, 1, 1, 1};
     std::shared_ptr<Finisher> finish;  // the look's finishing, after the kernel
     double local_amount = 0;           // the look's local tone mapping (whole image), before finishing
 
@@ -115,6 +122,12 @@ struct Kernel {
         Halide::Runtime::Buffer<float> vignette_buf(const_cast<float*>(vignette), 8);
         Halide::Runtime::Buffer<float> ca_poly_buf(const_cast<float*>(&ca_poly[0][0]), 7, 2);
         Halide::Runtime::Buffer<float> ca_geom_buf(const_cast<float*>(ca_geom), 3);
+        static const uint16_t no_cells = 0;
+        Halide::Runtime::Buffer<const uint16_t> cells_buf(use_cells ? raw->cell_samples.data() : &no_cells,
+                                                          use_cells ? raw->width : 1, use_cells ? raw->height : 1);
+        Halide::Runtime::Buffer<const uint8_t> column_buf(cell_column.data(), int(cell_column.size()));
+        Halide::Runtime::Buffer<const uint8_t> row_buf(cell_row.data(), int(cell_row.size()));
+        Halide::Runtime::Buffer<float> cell_levels_buf(const_cast<float*>(cell_levels), 5);
         // The output seen as quads (see develop_gen.cpp): c, column in the
         // quad, quad column, row in the quad, quad row.
         int u0 = x0 + cfa_dx, v0 = y0 + cfa_dy;  // in RGGB space, both >= 0
@@ -124,7 +137,7 @@ struct Kernel {
         Halide::Runtime::Buffer<uint16_t> out(dst, 5, dims);
         int rc = run_tiles(in, levels_buf, cfa_dx, cfa_dy, mapped ? 1 : 0, grid_buf, grid_scale_x, grid_scale_y,
                            lens.vignette ? 1 : 0, vignette_buf, use_ca, ca_poly_buf, ca_geom_buf, matrix_buf, curve_buf,
-                           srgb_curve, out);
+                           srgb_curve, use_cells, cells_buf, column_buf, row_buf, cell_levels_buf, out);
         if (rc != 0) throw file_error(raw->source, "develop kernel failed (Halide error " + std::to_string(rc) + ")");
         return dst + size_t(u0 - 2 * qx0) * 3 + size_t(v0 - 2 * qy0) * stride;
     }
@@ -193,6 +206,25 @@ void keep_lens_vignette(Kernel& k, double kept) {
             for (int s = 0; s < 4; ++s) k.gain_grid[s * n + p] = float(k.gain_grid[s * n + p] / std::pow(mean, kept));
         }
     }
+}
+
+// The colour of each pixel's cell as column and row shares (red 0 + 0,
+// green 0 + 1 or 1 + 0, blue 1 + 1), and the cell samples' levels.
+void use_cell_samples(const RawImage& raw, const ColorSolution& color, Kernel& k) {
+    const int n = raw.cell_cfa.cell_size();
+    if (n < 2 || raw.cell_samples.size() != raw.data.size() || !raw.black.is_uniform()) return;
+    int red_x = 0, red_y = 0;  // the top-left of a red cell
+    for (int y : {0, n})
+        for (int x : {0, n})
+            if (raw.cell_cfa.at(x, y) == kRed) red_x = x, red_y = y;
+    k.cell_column.resize(size_t(raw.width)), k.cell_row.resize(size_t(raw.height));
+    for (int x = 0; x < raw.width; ++x) k.cell_column[size_t(x)] = uint8_t(((x + red_x) / n) & 1);
+    for (int y = 0; y < raw.height; ++y) k.cell_row[size_t(y)] = uint8_t(((y + red_y) / n) & 1);
+    const double black = raw.black.at(0, 0), range = raw.white_level - black;
+    k.cell_levels[0] = float(black);
+    k.cell_levels[1] = float(std::clamp(raw.white_level, 1.0, 65535.0));
+    for (int c = 0; c < 3; ++c) k.cell_levels[2 + c] = float(1.0 / color.neutral[size_t(c)] / range);
+    k.use_cells = 1;
 }
 
 Kernel prepare(const RawImage& raw, const DevelopOptions& options) {
@@ -277,6 +309,13 @@ Kernel prepare(const RawImage& raw, const DevelopOptions& options) {
     }
     if (look.lens_vignette_kept > 0) keep_lens_vignette(k, look.lens_vignette_kept);
     if (k.lens.warp) split_chromatic_aberration(raw, k);
+    // (With lateral aberration corrected the red and blue samples move, so
+    // putting the unmoved cell samples back would undo it.)
+    // (The fast demosaic, for previews, leaves them out.)
+    if (!raw.cell_samples.empty() && !k.use_ca && !method.fast) {
+        use_cell_samples(raw, color, k);
+        if (k.use_cells) k.run_tiles = develop_cells_kernel;
+    }
     k.finish = std::make_shared<Finisher>(look, raw.crop.width, raw.crop.height, options.lut);
     k.local_amount = look.local_amount;
     use_kernel_scratch_cache();

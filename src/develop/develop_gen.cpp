@@ -1,6 +1,8 @@
 // develop: raw mosaic -> display-encoded RGB, in one fused pass per tile:
 // black/white normalisation and white balance, demosaic, camera -> output
-// colour matrix, then the look's tone curve with the output encoding.
+// colour matrix, then the look's tone curve with the output encoding. For a
+// remosaicked n x n-cell frame each pixel's own cell sample replaces the
+// demosaic's estimate of that colour before the colour matrix.
 //
 // Everything between the raw samples and the interleaved output runs on
 // quad fields (quad_field.h): four quarter-resolution planes, so no stage
@@ -49,6 +51,9 @@ Expr srgb_encode(Expr v) {
 class Develop : public Generator<Develop> {
 public:
     GeneratorParam<std::string> method{"method", "best"};  // best | fast
+    // true: the kernel for remosaicked frames, which puts the cell samples
+    // back (use_cells and the inputs after it are read only then).
+    GeneratorParam<bool> with_cells{"with_cells", false};
 
     Input<Buffer<uint16_t, 2>> raw{"raw"};          // active area, CFA samples
     // levels(k, (x & 1) + 2 (y & 1)) for a site of that parity: k = 0 its
@@ -81,6 +86,15 @@ public:
     // up (the reference look; lookups are scalar loads, a quarter of the
     // kernel's time).
     Input<int> srgb_curve{"srgb_curve"};
+    // A remosaicked frame (use_cells 1): the n x n-cell samples it was made
+    // from, each put back as its cell's colour after the demosaic (the Bayer
+    // frame carried only 37.5% of a hexadeca sensor's samples). The colour
+    // at (x, y) is cell_column(x) + cell_row(y), 0 red, 1 green, 2 blue;
+    // cell_levels: black, white, then the gain of red, green and blue.
+    Input<int> use_cells{"use_cells"};
+    Input<Buffer<uint16_t, 2>> cells{"cells"};
+    Input<Buffer<uint8_t, 1>> cell_column{"cell_column"}, cell_row{"cell_row"};
+    Input<Buffer<float, 1>> cell_levels{"cell_levels"};
     Output<Buffer<uint16_t, 5>> output{"output"};  // c, xp, i, yp, j: interleaved RGB by quads
 
     Var x{"x"}, y{"y"}, c{"c"}, i{"i"}, j{"j"}, xp{"xp"}, yp{"yp"};
@@ -149,14 +163,30 @@ public:
         // encoding, 16 bits. The linear colour is a stage of its own: as
         // parts of one Tuple, the three channels each recomputed it.
         Expr n = curve.dim(0).extent();
+        // (Edges repeated: the output's padding quads reach one column or
+        // row past the frame, and the buffers are 1 x 1 without cells.)
+        Func cell_sample = BoundaryConditions::repeat_edge(cells);
+        Func column_colour = BoundaryConditions::repeat_edge(cell_column), row_colour = BoundaryConditions::repeat_edge(cell_row);
         for (int s : kAllSites) {
-            Expr px = cast<float>(2 * i + (s & 1) - cfa_dx), py = cast<float>(2 * j + (s >> 1) - cfa_dy);
+            Expr x = 2 * i + (s & 1) - cfa_dx, y = 2 * j + (s >> 1) - cfa_dy;
+            Expr px = cast<float>(x), py = cast<float>(y);
             Expr r2 = ((px - vignette(5)) * (px - vignette(5)) + (py - vignette(6)) * (py - vignette(6))) * vignette(7);
             Expr vgain = select(use_vignette != 0,
                                 1.0f + r2 * (vignette(0) + r2 * (vignette(1) + r2 * (vignette(2) + r2 * (vignette(3) + r2 * vignette(4))))),
                                 1.0f);
-            Expr cam[3] = {from_gamma(rgb.r.plane[s](i, j)) * vgain, from_gamma(rgb.g.plane[s](i, j)) * vgain,
-                           from_gamma(rgb.b.plane[s](i, j)) * vgain};
+            // The cell's own sample, linear and white balanced like the mosaic,
+            // and its colour.
+            Expr colour = cast<int>(column_colour(x)) + cast<int>(row_colour(y));
+            Expr gain = select(colour == 0, cell_levels(2), colour == 1, cell_levels(3), cell_levels(4));
+            known_planes[s] = Func(std::string("known_") + site_name(s));
+            known_planes[s](i, j) = Tuple(min((min(cast<float>(cell_sample(x, y)), cell_levels(1)) - cell_levels(0)) * gain, 1.0f),
+                                          cast<uint8_t>(colour));
+            Expr known = known_planes[s](i, j)[0];
+            colour = known_planes[s](i, j)[1];
+            Expr demosaiced[3] = {from_gamma(rgb.r.plane[s](i, j)), from_gamma(rgb.g.plane[s](i, j)), from_gamma(rgb.b.plane[s](i, j))};
+            Expr cam[3];
+            for (int ch = 0; ch < 3; ++ch)
+                cam[ch] = (with_cells ? select(use_cells != 0 && colour == uint8_t(ch), known, demosaiced[ch]) : demosaiced[ch]) * vgain;
             std::vector<Expr> lins;
             for (int ch = 0; ch < 3; ++ch)
                 lins.push_back(clamp(matrix(0, ch) * cam[0] + matrix(1, ch) * cam[1] + matrix(2, ch) * cam[2], 0.0f, 1.0f));
@@ -201,6 +231,8 @@ public:
         vignette.dim(0).set_bounds(0, 8);
         ca_poly.dim(0).set_bounds(0, 7).dim(1).set_bounds(0, 2);
         ca_geom.dim(0).set_bounds(0, 3);
+        cell_levels.dim(0).set_bounds(0, 5);
+        cells.dim(0).set_stride(1);
         matrix.dim(0).set_bounds(0, 3).dim(1).set_bounds(0, 3);
 
         const int vec = natural_vector_size<float>();
@@ -223,7 +255,9 @@ public:
         for (int s : kAllSites) {
             // (Both: vignetting with either curve, or neither.)
             encoded_planes[s].compute_at(output, tile).vectorize(i, vec);
-            linear_planes[s].compute_at(output, tile).vectorize(i, vec).specialize(use_vignette != 0);
+            linear_planes[s].compute_at(output, tile).vectorize(i, vec);
+            linear_planes[s].specialize(use_vignette != 0);
+            if (with_cells) known_planes[s].compute_at(output, tile).vectorize(i, vec);
             encoded_planes[s].specialize(use_vignette != 0).specialize(srgb_curve != 0);
             encoded_planes[s].specialize(srgb_curve != 0);
             // Files without a gain map or chromatic aberration skip that
@@ -240,7 +274,7 @@ private:
     Field sampled, mosaic;
     Func gain_rows{"gain_rows"};
     DemosaicStages stages;
-    std::array<Func, 4> encoded_planes, linear_planes;
+    std::array<Func, 4> encoded_planes, linear_planes, known_planes;
 };
 
 }  // namespace

@@ -19,6 +19,7 @@
 
 #include <jpeglib.h>  // needs size_t and FILE first
 
+#include "obscura/frame_memory.h"
 #include "obscura/error.h"
 #include "writers.h"
 
@@ -39,9 +40,12 @@ void on_error(j_common_ptr cinfo) {
     std::longjmp(err->jump, 1);
 }
 
+// (Grown row by row and overwritten at once: not zeroed first.)
+using Pixels8 = std::vector<uint8_t, UninitialisedAllocator<uint8_t>>;
+
 struct Band {
     std::vector<uint8_t> bytes;  // a whole JPEG of the band
-    std::vector<uint8_t> rgb;    // its 8-bit pixels (handed back for reuse)
+    Pixels8 rgb;                 // its 8-bit pixels (handed back for reuse)
     std::string error;           // the encoder's message when it failed
 };
 
@@ -226,7 +230,7 @@ private:
     std::vector<uint8_t> exif_, icc_;
     size_t in_flight_;
     FILE* file_ = nullptr;
-    std::vector<uint8_t> band_;
+    Pixels8 band_;
     int band_rows_ = 0;
     int bands_submitted_ = 0, bands_written_ = 0;
     unsigned restarts_ = 0;

@@ -23,9 +23,10 @@
 // keeping only the rows its window needs in a small ring, so a core's
 // working set (~0.6 MB) stays in its L2 cache. Each step runs a fixed number
 // of rows behind the newest input row (its "lag", the reach of the windows
-// below it). The result replaces the frame band by band, so no second
-// full-size frame is allocated (at 200 MP a fresh 400 MB buffer costs more
-// in page faults than the copy).
+// below it). The Bayer frame is a new buffer, written by the cores that
+// compute it (its pages first touched there); the file's frame is kept
+// beside it, for the develop to put each pixel's own sample back after the
+// demosaic.
 #include "obscura/remosaic.h"
 
 #include <algorithm>
@@ -140,20 +141,16 @@ struct Tile {
     int first_column = 0;              // image column of tile column 0, -1 when mirrored
 };
 
-// A band of output rows [y0, y1) across the frame. The frame is remosaicked
-// in place: a band's rows are written to `out` and copied back into the
-// frame once the band is done; the rows above it that it reads (already
-// replaced in the frame) come from `above`, a copy of their original
-// samples, image rows [above_from, y0).
+// A band of output rows [y0, y1) across the frame, written into `out` (the
+// Bayer frame, whole).
 struct Band {
-    int y0 = 0, y1 = 0, above_from = 0;
-    const uint16_t* above = nullptr;
+    int y0 = 0, y1 = 0;
     uint16_t* out = nullptr;
 };
 
 struct Remosaicer {
     const RawImage& raw;
-    const uint16_t* frame;  // the file's samples, replaced band by band behind the work
+    const uint16_t* frame;  // the file's samples
     Layout l;
     float black = 0, range = 1;
     std::array<float, 3> neutral{1, 1, 1};
@@ -186,7 +183,7 @@ struct Remosaicer {
     // Output rows [y0, y1) and columns [x0, x1), both starts multiples of the period.
     void tile(Tile& s, const Band& band, int x0, int x1) const;
     void prepare(Tile& s, int x0, int x1, int y0, int y1) const;
-    void load(Tile& s, const Band& band, int i, int image_row) const;
+    void load(Tile& s, int i, int image_row) const;
     void along_row(Tile& s, int i) const;
     void column_difference(Tile& s, int i) const;
     void column_gradient(Tile& s, int i) const;
@@ -294,10 +291,8 @@ bool has_gather() {
     return yes;
 }
 
-[[gnu::always_inline]] inline void Remosaicer::load(Tile& s, const Band& band, int i, int image_row) const {
-    const uint16_t* src = image_row >= band.above_from && image_row < band.y0
-                              ? &band.above[size_t(image_row - band.above_from) * raw.width]
-                              : &frame[size_t(image_row) * raw.width];
+[[gnu::always_inline]] inline void Remosaicer::load(Tile& s, int i, int image_row) const {
+    const uint16_t* src = &frame[size_t(image_row) * raw.width];
     const int parity = (i / l.n) & 1;
     const int even = kBase[parity][0] * 65536, odd = kBase[parity][1] * 65536;
     const float* lut = to_work.data();
@@ -614,7 +609,7 @@ void filter_rows(const FilterRow* out, int count, int variants, int taps, int su
     const float* odd_column = s.odd_column.data() + left;
     const float* column_parity = s.column_parity.data() + left;
     est += left;
-    uint16_t* dst = &band.out[size_t(y - band.y0) * raw.width + x0];
+    uint16_t* dst = &band.out[size_t(y) * raw.width + x0];
     const uint16_t* src = &frame[size_t(y) * raw.width + x0];
     const float scale_c = neutral[size_t(c)] * range, scale_g = neutral[kGreen] * range;
     const float green_parity = want[0] == kGreen ? 0.0f : 1.0f, row_parity_f = float(row_parity), phase_f = float(phase);
@@ -653,7 +648,7 @@ void Remosaicer::tile(Tile& s, const Band& band, int x0, int x1) const {
     // is i % period because y0 - halo is a multiple of the period.
     for (int newest = 0; newest < s.rows + lag_write; ++newest) {
         if (newest < s.rows) {
-            load(s, band, newest, mirror_in_phase(y0 - top + newest, raw.height, l.period));
+            load(s, newest, mirror_in_phase(y0 - top + newest, raw.height, l.period));
             along_row(s, newest);
         }
         auto due = [&](int lag) {
@@ -677,7 +672,7 @@ RawImage remosaic(RawImage raw, RemosaicTiling tiling) {
         throw file_error(raw.source, "remosaicing a frame whose black level varies by position is not supported");
     if (raw.width < 32 || raw.height < 32) throw file_error(raw.source, "too small to remosaic");
     const Remosaicer work(raw);
-    const int p = work.l.period, above = work.l.halo + work.l.shift_y;
+    const int p = work.l.period;
     // Bands of about tiling.rows rows, tiles of about tiling.columns columns
     // (at least two, for two cores), all starting on whole repeats.
     auto cuts = [p](int size, int target) {
@@ -687,29 +682,21 @@ RawImage remosaic(RawImage raw, RemosaicTiling tiling) {
         return at;
     };
     const std::vector<int> xs = cuts(raw.width, std::clamp(raw.width / 2, std::min(8 * p, tiling.columns), tiling.columns));
-    const std::vector<int> ys = cuts(raw.height, std::max(tiling.rows, 2 * above));
+    const std::vector<int> ys = cuts(raw.height, std::max(tiling.rows, 2 * p));
     const int tiles = int(xs.size()) - 1;
-    const size_t width = size_t(raw.width);
-    int tallest = 0;
-    for (size_t b = 0; b + 1 < ys.size(); ++b) tallest = std::max(tallest, ys[b + 1] - ys[b]);
-    Samples16 out(size_t(tallest) * width), original_above, next_above;
+    // A fresh frame, its pages first touched by the cores that write them.
+    Samples16 bayer(size_t(raw.width) * size_t(raw.height));
     for (size_t b = 0; b + 1 < ys.size(); ++b) {
         Band band;
-        band.y0 = ys[b], band.y1 = ys[b + 1], band.out = out.data();
-        band.above_from = std::max(0, band.y0 - above), band.above = original_above.data();
+        band.y0 = ys[b], band.y1 = ys[b + 1], band.out = bayer.data();
         parallel_rows(0, tiles, [&](int first, int last) {
             Tile s;
             for (int k = first; k < last; ++k) work.tile(s, band, xs[size_t(k)], xs[size_t(k) + 1]);
         }, 2);
-        // The next band reads these rows' original samples above it.
-        const int keep_from = std::max(band.y0, band.y1 - above);
-        next_above.assign(raw.data.begin() + ptrdiff_t(keep_from * width), raw.data.begin() + ptrdiff_t(band.y1 * width));
-        std::swap(original_above, next_above);
-        parallel_rows(band.y0, band.y1, [&](int a, int z) {
-            std::copy(out.begin() + ptrdiff_t((a - band.y0) * width), out.begin() + ptrdiff_t((z - band.y0) * width),
-                      raw.data.begin() + ptrdiff_t(a * width));
-        });
     }
+    raw.cell_cfa = raw.cfa;
+    raw.cell_samples = std::move(raw.data);
+    raw.data = std::move(bayer);
     raw.cfa = raw.cfa.cells();
     for (auto& ops : raw.opcodes) ops.clear();
     return raw;
