@@ -209,21 +209,18 @@ void keep_lens_vignette(Kernel& k, double kept) {
 }
 
 // The colour of each pixel's cell as column and row shares (red 0 + 0,
-// green 0 + 1 or 1 + 0, blue 1 + 1), and the cell samples' levels.
-void use_cell_samples(const RawImage& raw, const ColorSolution& color, Kernel& k) {
+// green 0 + 1 or 1 + 0, blue 1 + 1), and the cell samples' levels: the
+// Bayer frame's (its black is uniform), by colour. Needs k.levels and
+// k.cfa_dx/dy: the Bayer frame's red site is its red cell's place.
+void use_cell_samples(const RawImage& raw, Kernel& k) {
     const int n = raw.cell_cfa.cell_size();
     if (n < 2 || raw.cell_samples.size() != raw.data.size() || !raw.black.is_uniform()) return;
-    int red_x = 0, red_y = 0;  // the top-left of a red cell
-    for (int y : {0, n})
-        for (int x : {0, n})
-            if (raw.cell_cfa.at(x, y) == kRed) red_x = x, red_y = y;
+    const int red_x = k.cfa_dx * n, red_y = k.cfa_dy * n;  // the top-left of a red cell
     k.cell_column.resize(size_t(raw.width)), k.cell_row.resize(size_t(raw.height));
     for (int x = 0; x < raw.width; ++x) k.cell_column[size_t(x)] = uint8_t(((x + red_x) / n) & 1);
     for (int y = 0; y < raw.height; ++y) k.cell_row[size_t(y)] = uint8_t(((y + red_y) / n) & 1);
-    const double black = raw.black.at(0, 0), range = raw.white_level - black;
-    k.cell_levels[0] = float(black);
-    k.cell_levels[1] = float(std::clamp(raw.white_level, 1.0, 65535.0));
-    for (int c = 0; c < 3; ++c) k.cell_levels[2 + c] = float(1.0 / color.neutral[size_t(c)] / range);
+    k.cell_levels[0] = k.levels[0][0], k.cell_levels[1] = k.levels[0][2];
+    for (int site = 0; site < 4; ++site) k.cell_levels[2 + raw.cfa.at(site & 1, site >> 1)] = k.levels[site][1];
     k.use_cells = 1;
 }
 
@@ -309,11 +306,11 @@ Kernel prepare(const RawImage& raw, const DevelopOptions& options) {
     }
     if (look.lens_vignette_kept > 0) keep_lens_vignette(k, look.lens_vignette_kept);
     if (k.lens.warp) split_chromatic_aberration(raw, k);
-    // (With lateral aberration corrected the red and blue samples move, so
-    // putting the unmoved cell samples back would undo it.)
-    // (The fast demosaic, for previews, leaves them out.)
+    // (Not with lateral aberration corrected: the red and blue samples move,
+    // and putting the unmoved cell samples back would undo it. The fast
+    // demosaic, for previews, leaves them out.)
     if (!raw.cell_samples.empty() && !k.use_ca && !method.fast) {
-        use_cell_samples(raw, color, k);
+        use_cell_samples(raw, k);
         if (k.use_cells) k.run_tiles = develop_cells_kernel;
     }
     k.finish = std::make_shared<Finisher>(look, raw.crop.width, raw.crop.height, options.lut);
