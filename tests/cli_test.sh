@@ -33,6 +33,10 @@ check "info shows layout" grep -q "cfa: *GRBG" <<<"$info"
 check "info shows white" grep -q "white level: *65535" <<<"$info"
 quad=$("$obscura" info "$dngs/kodim23_quad.dng")
 check "info shows quad layout" grep -q "quad RGGB (4x4)" <<<"$quad"
+# 64 GainMaps, one per position of the 8x8 repeat: one entry, and applied
+shaded=$("$obscura" info "$dngs/kodim05_hexadeca_shading.dng")
+check "info sums up a gain map per cell position" grep -q "opcode list 2: *GainMap x64 (17x13, pitch 8x8)$" <<<"$shaded"
+check "info plans the cell layout's gain maps" grep -q "lens correction: *GainMap (OpcodeList2) x64" <<<"$shaded"
 
 # looks: the shipped ones listed; a look file of one's own; bad look and LUT
 # files refused in one line naming the file, before any output

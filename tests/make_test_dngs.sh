@@ -20,6 +20,9 @@ mk "$d/kodim05.png" "$out/kodim05_hexadeca_clean.dng" --cfa hexadeca
 mk "$d/kodim13.png" "$out/kodim13_nona.dng" --cfa nona
 mk "$d/kodim23.png" "$out/kodim23_small.dng" --size 200x120 --cfa BGGR
 mk "$d/kodim05.png" "$out/kodim05_RGGB_14_shading.dng" --cfa RGGB --bits 14 --shading 0.6
+# Lens shading on an n x n-cell sensor, undone by one GainMap per position of
+# its 8x8 repeat (64 maps), which the remosaic and binning must carry.
+var "$out/kodim05_hexadeca_clean.dng" "$out/kodim05_hexadeca_shading.dng" --shade 0.6
 base="$out/kodim05_base12.dng"
 mk "$d/kodim05.png" "$base" --bits 12 --black 200
 var "$base" "$out/v_tiles.dng" --tiles 64

@@ -8,6 +8,7 @@
 #include "obscura/decode.h"
 #include "obscura/develop.h"
 #include "obscura/error.h"
+#include "obscura/lens_correction.h"
 #include "obscura/remosaic.h"
 #include "support/truth.h"
 
@@ -223,6 +224,42 @@ TEST(Remosaic, OtherCellLayoutsGiveTheSameResult) {
     double p = cpsnr(develop_reference(b), moved, 8);
     std::printf("the same data as quad GRBG: %.2f dB against the photo moved 2 columns\n", p);
     EXPECT_GE(p, 35.5);  // as the RGGB reading; cells taken for the wrong colour score far lower
+}
+
+// Lens shading on the n x n-cell sensor, with one GainMap per position of
+// the 8x8 repeat (dng_variants.py --shade 0.6): the remosaic and binning keep
+// the maps and the develop applies them, to the Bayer frame and to the cell
+// samples it puts back alike.
+TEST(Remosaic, ShadingGainMapsOfTheCellLayoutAreApplied) {
+    const RawImage clean = decode(dng_path("kodim05_hexadeca_clean.dng"));
+    const RawImage shaded = decode(dng_path("kodim05_hexadeca_shading.dng"));
+    Image truth = load_png(data_path("kodim05.png"));
+    DevelopOptions ignore;
+    ignore.look = "reference";
+    ignore.lens_correction = false;
+    RawImage bayer = remosaic(shaded);
+    ASSERT_EQ(bayer.opcode_frame.width, shaded.width);
+    EXPECT_EQ(bayer.opcode_frame.cfa.name(), "hexadeca RGGB (8x8)");
+    const double plain = cpsnr(develop_reference(remosaic(clean)), truth, 8);
+    const Image corrected = develop_reference(bayer);
+    const double full = cpsnr(corrected, truth, 8), de = ciede2000(corrected, truth);
+    const double ignored = cpsnr(develop(bayer, ignore), truth, 8);
+    RawImage without_cells = bayer;
+    without_cells.cell_samples.clear();
+    const double bayer_only = cpsnr(develop_reference(without_cells), truth, 8);
+    // Binned: against the clean file binned (the corners' gains are the same
+    // for the 16 samples of a cell).
+    const double binned = cpsnr(develop_reference(bin_cells(shaded)), develop_reference(bin_cells(clean)), 4);
+    std::printf("hexadeca kodim05 shaded 0.6: %.2f dB corrected (clean %.2f; CIEDE2000 %.2f), %.2f ignored, "
+                "%.2f without the cell samples; binned %.2f dB against the clean file binned\n",
+                full, plain, de, ignored, bayer_only, binned);
+    EXPECT_GE(full, plain - 0.15);      // 31.06 vs 31.10 measured
+    EXPECT_LE(ignored, plain - 2.5);    // 27.53: the shading is real
+    EXPECT_GE(full, bayer_only + 0.1);  // the cell samples get the gains too (else the corners darken)
+    EXPECT_GE(binned, 50.0);            // 63.8 measured; 27.6 against the truth either way
+    LensCorrection plan = plan_lens_correction(bayer);
+    ASSERT_EQ(plan.applied.size(), 1u);
+    EXPECT_EQ(plan.applied[0], "GainMap (OpcodeList2) x64");
 }
 
 TEST(Remosaic, ABayerFrameIsRefusedByName) {

@@ -627,11 +627,25 @@ int cmd_info(Args args) {
         o << "opcode list " << i + 1 << ":   ";
         try {
             auto ops = parse_opcode_list(raw.opcodes[i], raw.source);
-            for (size_t k = 0; k < ops.size(); ++k) {
+            auto same_grid = [](const Opcode& a, const Opcode& b) {
+                const auto *g = std::get_if<GainMap>(&a.params), *h = std::get_if<GainMap>(&b.params);
+                return g && h && a.optional == b.optional && g->points_h == h->points_h && g->points_v == h->points_v &&
+                       g->row_pitch == h->row_pitch && g->col_pitch == h->col_pitch;
+            };
+            for (size_t k = 0, next; k < ops.size(); k = next) {
                 o << (k ? ", " : "") << ops[k].name;
-                if (const auto* g = std::get_if<GainMap>(&ops[k].params))
-                    o << " (" << g->points_h << "x" << g->points_v << ", rows " << g->top << "+" << g->row_pitch << "n, cols "
-                      << g->left << "+" << g->col_pitch << "n)";
+                // A run of more than four like GainMaps (one per position of
+                // an n x n-cell repeat, say) as one entry.
+                for (next = k + 1; next < ops.size() && same_grid(ops[k], ops[next]);) ++next;
+                if (next - k <= 4) next = k + 1;
+                if (const auto* g = std::get_if<GainMap>(&ops[k].params)) {
+                    if (next - k > 1)
+                        o << " x" << next - k << " (" << g->points_h << "x" << g->points_v << ", pitch " << g->col_pitch << "x"
+                          << g->row_pitch << ")";
+                    else
+                        o << " (" << g->points_h << "x" << g->points_v << ", rows " << g->top << "+" << g->row_pitch << "n, cols "
+                          << g->left << "+" << g->col_pitch << "n)";
+                }
                 if (ops[k].optional) o << " [optional]";
             }
             o << "\n";

@@ -9,8 +9,8 @@ namespace obscura {
 
 // The binned frame: Bayer pattern of the cells, levels scaled so the mean of
 // n^2 samples keeps its extra precision (up to 16 bits), crop and noise
-// profile carried over. Lens-correction opcodes describe the full-size frame
-// and are not carried (the binned frame develops without them). Throws
+// profile carried over. The DNG opcodes are kept, with the full-size frame
+// recorded as the one they were written for (RawImage::opcode_frame). Throws
 // obscura::Error naming the file when the CFA is not an n x n-cell Bayer.
 RawImage bin_cells(const RawImage& raw);
 

@@ -23,7 +23,12 @@ struct LensCorrection {
     std::vector<std::string> skipped;        // optional opcodes we do not apply
 };
 
-// Reads the raw's opcode lists. Throws obscura::Error naming the file when
+// Reads the raw's opcode lists. GainMaps may pick pixels by any pitch of
+// the frame they were written for (raw.opcode_frame when a remosaic or
+// binning has changed it): each site's gain is the mean gain of that frame's
+// pixels the site stands for, those of its parity when the frame is the raw
+// itself, else those of its colour (an n x n-cell frame's gains per cell
+// position become one per colour). Throws obscura::Error naming the file when
 // an opcode we cannot apply is not marked optional (the file says its
 // pixels are wrong without it).
 LensCorrection plan_lens_correction(const RawImage& raw);

@@ -96,6 +96,13 @@ struct RawImage {
     ShotInfo shot;
     // DNG opcode lists 1..3 as stored (big-endian), applied by later stages.
     std::vector<uint8_t> opcodes[3];
+    // The frame the opcodes were written for when a sensor step has since
+    // changed the layout (remosaic) or the size (binning): its size and CFA,
+    // which GainMaps select their pixels by. Width 0: `data` itself.
+    struct OpcodeFrame {
+        int width = 0, height = 0;
+        CfaPattern cfa;
+    } opcode_frame;
     // EXIF of the shot as a TIFF-structured blob (exiv2), for the encoders.
     std::vector<uint8_t> exif;
 

@@ -22,7 +22,8 @@ struct RemosaicTiling {
 // frame moves to `cell_samples` (its layout to `cell_cfa`): every pixel's
 // true sample of its cell's colour, which the develop puts back after the
 // demosaic (62.5% of a hexadeca frame's samples are not in the Bayer frame).
-// Lens-shading opcodes (GainMaps keyed to the n x n layout) are not carried.
+// The DNG opcodes are kept, with the n x n frame recorded as the one they
+// were written for (RawImage::opcode_frame).
 // Throws obscura::Error naming the file when the CFA is not an n x n-cell
 // Bayer.
 RawImage remosaic(RawImage raw, RemosaicTiling tiling = {});

@@ -116,9 +116,12 @@ public:
         Expr gx = clamp(cast<float>(x) * grid_scale_x, 0.0f, cast<float>(gain_grid.dim(0).extent() - 1));
         Expr gx0 = min(cast<int>(gx), gain_grid.dim(0).extent() - 2);
         gain_rows(x, gyv, sv) = lerp(gain_grid(gx0, gyv, sv), gain_grid(gx0 + 1, gyv, sv), gx - cast<float>(gx0));
-        Expr gy = clamp(cast<float>(y) * grid_scale_y, 0.0f, cast<float>(gain_grid.dim(1).extent() - 1));
-        Expr gy0 = min(cast<int>(gy), gain_grid.dim(1).extent() - 2);
-        Expr g = lerp(gain_rows(x, gy0, site), gain_rows(x, gy0 + 1, site), gy - cast<float>(gy0));
+        auto shading = [&](Expr x, Expr y, Expr site) {
+            Expr gy = clamp(cast<float>(y) * grid_scale_y, 0.0f, cast<float>(gain_grid.dim(1).extent() - 1));
+            Expr gy0 = min(cast<int>(gy), gain_grid.dim(1).extent() - 2);
+            return lerp(gain_rows(x, gy0, site), gain_rows(x, gy0 + 1, site), gy - cast<float>(gy0));
+        };
+        Expr g = shading(x, y, site);
         norm(x, y) = min(select(use_gain_map != 0, shaped * g, shaped), 1.0f);
         // mirror_interior keeps the parity of every coordinate, so the CFA
         // pattern continues correctly past the borders.
@@ -178,9 +181,17 @@ public:
             // and its colour.
             Expr colour = cast<int>(column_colour(x)) + cast<int>(row_colour(y));
             Expr gain = select(colour == 0, cell_levels(2), colour == 1, cell_levels(3), cell_levels(4));
+            // Lens shading as for the mosaic: the gain of a Bayer site of the
+            // cell's colour here (red's site is cfa_d), linear (grid^2.5).
+            Expr red_site = cfa_dx + 2 * cfa_dy, green_site = (1 - cfa_dx) + 2 * cfa_dy;
+            Expr blue_site = (1 - cfa_dx) + 2 * (1 - cfa_dy);
+            Expr sg = select(colour == 0, shading(x, y, red_site), colour == 1, shading(x, y, green_site),
+                               shading(x, y, blue_site));
+            Expr linear_shading = select(use_gain_map != 0, sg * sg * sqrt(sg), 1.0f);
             known_planes[s] = Func(std::string("known_") + site_name(s));
-            known_planes[s](i, j) = Tuple(min((min(cast<float>(cell_sample(x, y)), cell_levels(1)) - cell_levels(0)) * gain, 1.0f),
-                                          cast<uint8_t>(colour));
+            known_planes[s](i, j) = Tuple(
+                min((min(cast<float>(cell_sample(x, y)), cell_levels(1)) - cell_levels(0)) * gain * linear_shading, 1.0f),
+                cast<uint8_t>(colour));
             Expr known = known_planes[s](i, j)[0];
             colour = known_planes[s](i, j)[1];
             Expr demosaiced[3] = {from_gamma(rgb.r.plane[s](i, j)), from_gamma(rgb.g.plane[s](i, j)), from_gamma(rgb.b.plane[s](i, j))};
@@ -257,7 +268,7 @@ public:
             encoded_planes[s].compute_at(output, tile).vectorize(i, vec);
             linear_planes[s].compute_at(output, tile).vectorize(i, vec);
             linear_planes[s].specialize(use_vignette != 0);
-            if (with_cells) known_planes[s].compute_at(output, tile).vectorize(i, vec);
+            if (with_cells) known_planes[s].compute_at(output, tile).vectorize(i, vec).specialize(use_gain_map != 0);
             encoded_planes[s].specialize(use_vignette != 0).specialize(srgb_curve != 0);
             encoded_planes[s].specialize(srgb_curve != 0);
             // Files without a gain map or chromatic aberration skip that

@@ -138,7 +138,9 @@ void write_tags(TIFF* t, const RawImage& raw) {
         TIFFSetField(t, kNoiseProfile, uint32_t(n.size()), n.data());
     }
     const ttag_t opcode_tags[3] = {kOpcodeList1, kOpcodeList2, kOpcodeList3};
-    for (int i = 0; i < 3; ++i)
+    // Lists 1 and 2 (GainMaps, per-pixel) written for another frame than
+    // this one (before a remosaic or binning) would select the wrong pixels.
+    for (int i = raw.opcode_frame.width > 0 ? 2 : 0; i < 3; ++i)
         if (!raw.opcodes[i].empty()) TIFFSetField(t, opcode_tags[i], uint32_t(raw.opcodes[i].size()), raw.opcodes[i].data());
 }
 

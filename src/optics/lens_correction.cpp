@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <numeric>
+#include <utility>
 
 #include "lensfun_profile.h"
 #include "obscura/error.h"
@@ -9,37 +11,88 @@
 namespace obscura {
 namespace {
 
-constexpr int kMaxGrid = 129;  // points per axis of the kernel's gain grid
+constexpr int kMaxGrid = 129;   // points per axis of the kernel's gain grid
+constexpr int kMaxRepeat = 64;  // pixels per axis over which a map's pixels and the CFA repeat
+
+// The frame the opcodes were written for: the raw itself, or the one a
+// remosaic or binning made it from.
+struct MapFrame {
+    int width, height;
+    const CfaPattern& cfa;
+    bool is_raw;
+};
+
+MapFrame map_frame(const RawImage& raw) {
+    if (raw.opcode_frame.width > 0) return {raw.opcode_frame.width, raw.opcode_frame.height, raw.opcode_frame.cfa, false};
+    return {raw.width, raw.height, raw.cfa, true};
+}
+
+// The repeat, in pixels, over which the frame's CFA and the maps' pitches
+// all repeat (0 past kMaxRepeat).
+std::pair<int, int> joint_repeat(const MapFrame& f, const std::vector<const GainMap*>& maps) {
+    int64_t w = f.cfa.width, h = f.cfa.height;
+    for (const GainMap* g : maps) {
+        w = std::lcm(w, int64_t(std::max<uint32_t>(g->col_pitch, 1)));
+        h = std::lcm(h, int64_t(std::max<uint32_t>(g->row_pitch, 1)));
+        if (w > kMaxRepeat || h > kMaxRepeat) return {0, 0};
+    }
+    return {int(w), int(h)};
+}
+
+// The map's pixel selection: (x, y) of the repeat on its row and column pitch.
+bool on_pitch(const GainMap& g, int x, int y) {
+    uint32_t cp = std::max<uint32_t>(g.col_pitch, 1), rp = std::max<uint32_t>(g.row_pitch, 1);
+    return uint32_t(x) % cp == g.left % cp && uint32_t(y) % rp == g.top % rp;
+}
 
 // The map's relative coordinates put 0 at the first pixel row/column and 1 at
 // the last (as the files we test against, and phone DNGs, use).
 void add_gain_maps(const RawImage& raw, const std::vector<const GainMap*>& maps, LensCorrection& out) {
+    const MapFrame f = map_frame(raw);
+    const auto [rw, rh] = joint_repeat(f, maps);
+    // (An n x n-cell raw not yet remosaicked, as `obscura info` plans it,
+    // stands for the Bayer frame of its cells.)
+    const bool by_parity = f.is_raw && f.cfa.is_bayer();
+    const CfaPattern bayer = raw.cfa.cells();
     uint32_t most_v = 2, most_h = 2;
     for (const GainMap* g : maps) most_v = std::max(most_v, g->points_v), most_h = std::max(most_h, g->points_h);
     out.grid_w = int(std::min<uint32_t>(kMaxGrid, 2 * most_h + 1));
     out.grid_h = int(std::min<uint32_t>(kMaxGrid, 2 * most_v + 1));
     for (int site = 0; site < 4; ++site) {
         auto& grid = out.site_gains[site];
-        grid.assign(size_t(out.grid_w) * out.grid_h, 1.0f);
-        uint32_t sx = site & 1, sy = site >> 1;
-        for (const GainMap* g : maps) {
-            // A map applies to this site when the site's pixels lie on its
-            // pitch (area offsets included); only plane 0 exists in a CFA.
-            bool hits = (g->col_pitch == 1 || (g->col_pitch == 2 && ((g->left & 1) == sx))) &&
-                        (g->row_pitch == 1 || (g->row_pitch == 2 && ((g->top & 1) == sy)));
-            if (!hits || g->plane != 0) continue;
-            for (int gy = 0; gy < out.grid_h; ++gy)
-                for (int gx = 0; gx < out.grid_w; ++gx) {
-                    double rv = double(gy) / (out.grid_h - 1), rh = double(gx) / (out.grid_w - 1);
-                    double y = rv * (raw.height - 1), x = rh * (raw.width - 1);
-                    // Inside the area, counting the pitch's reach: a site's
-                    // first pixel may lie one past the area's first row/column.
-                    if (y <= double(g->top) - g->row_pitch || y >= g->bottom || x <= double(g->left) - g->col_pitch ||
-                        x >= g->right)
-                        continue;
-                    grid[size_t(gy) * out.grid_w + gx] *= float(g->at(rv, rh, 0));
+        grid.assign(size_t(out.grid_w) * out.grid_h, 0.0f);
+        const int sx = site & 1, sy = site >> 1;
+        // The pixels of the map frame's repeat this site stands for, each with
+        // the maps that select it (only plane 0 exists in a CFA).
+        std::vector<std::vector<const GainMap*>> pixels;
+        for (int y = 0; y < rh; ++y)
+            for (int x = 0; x < rw; ++x) {
+                bool mine = by_parity ? (x & 1) == sx && (y & 1) == sy : f.cfa.at(x, y) == bayer.at(sx, sy);
+                if (!mine) continue;
+                pixels.emplace_back();
+                for (const GainMap* g : maps)
+                    if (g->plane == 0 && on_pitch(*g, x, y)) pixels.back().push_back(g);
+            }
+        for (int gy = 0; gy < out.grid_h; ++gy)
+            for (int gx = 0; gx < out.grid_w; ++gx) {
+                double rv = double(gy) / (out.grid_h - 1), rh_ = double(gx) / (out.grid_w - 1);
+                double y = rv * (f.height - 1), x = rh_ * (f.width - 1);
+                double sum = 0;
+                for (const auto& selected : pixels) {
+                    double gain = 1;
+                    for (const GainMap* g : selected) {
+                        // Inside the area, counting the pitch's reach: a site's
+                        // first pixel may lie one pitch past the area's first
+                        // row/column.
+                        if (y <= double(g->top) - g->row_pitch || y >= g->bottom || x <= double(g->left) - g->col_pitch ||
+                            x >= g->right)
+                            continue;
+                        gain *= g->at(rv, rh_, 0);
+                    }
+                    sum += gain;
                 }
-        }
+                grid[size_t(gy) * out.grid_w + gx] = float(pixels.empty() ? 1.0 : sum / double(pixels.size()));
+            }
     }
 }
 
@@ -53,8 +106,8 @@ LensCorrection plan_lens_correction(const RawImage& raw) {
         std::map<std::string, int> used;
         for (auto& op : ops) {
             bool done = false;
-            if (const auto* g = std::get_if<GainMap>(&op.params); g && list < 2 && raw.cfa.is_bayer() &&
-                                                                  (g->col_pitch <= 2 && g->row_pitch <= 2)) {
+            if (const auto* g = std::get_if<GainMap>(&op.params);
+                g && list < 2 && raw.cfa.cell_size() > 0 && joint_repeat(map_frame(raw), {g}).first > 0) {
                 cfa_maps.push_back(*g);
                 done = true;
             } else if (const auto* v = std::get_if<VignetteRadial>(&op.params); v && !out.vignette) {

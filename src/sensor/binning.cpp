@@ -30,7 +30,9 @@ RawImage bin_cells(const RawImage& raw) {
     out.crop.width = std::min(out.crop.width, out.width - out.crop.x);
     out.crop.height = std::min(out.crop.height, out.height - out.crop.y);
     for (auto& p : out.noise.planes) p[0] /= n * n, p[1] /= n * n;
-    for (auto& ops : out.opcodes) ops.clear();
+    // The opcodes stay, for the frame they were written for (GainMaps pick
+    // pixels of that frame; the other opcodes use relative coordinates).
+    if (out.opcode_frame.width == 0) out.opcode_frame = {raw.width, raw.height, raw.cfa};
     out.data.assign(size_t(out.width) * out.height, 0);
     const double norm = scale / double(n * n);
     std::vector<uint32_t> sums(size_t(out.width));

@@ -697,8 +697,10 @@ RawImage remosaic(RawImage raw, RemosaicTiling tiling) {
     raw.cell_cfa = raw.cfa;
     raw.cell_samples = std::move(raw.data);
     raw.data = std::move(bayer);
+    // The opcodes stay: a GainMap picks its pixels by the cell layout it was
+    // written for, which plan_lens_correction reads from opcode_frame.
+    if (raw.opcode_frame.width == 0) raw.opcode_frame = {raw.width, raw.height, raw.cell_cfa};
     raw.cfa = raw.cfa.cells();
-    for (auto& ops : raw.opcodes) ops.clear();
     return raw;
 }
 

@@ -7,7 +7,12 @@ LinearizationTable, ForwardMatrix, dual illuminants, EXIF and orientation.
 
   dng_variants.py IN.dng OUT.dng [--tiles N] [--pack BITS] [--big-endian]
       [--subifd] [--margin N] [--black-pattern] [--linearize] [--forward-matrix]
-      [--dual-illuminant] [--exif] [--orientation N] [--ljpeg]
+      [--dual-illuminant] [--exif] [--orientation N] [--ljpeg] [--shade K]
+
+--shade K darkens the frame towards the corners, more for red and blue (the
+lens shading mkdng.py --shading makes), and records the gains that undo it as
+one GainMap (OpcodeList2) per position of the CFA repeat, with that repeat as
+the pitch: 4 maps for a Bayer file, 64 for an 8x8 hexadeca one.
 
 Independent of obscura's code (its own TIFF writer). Needs python3-numpy and
 python3-tifffile.
@@ -158,6 +163,30 @@ def opcode_list(specs):
     return struct.pack(">I", len(ops)) + b"".join(ops)
 
 
+def shading_at(v, u, colour, k):
+    """Light falloff towards the corners, stronger for red and blue; v, u in
+    0..1 over the image (the model of mkdng.py --shading)."""
+    r2 = ((u - 0.5) ** 2 + (v - 0.5) ** 2) / 0.5
+    return 1.0 / (1.0 + k * np.array([1.0, 0.8, 1.2])[colour] * r2)
+
+
+def shading_opcodes(h, w, pattern, k, points=(13, 17)):
+    """OpcodeList2: one GainMap per position of the CFA repeat (pitch = the
+    repeat), gain = 1 / shading of that position's colour."""
+    rows, cols = pattern.shape
+    pv, ph = points
+    gy, gx = np.meshgrid(np.linspace(0, 1, pv), np.linspace(0, 1, ph), indexing="ij")
+    ops = []
+    for r in range(rows):
+        for c in range(cols):
+            g = 1.0 / shading_at(gy, gx, pattern[r, c], k)
+            params = struct.pack(">8I", r, c, h, w, 0, 1, rows, cols) + struct.pack(">II", pv, ph)
+            params += struct.pack(">4d", 1.0 / (pv - 1), 1.0 / (ph - 1), 0.0, 0.0)
+            params += struct.pack(">I", 1) + g.astype(">f4").tobytes()
+            ops.append(struct.pack(">I4BII", 9, 1, 3, 0, 0, 0, len(params)) + params)
+    return struct.pack(">I", len(ops)) + b"".join(ops)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("input")
@@ -181,6 +210,8 @@ def main():
                     help="add to OpcodeList3: warp:kr0,kr1,kr2,kr3,kt0,kt1 (WarpRectilinear, centre 0.5,0.5), "
                          "warp3:(the same for red, green, blue: 18 numbers), "
                          "vignette:k0,k1,k2,k3,k4, or raw:ID:FLAGS (an opcode with 8 zero parameter bytes)")
+    ap.add_argument("--shade", type=float, default=0.0,
+                    help="lens shading of strength K, undone by one GainMap per CFA position (OpcodeList2)")
     a = ap.parse_args()
 
     src = tifffile.TiffFile(a.input).pages[0]
@@ -206,6 +237,14 @@ def main():
         black_tags = {50713: ("SHORT", [2, 2]), 50714: ("LONG", [black + int(v) for v in site.flatten()]),
                       50715: ("RATIONAL", [rat(v, 1) for v in dh]), 50716: ("RATIONAL", [rat(v, 1) for v in dv])}
         white = white + 64
+    if a.shade > 0:
+        dims = [int(v) for v in np.atleast_1d(t[33421])]
+        pattern = np.array(list(bytes(t[33422])) if isinstance(t[33422], bytes) else np.atleast_1d(t[33422]),
+                           dtype=int).reshape(dims[0], dims[1])
+        v, u = np.meshgrid(np.arange(h) / (h - 1), np.arange(w) / (w - 1), indexing="ij")
+        colour = pattern[np.arange(h)[:, None] % dims[0], np.arange(w)[None, :] % dims[1]]
+        raw = black + np.round((raw - black) * shading_at(v, u, colour, a.shade)).astype(np.int64)
+        tags[51009] = ("UNDEFINED", list(shading_opcodes(h, w, pattern, a.shade)))
     bits = a.pack
     if a.linearize:
         # Square-root companding, as some phones store: codes index a table.
@@ -233,6 +272,8 @@ def main():
     raw_tags.update(black_tags)
     if a.linearize:
         raw_tags[50712] = tags[50712]
+    if a.shade > 0:
+        raw_tags[51009] = tags[51009]
     if a.opcode3:
         raw_tags[51022] = ("UNDEFINED", list(opcode_list(a.opcode3)))
     if a.ljpeg:
