@@ -8,7 +8,11 @@ both scored with score.py (CPSNR, CIEDE2000, 8-pixel border) against the photo
 (cropped to the layout's repeat, as mkdng does). The remosaic's filters were
 fitted on the even-numbered photos: the odd-numbered ones are unseen.
 
-  scripts/remosaic_eval.py [--layouts quad,hexadeca] [--photos 1,5,13] [KODAK_DIR]
+With --noise S,O the DNGs carry sensor noise (mkdng's NoiseProfile model,
+variance = S x + O, fixed seed): how the full-resolution path and binning
+compare as the light falls (the develop has no single-frame denoise).
+
+  scripts/remosaic_eval.py [--layouts quad,hexadeca] [--photos 1,5,13] [--noise S,O] [KODAK_DIR]
 """
 import argparse, os, subprocess, tempfile
 from PIL import Image
@@ -23,6 +27,7 @@ def main():
     ap.add_argument("kodak", nargs="?", default=os.path.join(SHARED, "data", "kodak"))
     ap.add_argument("--layouts", default="quad,nona,hexadeca")
     ap.add_argument("--photos", default=",".join(str(i) for i in range(1, 25)))
+    ap.add_argument("--noise", help="S,O of mkdng.py --noise (default: none)")
     ap.add_argument("--obscura", default=os.path.join(ROOT, "build", "bin", "obscura"))
     a = ap.parse_args()
     rows = []
@@ -34,7 +39,8 @@ def main():
             for i in (int(x) for x in a.photos.split(",")):
                 photo = f"{a.kodak}/kodim{i:02d}.png"
                 dng, full, binned, up, truth = (f"{tmp}/{layout}{i}.{e}" for e in ("dng", "full.png", "bin.png", "up.png", "truth.png"))
-                subprocess.check_call([PY, tool("mkdng.py"), photo, dng, "--cfa", layout])
+                noise = ["--noise", a.noise, "--seed", str(i)] if a.noise else []
+                subprocess.check_call([PY, tool("mkdng.py"), photo, dng, "--cfa", layout] + noise)
                 subprocess.check_call([a.obscura, "develop", dng, "--look", "reference", "-o", full, "--overwrite"])
                 subprocess.check_call([a.obscura, "develop", dng, "--binning", "--look", "reference", "-o", binned, "--overwrite"])
                 im = Image.open(binned)
