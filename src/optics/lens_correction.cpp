@@ -49,7 +49,7 @@ bool on_pitch(const GainMap& g, int x, int y) {
 // the last (as the files we test against, and phone DNGs, use).
 void add_gain_maps(const RawImage& raw, const std::vector<const GainMap*>& maps, LensCorrection& out) {
     const MapFrame f = map_frame(raw);
-    const auto [rw, rh] = joint_repeat(f, maps);
+    const auto [repeat_w, repeat_h] = joint_repeat(f, maps);
     // (An n x n-cell raw not yet remosaicked, as `obscura info` plans it,
     // stands for the Bayer frame of its cells.)
     const bool by_parity = f.is_raw && f.cfa.is_bayer();
@@ -65,8 +65,8 @@ void add_gain_maps(const RawImage& raw, const std::vector<const GainMap*>& maps,
         // The pixels of the map frame's repeat this site stands for, each with
         // the maps that select it (only plane 0 exists in a CFA).
         std::vector<std::vector<const GainMap*>> pixels;
-        for (int y = 0; y < rh; ++y)
-            for (int x = 0; x < rw; ++x) {
+        for (int y = 0; y < repeat_h; ++y)
+            for (int x = 0; x < repeat_w; ++x) {
                 bool mine = by_parity ? (x & 1) == sx && (y & 1) == sy : f.cfa.at(x, y) == bayer.at(sx, sy);
                 if (!mine) continue;
                 pixels.emplace_back();
@@ -75,8 +75,8 @@ void add_gain_maps(const RawImage& raw, const std::vector<const GainMap*>& maps,
             }
         for (int gy = 0; gy < out.grid_h; ++gy)
             for (int gx = 0; gx < out.grid_w; ++gx) {
-                double rv = double(gy) / (out.grid_h - 1), rh_ = double(gx) / (out.grid_w - 1);
-                double y = rv * (f.height - 1), x = rh_ * (f.width - 1);
+                double rv = double(gy) / (out.grid_h - 1), rh = double(gx) / (out.grid_w - 1);
+                double y = rv * (f.height - 1), x = rh * (f.width - 1);
                 double sum = 0;
                 for (const auto& selected : pixels) {
                     double gain = 1;
@@ -87,7 +87,7 @@ void add_gain_maps(const RawImage& raw, const std::vector<const GainMap*>& maps,
                         if (y <= double(g->top) - g->row_pitch || y >= g->bottom || x <= double(g->left) - g->col_pitch ||
                             x >= g->right)
                             continue;
-                        gain *= g->at(rv, rh_, 0);
+                        gain *= g->at(rv, rh, 0);
                     }
                     sum += gain;
                 }
@@ -106,8 +106,14 @@ LensCorrection plan_lens_correction(const RawImage& raw) {
         std::map<std::string, int> used;
         for (auto& op : ops) {
             bool done = false;
-            if (const auto* g = std::get_if<GainMap>(&op.params);
-                g && list < 2 && raw.cfa.cell_size() > 0 && joint_repeat(map_frame(raw), {g}).first > 0) {
+            // (GainMaps whose pitches repeat together over more than
+            // kMaxRepeat pixels are not supported.)
+            auto fits = [&](const GainMap* g) {
+                std::vector<const GainMap*> all{g};
+                for (const auto& m : cfa_maps) all.push_back(&m);
+                return joint_repeat(map_frame(raw), all).first > 0;
+            };
+            if (const auto* g = std::get_if<GainMap>(&op.params); g && list < 2 && raw.cfa.cell_size() > 0 && fits(g)) {
                 cfa_maps.push_back(*g);
                 done = true;
             } else if (const auto* v = std::get_if<VignetteRadial>(&op.params); v && !out.vignette) {
