@@ -23,6 +23,8 @@ mk "$d/kodim05.png" "$out/kodim05_RGGB_14_shading.dng" --cfa RGGB --bits 14 --sh
 # Lens shading on an n x n-cell sensor, undone by one GainMap per position of
 # its 8x8 repeat (64 maps), which the remosaic and binning must carry.
 var "$out/kodim05_hexadeca_clean.dng" "$out/kodim05_hexadeca_shading.dng" --shade 0.6
+# Its black level varying by site, row and column, which the sensor steps fold in.
+var "$out/kodim05_hexadeca_clean.dng" "$out/kodim05_hexadeca_black.dng" --black-pattern
 base="$out/kodim05_base12.dng"
 mk "$d/kodim05.png" "$base" --bits 12 --black 200
 var "$base" "$out/v_tiles.dng" --tiles 64

@@ -236,7 +236,7 @@ void develop_file_checked(const std::string& input, const std::string& output, c
     double t_decode = clock.lap();
     const char* sensor_step = nullptr;  // what made an n x n-cell frame Bayer
     if (settings.binning) {
-        raw = bin_cells(raw);
+        raw = bin_cells(std::move(raw));
         sensor_step = "binning";
     } else if (raw.cfa.cell_size() > 1) {
         raw = remosaic(std::move(raw));

@@ -10,9 +10,11 @@ namespace obscura {
 // The binned frame: Bayer pattern of the cells, levels scaled so the mean of
 // n^2 samples keeps its extra precision (up to 16 bits), crop and noise
 // profile carried over. The DNG opcodes are kept, with the full-size frame
-// recorded as the one they were written for (RawImage::opcode_frame). Throws
-// obscura::Error naming the file when the CFA is not an n x n-cell Bayer.
-RawImage bin_cells(const RawImage& raw);
+// recorded as the one they were written for (RawImage::opcode_frame). A
+// black level that varies by position is folded in first
+// (make_black_uniform). Throws obscura::Error naming the file when the CFA is
+// not an n x n-cell Bayer.
+RawImage bin_cells(RawImage raw);
 
 // Some phone apps write quad-Bayer data into DNGs that claim a 2x2 pattern.
 // From the data: the n (2, 3 or 4) of n x n cells when neighbouring samples

@@ -48,6 +48,8 @@ struct BlackLevel {
     double at(int x, int y) const;
     // One level for every pixel (no deltas, the pattern all one value).
     bool is_uniform() const;
+    // The highest level at any pixel of a width x height frame.
+    double highest(int width, int height) const;
     bool has_deltas() const { return !delta_h.empty() || !delta_v.empty(); }
 };
 
@@ -113,5 +115,16 @@ struct RawImage {
 
     uint16_t at(int x, int y) const { return data[size_t(y) * width + x]; }
 };
+
+// The samples re-based from a black level that varies by position (pattern,
+// row and column deltas) onto one level `flat`: sample - black(x, y) + flat,
+// clamped to 16 bits. On every core.
+Samples16 black_folded(const RawImage& raw, double flat);
+
+// Folds a varying black level into the samples (black_folded onto its
+// highest level, so no sample goes below black) and makes `raw.black` that
+// one level: what the sensor steps (binning, remosaic) work on. Does nothing
+// to a uniform black.
+void make_black_uniform(RawImage& raw);
 
 }  // namespace obscura

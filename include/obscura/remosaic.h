@@ -23,7 +23,8 @@ struct RemosaicTiling {
 // true sample of its cell's colour, which the develop puts back after the
 // demosaic (62.5% of a hexadeca frame's samples are not in the Bayer frame).
 // The DNG opcodes are kept, with the n x n frame recorded as the one they
-// were written for (RawImage::opcode_frame).
+// were written for (RawImage::opcode_frame). A black level that varies by
+// position is folded in first (make_black_uniform).
 // Throws obscura::Error naming the file when the CFA is not an n x n-cell
 // Bayer.
 RawImage remosaic(RawImage raw, RemosaicTiling tiling = {});

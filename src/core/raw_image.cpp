@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstring>
+
+#include "parallel.h"
 
 namespace obscura {
 namespace {
@@ -92,11 +95,38 @@ bool BlackLevel::is_uniform() const {
     return !has_deltas() && std::all_of(pattern.begin(), pattern.end(), [&](double b) { return b == pattern[0]; });
 }
 
+double BlackLevel::highest(int width, int height) const {
+    double most = *std::max_element(pattern.begin(), pattern.end());
+    if (!delta_h.empty()) most += *std::max_element(delta_h.begin(), delta_h.begin() + std::min<size_t>(delta_h.size(), size_t(width)));
+    if (!delta_v.empty()) most += *std::max_element(delta_v.begin(), delta_v.begin() + std::min<size_t>(delta_v.size(), size_t(height)));
+    return most;
+}
+
 double BlackLevel::at(int x, int y) const {
     double b = pattern[size_t((y % repeat_height) * repeat_width + (x % repeat_width))];
     if (!delta_h.empty()) b += delta_h[size_t(x)];
     if (!delta_v.empty()) b += delta_v[size_t(y)];
     return b;
+}
+
+Samples16 black_folded(const RawImage& raw, double flat) {
+    Samples16 out(raw.data.size());
+    parallel_rows(0, raw.height, [&](int y0, int y1) {
+        for (int y = y0; y < y1; ++y)
+            for (int x = 0; x < raw.width; ++x) {
+                double v = raw.at(x, y) - raw.black.at(x, y) + flat;
+                out[size_t(y) * raw.width + x] = uint16_t(std::clamp(std::lround(v), 0L, 65535L));
+            }
+    });
+    return out;
+}
+
+void make_black_uniform(RawImage& raw) {
+    if (raw.black.is_uniform()) return;
+    const double flat = raw.black.highest(raw.width, raw.height);
+    raw.data = black_folded(raw, flat);
+    raw.black = BlackLevel{};
+    raw.black.pattern = {flat};
 }
 
 }  // namespace obscura

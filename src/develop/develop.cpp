@@ -23,19 +23,6 @@
 namespace obscura {
 namespace {
 
-// Folds black levels the kernel cannot express (repeats beyond 2x2 that are
-// not 2x2-periodic, per-row/column deltas) into the samples, leaving a flat
-// black of `flat`. Samples only grow, so nothing clips below zero.
-std::vector<uint16_t> fold_black(const RawImage& raw, double flat) {
-    std::vector<uint16_t> out(raw.data.size());
-    for (int y = 0; y < raw.height; ++y)
-        for (int x = 0; x < raw.width; ++x) {
-            double v = raw.at(x, y) - raw.black.at(x, y) + flat;
-            out[size_t(y) * raw.width + x] = uint16_t(std::clamp(std::lround(v), 0L, 65535L));
-        }
-    return out;
-}
-
 // True when the black level repeats every 2x2 sites with no deltas, which
 // is all the kernel can express.
 bool black_is_2x2_periodic(const BlackLevel& b) {
@@ -75,7 +62,7 @@ namespace {
 // Everything the kernel needs, prepared once per photo from its metadata.
 struct Kernel {
     const RawImage* raw;
-    std::vector<uint16_t> folded;  // samples with an irregular black level folded in
+    Samples16 folded;  // samples with a black level the kernel cannot express folded in (black_folded)
     const uint16_t* samples;
     float levels[4][3];  // per site parity: black, gain, white (see develop_gen.cpp)
     float matrix[3][3];
@@ -247,9 +234,9 @@ Kernel prepare(const RawImage& raw, const DevelopOptions& options) {
     double flat = 0;
     bool periodic = black_is_2x2_periodic(raw.black);
     if (!periodic) {
-        for (int y = 0; y < raw.black.repeat_height; ++y)
-            for (int x = 0; x < raw.black.repeat_width; ++x) flat = std::max(flat, raw.black.at(x, y));
-        k.folded = fold_black(raw, flat);
+        // Folded onto the highest level, so no sample goes below black.
+        flat = raw.black.highest(raw.width, raw.height);
+        k.folded = black_folded(raw, flat);
         k.samples = k.folded.data();
     }
     for (int y = 0; y < 2; ++y)

@@ -9,11 +9,13 @@
 
 namespace obscura {
 
-RawImage bin_cells(const RawImage& raw) {
+RawImage bin_cells(RawImage raw) {
     const int n = raw.cfa.cell_size();
     if (n < 2) throw file_error(raw.source, "binning needs an n x n-cell CFA (quad, nona, hexadeca); this one is " + raw.cfa.name());
-    if (!raw.black.is_uniform())
-        throw file_error(raw.source, "binning a frame whose black level varies by position is not supported");
+    make_black_uniform(raw);
+    // The samples move out; `raw` stays the n x n frame's description, and a
+    // copy of it (no samples to copy now) becomes the binned frame's.
+    const Samples16 cells = std::move(raw.data);
     RawImage out = raw;
     out.width = raw.width / n;
     out.height = raw.height / n;
@@ -39,7 +41,7 @@ RawImage bin_cells(const RawImage& raw) {
     for (int y = 0; y < out.height; ++y) {
         std::fill(sums.begin(), sums.end(), 0u);
         for (int r = 0; r < n; ++r) {
-            const uint16_t* row = &raw.data[size_t(y * n + r) * raw.width];
+            const uint16_t* row = &cells[size_t(y * n + r) * raw.width];
             for (int x = 0; x < out.width; ++x)
                 for (int c = 0; c < n; ++c) sums[size_t(x)] += row[x * n + c];
         }

@@ -668,8 +668,7 @@ void Remosaicer::tile(Tile& s, const Band& band, int x0, int x1) const {
 }  // namespace
 
 RawImage remosaic(RawImage raw, RemosaicTiling tiling) {
-    if (!raw.black.is_uniform())
-        throw file_error(raw.source, "remosaicing a frame whose black level varies by position is not supported");
+    make_black_uniform(raw);
     if (raw.width < 32 || raw.height < 32) throw file_error(raw.source, "too small to remosaic");
     const Remosaicer work(raw);
     const int p = work.l.period;
