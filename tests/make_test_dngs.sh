@@ -62,4 +62,6 @@ for cut in 6 60 400 $((size / 2)) $((size - 100)); do head -c "$cut" "$base" > "
 # medium noise on RGGB, high noise on GBRG. Each folder has truth.png.
 mk "$d/kodim05.png" "$out/burst05_mid" --frames 8 --noise 0.002,0.00002 --motion 12 --mover
 mk "$d/kodim23.png" "$out/burst23_high" --frames 8 --noise 0.01,0.0002 --motion 12 --mover --cfa GBRG --seed 7
+# A quad-Bayer burst (4 frames): each frame remosaicked or binned, then merged.
+mk "$d/kodim05.png" "$out/burst05_quad" --frames 4 --noise 0.002,0.00002 --motion 8 --cfa quad --seed 3
 echo "test DNGs in $out"

@@ -408,6 +408,9 @@ const char* kBurstHelp =
     "                     higher merges more, lower keeps detail safer)\n"
     "  --denoise D        spatial denoise after the merge, in units of the noise the\n"
     "                     merge left (default 0.5; 0 turns it off)\n"
+    "  --binning          quad, nona and hexadeca-Bayer frames are binned (each n x n\n"
+    "                     cell one pixel) before the merge; without it each frame is\n"
+    "                     remosaicked to full-resolution Bayer\n"
     "  --look NAME|FILE, --lut FILE.cube, --demosaic METHOD, --colorspace CS,\n"
     "  --frame, --quality Q, --overwrite\n"
     "                     as for obscura develop\n"
@@ -492,6 +495,7 @@ int cmd_burst(Args args) {
     auto denoise = args.value("--denoise");
     auto format = args.value("--format");
     auto jobs_arg = args.value("--jobs");
+    const bool binning = args.flag("--binning");
     DevelopSettings settings;
     read_rendering(args, settings);
     auto inputs = args.positional();
@@ -515,6 +519,7 @@ int cmd_burst(Args args) {
     if (reference) burst.reference = int(parse_int("--reference", *reference, 0, batch ? 63 : long(inputs.size()) - 1));
     if (strength) burst.strength = parse_real("--strength", *strength, 0, 1000, false);
     if (denoise) burst.denoise = parse_real("--denoise", *denoise, 0, 100, true);
+    burst.binning = binning;
     const int jobs = jobs_arg ? int(parse_int("--jobs", *jobs_arg, 1, 64)) : 1;
     if (batch)
         return run_batch(inputs, *out, extension, jobs, "merged", [&](const std::string& folder, const std::string& output) {

@@ -14,6 +14,9 @@ struct BurstOptions {
     int reference = -1;     // frame index; -1: the sharpest of the first three
     double strength = 8.0;  // how much difference is still taken for noise (higher: smoother, more risk)
     double denoise = 0.5;   // spatial denoise after the merge, in units of the noise left (0: none)
+    // n x n-cell frames (quad, nona, hexadeca): each is binned (true) or
+    // remosaicked to full resolution (false) as it is read, then merged.
+    bool binning = false;
     DecodeOptions decode;
 };
 
@@ -29,7 +32,7 @@ struct BurstReport {
     double seconds_decode = 0, seconds_align = 0, seconds_merge = 0;
 };
 
-// Merges `frames` (paths; 2x2 Bayer raws of one size) onto the reference
+// Merges `frames` (paths; 2x2 Bayer or n x n-cell raws of one size) onto the reference
 // frame. Frames are read one at a time: memory grows with one frame, not
 // with the burst. The result is the reference frame's RawImage with merged,
 // 16-bit samples (levels scaled) and its noise profile reduced accordingly.

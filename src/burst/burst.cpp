@@ -19,7 +19,9 @@
 #include "merge_kernel.h"
 #include "core/mirror.h"
 #include "core/parallel.h"
+#include "obscura/binning.h"
 #include "obscura/error.h"
+#include "obscura/remosaic.h"
 
 namespace obscura {
 namespace {
@@ -193,12 +195,28 @@ double sharpness(const RawImage& raw) {
     return sum / (double(x1 - x0) * (y1 - y0));
 }
 
-void check_compatible(const RawImage& ref, const RawImage& alt) {
+// One frame as the merge takes it: a 2x2 Bayer frame. An n x n-cell frame
+// (quad, nona, hexadeca) is binned or remosaicked as it is read; its cell
+// samples are not kept, since after the merge they would put one frame's
+// noise back into the merged samples.
+// `layout` is the file's own CFA, which frames of one burst share.
+RawImage read_frame(const std::string& file, const BurstOptions& options, CfaPattern& layout) {
+    RawImage raw = decode(file, options.decode);
+    layout = raw.cfa;
+    if (raw.cfa.cell_size() < 2) return raw;
+    raw = options.binning ? bin_cells(std::move(raw)) : remosaic(std::move(raw));
+    Samples16().swap(raw.cell_samples);
+    return raw;
+}
+
+void check_compatible(const RawImage& ref, const CfaPattern& ref_layout, const RawImage& alt, const CfaPattern& alt_layout) {
     if (alt.width != ref.width || alt.height != ref.height)
         throw file_error(alt.source, std::to_string(alt.width) + "x" + std::to_string(alt.height) + " frame in a burst of " +
                                          std::to_string(ref.width) + "x" + std::to_string(ref.height));
-    if (!alt.cfa.is_bayer() || alt.cfa.colors != ref.cfa.colors)
-        throw file_error(alt.source, "CFA " + alt.cfa.name() + " differs from the reference frame's " + ref.cfa.name());
+    if (alt_layout.width != ref_layout.width || alt_layout.colors != ref_layout.colors)
+        throw file_error(alt.source, "CFA " + alt_layout.name() + " differs from the reference frame's " + ref_layout.name());
+    if (!alt.cfa.is_bayer())
+        throw file_error(alt.source, "burst merge needs Bayer or n x n-cell Bayer frames; this one is " + alt.cfa.name());
     if (alt.white_level != ref.white_level || alt.black.pattern != ref.black.pattern)
         throw file_error(alt.source, "black or white level differs from the reference frame's (not one burst?)");
 }
@@ -342,21 +360,23 @@ RawImage merge_burst(const std::vector<std::string>& files, const BurstOptions& 
     // press, and a frame blurred by motion loses far more than that).
     auto t0 = clock::now();
     RawImage ref;
+    CfaPattern ref_layout, layout;
     if (options.reference >= 0) {
         rep.reference = options.reference;
-        ref = decode(files[size_t(options.reference)], options.decode);
+        ref = read_frame(files[size_t(options.reference)], options, ref_layout);
     } else {
         double best = -1;
         for (int i = 0; i < std::min<int>(3, int(files.size())); ++i) {
-            RawImage candidate = decode(files[size_t(i)], options.decode);
-            if (i > 0) check_compatible(ref, candidate);
+            RawImage candidate = read_frame(files[size_t(i)], options, layout);
+            if (i > 0) check_compatible(ref, ref_layout, candidate, layout);
             double s = sharpness(candidate);
             rep.frames[size_t(i)].sharpness = s;
-            if (s > best * 1.10) best = s, rep.reference = i, ref = std::move(candidate);
+            if (s > best * 1.10) best = s, rep.reference = i, ref = std::move(candidate), ref_layout = layout;
         }
     }
     rep.seconds_decode += seconds_since(t0);
-    if (!ref.cfa.is_bayer()) throw file_error(ref.source, "burst merge needs 2x2 Bayer frames; this one is " + ref.cfa.name());
+    if (!ref.cfa.is_bayer())
+        throw file_error(ref.source, "burst merge needs Bayer or n x n-cell Bayer frames; this one is " + ref.cfa.name());
     if (ref.width < 64 || ref.height < 64) throw file_error(ref.source, "too small for a burst merge (64 x 64 at least)");
     const bool estimate = ref.noise.planes.empty();
 
@@ -380,8 +400,8 @@ RawImage merge_burst(const std::vector<std::string>& files, const BurstOptions& 
     for (size_t f = 0; f < files.size(); ++f) {
         if (int(f) == rep.reference) continue;
         auto t = clock::now();
-        RawImage alt = decode(files[f], options.decode);
-        check_compatible(ref, alt);
+        RawImage alt = read_frame(files[f], options, layout);
+        check_compatible(ref, ref_layout, alt, layout);
         alt_planes = padded_planes(alt, std::move(alt_planes));
         rep.seconds_decode += seconds_since(t);
         t = clock::now();

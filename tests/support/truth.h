@@ -12,6 +12,9 @@ namespace obscura::test {
 std::string data_path(const std::string& name);  // tests/data/NAME
 std::string dng_path(const std::string& name);   // generated DNGs
 
+// The photo averaged over n x n blocks (what a binned sensor sees).
+Image box_down(const Image& im, int n);
+
 // The measures live in the library (obscura/quality.h).
 using obscura::ciede2000;
 using obscura::cpsnr;
