@@ -195,6 +195,8 @@ check "merged DNG is 16-bit" grep -q "bits: *16" <<<"$("$obscura" info "$work/me
 "$obscura" burst "$dngs"/burst05_quad/frame_0*.dng -o "$work/quad_burst.png" --binning --reference 0
 check "a quad burst merges binned" test $? -eq 0
 check "binned burst is half size" /usr/bin/python3 -c "from PIL import Image; import sys; sys.exit(0 if Image.open('$work/quad_burst.png').size == (384, 256) else 1)"
+err=$("$obscura" burst "$dngs"/burst05_quad/frame_0*.dng -o "$work/x.png" --cfa quad-XYZ 2>&1)
+check "burst --cfa refuses an unknown layout in one line" test $? -eq 2 -a "$(wc -l <<<"$err")" -eq 1
 "$obscura" develop "$work/merged.dng" -o "$work/merged_dev.png" --look reference
 score=$(/usr/bin/python3 "$here/tools/score.py" "$work/merged_dev.png" "$work/burst.png" --json)
 check "merged DNG develops to the burst's photo" /usr/bin/python3 -c "import json,sys; sys.exit(0 if json.loads(sys.argv[1])['cpsnr']>=50.0 else 1)" "$score"

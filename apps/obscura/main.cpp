@@ -411,6 +411,8 @@ const char* kBurstHelp =
     "  --binning          quad, nona and hexadeca-Bayer frames are binned (each n x n\n"
     "                     cell one pixel) before the merge; without it each frame is\n"
     "                     remosaicked to full-resolution Bayer\n"
+    "  --cfa LAYOUT       the frames' CFA layout whatever the files claim (as for\n"
+    "                     obscura develop)\n"
     "  --look NAME|FILE, --lut FILE.cube, --demosaic METHOD, --colorspace CS,\n"
     "  --frame, --quality Q, --overwrite\n"
     "                     as for obscura develop\n"
@@ -496,6 +498,7 @@ int cmd_burst(Args args) {
     auto format = args.value("--format");
     auto jobs_arg = args.value("--jobs");
     const bool binning = args.flag("--binning");
+    auto cfa = args.value("--cfa");
     DevelopSettings settings;
     read_rendering(args, settings);
     auto inputs = args.positional();
@@ -520,6 +523,7 @@ int cmd_burst(Args args) {
     if (strength) burst.strength = parse_real("--strength", *strength, 0, 1000, false);
     if (denoise) burst.denoise = parse_real("--denoise", *denoise, 0, 100, true);
     burst.binning = binning;
+    if (cfa) burst.cfa = parse_cfa(*cfa);
     const int jobs = jobs_arg ? int(parse_int("--jobs", *jobs_arg, 1, 64)) : 1;
     if (batch)
         return run_batch(inputs, *out, extension, jobs, "merged", [&](const std::string& folder, const std::string& output) {

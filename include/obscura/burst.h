@@ -2,6 +2,7 @@
 // with less noise (HDR+ class: tile alignment on a grey pyramid, merge per
 // tile in the frequency domain, driven by the noise profile).
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,9 @@ struct BurstOptions {
     // n x n-cell frames (quad, nona, hexadeca): each is binned (true) or
     // remosaicked to full resolution (false) as it is read, then merged.
     bool binning = false;
+    // The CFA layout whatever the files claim (quad data in DNGs that claim
+    // 2x2 Bayer, say); empty: the files'.
+    std::optional<CfaPattern> cfa;
     DecodeOptions decode;
 };
 

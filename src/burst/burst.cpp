@@ -202,6 +202,7 @@ double sharpness(const RawImage& raw) {
 // `layout` is the file's own CFA, which frames of one burst share.
 RawImage read_frame(const std::string& file, const BurstOptions& options, CfaPattern& layout) {
     RawImage raw = decode(file, options.decode);
+    if (options.cfa) raw.cfa = *options.cfa;
     layout = raw.cfa;
     if (raw.cfa.cell_size() < 2) return raw;
     raw = options.binning ? bin_cells(std::move(raw)) : remosaic(std::move(raw));
