@@ -33,6 +33,7 @@ check "info shows layout" grep -q "cfa: *GRBG" <<<"$info"
 check "info shows white" grep -q "white level: *65535" <<<"$info"
 quad=$("$obscura" info "$dngs/kodim23_quad.dng")
 check "info shows quad layout" grep -q "quad RGGB (4x4)" <<<"$quad"
+check "info says what the develop does with cells" grep -q "sensor: *2x2 cells: developed at full size, remosaicked to RGGB; --binning: 384 x 256" <<<"$quad"
 # 64 GainMaps, one per position of the 8x8 repeat: one entry, and applied
 shaded=$("$obscura" info "$dngs/kodim05_hexadeca_shading.dng")
 check "info sums up a gain map per cell position" grep -q "opcode list 2: *GainMap x64 (17x13, pitch 8x8)$" <<<"$shaded"

@@ -602,6 +602,9 @@ int cmd_info(Args args) {
             o << "; the data has " << n << "x" << n << "-pixel cells of one colour: develop with --cfa " << names[n] << " (remosaicked, or --binning)";
     }
     o << "\n";
+    if (int n = raw.cfa.cell_size(); n > 1)
+        o << "sensor:          " << n << "x" << n << " cells: developed at full size, remosaicked to " << raw.cfa.cells().name()
+          << "; --binning: " << raw.crop.width / n << " x " << raw.crop.height / n << "\n";
     o << "bits:            " << raw.bits << "\n";
     o << "black level:     ";
     for (size_t i = 0; i < raw.black.pattern.size(); ++i) o << (i ? " " : "") << fmt(raw.black.pattern[i], 6);
