@@ -64,6 +64,10 @@ check "unknown demosaic method is a usage error" test $? -eq 2
 "$obscura" develop "$dngs/kodim19_GRBG_16.dng" -o "$work/k19fast.png" --demosaic fast
 check "develop --demosaic fast" test -s "$work/k19fast.png"
 check "bench --help" bash -c "'$obscura' bench --help | grep -q demosaic"
+# bench develop on an n x n-cell file: full size and binned rows, with timings
+bench=$("$obscura" bench develop "$dngs/kodim23_quad.dng" --repeat 1 --no-peers)
+check "bench develop times the binned develop of a quad file" grep -qE "obscura -> JPEG \(--binning\) +[0-9.]+ +[0-9.]+ +[0-9]+" <<<"$bench"
+check "bench develop times the full-size develop" grep -qE "obscura -> JPEG \(default look\) +[0-9.]+" <<<"$bench"
 check "info --help" bash -c "'$obscura' info --help | grep -q usage"
 check "--help" bash -c "'$obscura' --help | grep -q develop"
 

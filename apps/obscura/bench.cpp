@@ -49,7 +49,8 @@ const char* kBenchHelp =
     "  the peers' is their whole run (decode, develop, write).\n"
     "  scripts/kodak_eval.py --bench makes the DNGs from the Kodak photos and runs this.\n"
     "develop: develops each FILE to a 16-bit TIFF (--look reference) and to a JPEG\n"
-    "  (default look), and runs dcraw_emu -w -q 3 -T and darktable-cli on it; prints\n"
+    "  (default look; a quad, nona or hexadeca file also binned to a JPEG), and runs\n"
+    "  dcraw_emu -w -q 3 -T and darktable-cli on it; prints\n"
     "  the best wall time of N runs, megapixels per second, peak memory, and each\n"
     "  time as a ratio to dcraw_emu's.\n"
     "burst: merges the frames and develops the merge to a JPEG (default look, the\n"
@@ -299,6 +300,9 @@ int bench_develop(Args& args) {
             {"obscura -> TIFF16 (--look reference)", {self, "develop", file, "-o", tif, "--look", "reference", "--overwrite"}},
             {"obscura -> JPEG (default look)", {self, "develop", file, "-o", jpg, "--overwrite"}},
         };
+        // n x n cells: the low-light way too, each cell binned into one pixel.
+        if (raw.cfa.cell_size() > 1)
+            rows.push_back({"obscura -> JPEG (--binning)", {self, "develop", file, "-o", jpg, "--binning", "--overwrite"}});
         if (peers && installed("dcraw_emu")) rows.push_back({"dcraw_emu -w -q 3 -T", {"dcraw_emu", "-w", "-q", "3", "-T", "-Z", tif, file}});
         if (peers && installed("darktable-cli"))
             rows.push_back({"darktable-cli -> JPEG (defaults)",
