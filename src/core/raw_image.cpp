@@ -109,8 +109,11 @@ double BlackLevel::at(int x, int y) const {
     return b;
 }
 
-Samples16 black_folded(const RawImage& raw, double flat) {
-    Samples16 out(raw.data.size());
+namespace {
+
+// sample - black(x, y) + flat for every sample of `raw`, into `out` (which
+// may be raw.data itself: each sample needs only itself).
+void fold_black(const RawImage& raw, double flat, uint16_t* out) {
     parallel_rows(0, raw.height, [&](int y0, int y1) {
         for (int y = y0; y < y1; ++y)
             for (int x = 0; x < raw.width; ++x) {
@@ -118,13 +121,20 @@ Samples16 black_folded(const RawImage& raw, double flat) {
                 out[size_t(y) * raw.width + x] = uint16_t(std::clamp(std::lround(v), 0L, 65535L));
             }
     });
+}
+
+}  // namespace
+
+Samples16 black_folded(const RawImage& raw, double flat) {
+    Samples16 out(raw.data.size());
+    fold_black(raw, flat, out.data());
     return out;
 }
 
 void make_black_uniform(RawImage& raw) {
     if (raw.black.is_uniform()) return;
     const double flat = raw.black.highest(raw.width, raw.height);
-    raw.data = black_folded(raw, flat);
+    fold_black(raw, flat, raw.data.data());  // in place: no second frame
     raw.black = BlackLevel{};
     raw.black.pattern = {flat};
 }
