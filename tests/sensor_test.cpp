@@ -2,11 +2,13 @@
 // the photo at 1/n the size, with the noise averaged down.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <functional>
 
 #include "obscura/binning.h"
 #include "obscura/decode.h"
 #include "obscura/develop.h"
+#include "obscura/dng_writer.h"
 #include "obscura/error.h"
 #include "obscura/lens_correction.h"
 #include "obscura/remosaic.h"
@@ -243,6 +245,21 @@ TEST(Remosaic, ShadingGainMapsOfTheCellLayoutAreApplied) {
     LensCorrection plan = plan_lens_correction(bayer);
     ASSERT_EQ(plan.applied.size(), 1u);
     EXPECT_EQ(plan.applied[0], "GainMap (OpcodeList2) x64");
+
+    // Written as a Bayer DNG (what `burst --dng` does with such frames): the
+    // shading goes with it as one GainMap per Bayer site, and the file
+    // develops as the frame does (both without the cell samples).
+    const std::string written = (std::filesystem::temp_directory_path() / "obscura_remosaicked_shading.dng").string();
+    write_dng(without_cells, written);
+    RawImage back = decode(written);
+    std::filesystem::remove(written);
+    EXPECT_EQ(back.opcode_frame.width, 0);
+    LensCorrection back_plan = plan_lens_correction(back);
+    ASSERT_EQ(back_plan.applied.size(), 1u);
+    EXPECT_EQ(back_plan.applied[0], "GainMap (OpcodeList2) x4");
+    const double same = cpsnr(develop_reference(back), develop_reference(without_cells), 8);
+    std::printf("  written as Bayer DNG and read back: %.2f dB against the frame developed\n", same);
+    EXPECT_GE(same, 50.0);
 }
 
 // The develop kernel's tiles overlap at the right and bottom (Halide's

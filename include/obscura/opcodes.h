@@ -47,6 +47,7 @@ struct Opcode {
     bool optional;      // a reader may skip it
     bool preview_only;  // may be skipped for previews
     std::variant<std::monostate, GainMap, VignetteRadial, WarpRectilinear> params;
+    std::vector<uint8_t> record;  // as stored: header and parameters, to be written again
 };
 
 const char* opcode_name(uint32_t id);
@@ -54,5 +55,10 @@ const char* opcode_name(uint32_t id);
 // Parses one stored opcode list; throws obscura::Error naming `source` for a
 // list whose sizes or counts do not add up.
 std::vector<Opcode> parse_opcode_list(const std::vector<uint8_t>& list, const std::string& source);
+
+// A GainMap as a stored opcode (header and parameters, big-endian); a list
+// of stored opcodes as an opcode list (their count, then each).
+std::vector<uint8_t> gain_map_record(const GainMap& map, bool optional);
+std::vector<uint8_t> opcode_list(const std::vector<std::vector<uint8_t>>& records);
 
 }  // namespace obscura

@@ -6,6 +6,7 @@
 #include <tiffio.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -13,6 +14,8 @@
 #include <vector>
 
 #include "obscura/error.h"
+#include "obscura/lens_correction.h"
+#include "obscura/opcodes.h"
 #include "writers.h"
 
 namespace obscura {
@@ -48,6 +51,49 @@ struct TiffCloser {
 };
 
 std::vector<float> floats(const std::array<double, 9>& m) { return {m.begin(), m.end()}; }
+
+// The opcode lists for this frame. Lists written for another frame (before
+// a remosaic or binning: RawImage::opcode_frame) keep every opcode but their
+// GainMaps, which picked pixels of that frame; the shading they describe
+// goes into list 2 as one GainMap per site of this Bayer frame, as the
+// develop resamples it (plan_lens_correction). A plan that cannot be made
+// (a required opcode we lack), or damaged lists, leave them out.
+std::array<std::vector<uint8_t>, 3> opcode_lists_for(const RawImage& raw) {
+    std::array<std::vector<uint8_t>, 3> lists = {raw.opcodes[0], raw.opcodes[1], raw.opcodes[2]};
+    if (raw.opcode_frame.width == 0) return lists;
+    std::vector<std::vector<uint8_t>> kept[2];
+    bool had_maps = false;
+    try {
+        for (int i = 0; i < 2; ++i)
+            for (const Opcode& op : parse_opcode_list(raw.opcodes[i], raw.source)) {
+                if (std::holds_alternative<GainMap>(op.params)) had_maps = true;
+                else kept[i].push_back(op.record);
+            }
+    } catch (const Error&) {
+        lists[0].clear(), lists[1].clear();  // damaged lists: not written
+        return lists;
+    }
+    if (had_maps) {
+        try {
+            const LensCorrection plan = plan_lens_correction(raw);
+            for (int site = 0; plan.grid_w > 0 && site < 4; ++site) {
+                GainMap g;
+                g.top = uint32_t(site >> 1), g.left = uint32_t(site & 1);
+                g.bottom = uint32_t(raw.height), g.right = uint32_t(raw.width);
+                g.plane = 0, g.planes = 1, g.row_pitch = 2, g.col_pitch = 2;
+                g.points_v = uint32_t(plan.grid_h), g.points_h = uint32_t(plan.grid_w);
+                g.spacing_v = 1.0 / (plan.grid_h - 1), g.spacing_h = 1.0 / (plan.grid_w - 1);
+                g.origin_v = g.origin_h = 0;
+                g.map_planes = 1;
+                g.gains = plan.site_gains[site];
+                kept[1].push_back(gain_map_record(g, false));
+            }
+        } catch (const Error&) {
+        }
+    }
+    for (int i = 0; i < 2; ++i) lists[size_t(i)] = kept[i].empty() ? std::vector<uint8_t>{} : opcode_list(kept[i]);
+    return lists;
+}
 
 void write_tags(TIFF* t, const RawImage& raw) {
     TIFFSetField(t, TIFFTAG_SUBFILETYPE, 0);
@@ -138,10 +184,10 @@ void write_tags(TIFF* t, const RawImage& raw) {
         TIFFSetField(t, kNoiseProfile, uint32_t(n.size()), n.data());
     }
     const ttag_t opcode_tags[3] = {kOpcodeList1, kOpcodeList2, kOpcodeList3};
-    // Lists 1 and 2 (GainMaps, per-pixel) written for another frame than
-    // this one (before a remosaic or binning) would select the wrong pixels.
-    for (int i = raw.opcode_frame.width > 0 ? 2 : 0; i < 3; ++i)
-        if (!raw.opcodes[i].empty()) TIFFSetField(t, opcode_tags[i], uint32_t(raw.opcodes[i].size()), raw.opcodes[i].data());
+    const auto lists = opcode_lists_for(raw);
+    for (int i = 0; i < 3; ++i)
+        if (!lists[size_t(i)].empty())
+            TIFFSetField(t, opcode_tags[i], uint32_t(lists[size_t(i)].size()), lists[size_t(i)].data());
 }
 
 }  // namespace

@@ -176,9 +176,53 @@ std::vector<Opcode> parse_opcode_list(const std::vector<uint8_t>& list, const st
             case 1: op.params = read_warp(r); break;
             default: break;
         }
+        op.record.assign(list.begin() + long(at) - 16, list.begin() + long(at + bytes));
         at += bytes;
         out.push_back(std::move(op));
     }
+    return out;
+}
+
+namespace {
+
+// Big-endian, as DNG stores opcodes whatever the file's byte order.
+void put_u32(std::vector<uint8_t>& out, uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(uint8_t(v >> shift));
+}
+
+void put_f64(std::vector<uint8_t>& out, double v) {
+    uint64_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    for (int shift = 56; shift >= 0; shift -= 8) out.push_back(uint8_t(bits >> shift));
+}
+
+}  // namespace
+
+std::vector<uint8_t> gain_map_record(const GainMap& g, bool optional) {
+    std::vector<uint8_t> params;
+    for (uint32_t v : {g.top, g.left, g.bottom, g.right, g.plane, g.planes, g.row_pitch, g.col_pitch, g.points_v, g.points_h})
+        put_u32(params, v);
+    for (double v : {g.spacing_v, g.spacing_h, g.origin_v, g.origin_h}) put_f64(params, v);
+    put_u32(params, g.map_planes);
+    for (float v : g.gains) {
+        uint32_t bits;
+        std::memcpy(&bits, &v, sizeof bits);
+        put_u32(params, bits);
+    }
+    std::vector<uint8_t> out;
+    out.reserve(16 + params.size());
+    put_u32(out, 9);
+    put_u32(out, 0x01030000);  // written for DNG 1.3.0.0
+    put_u32(out, optional ? 1 : 0);
+    put_u32(out, uint32_t(params.size()));
+    out.insert(out.end(), params.begin(), params.end());
+    return out;
+}
+
+std::vector<uint8_t> opcode_list(const std::vector<std::vector<uint8_t>>& records) {
+    std::vector<uint8_t> out;
+    put_u32(out, uint32_t(records.size()));
+    for (const auto& r : records) out.insert(out.end(), r.begin(), r.end());
     return out;
 }
 
