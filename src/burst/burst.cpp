@@ -214,10 +214,10 @@ void check_compatible(const RawImage& ref, const CfaPattern& ref_layout, const R
     if (alt.width != ref.width || alt.height != ref.height)
         throw file_error(alt.source, std::to_string(alt.width) + "x" + std::to_string(alt.height) + " frame in a burst of " +
                                          std::to_string(ref.width) + "x" + std::to_string(ref.height));
+    // (The same layout as the reference's: Bayer after read_frame when the
+    // reference is, which merge_burst checks.)
     if (alt_layout.width != ref_layout.width || alt_layout.colors != ref_layout.colors)
         throw file_error(alt.source, "CFA " + alt_layout.name() + " differs from the reference frame's " + ref_layout.name());
-    if (!alt.cfa.is_bayer())
-        throw file_error(alt.source, "burst merge needs Bayer or n x n-cell Bayer frames; this one is " + alt.cfa.name());
     if (alt.white_level != ref.white_level || alt.black.pattern != ref.black.pattern)
         throw file_error(alt.source, "black or white level differs from the reference frame's (not one burst?)");
 }

@@ -28,12 +28,13 @@ MapFrame map_frame(const RawImage& raw) {
 }
 
 // The repeat, in pixels, over which the frame's CFA and the maps' pitches
-// all repeat (0 past kMaxRepeat).
+// all repeat (0 past kMaxRepeat). (Pitches are >= 1: parse_opcode_list
+// refuses zero.)
 std::pair<int, int> joint_repeat(const MapFrame& f, const std::vector<const GainMap*>& maps) {
     int64_t w = f.cfa.width, h = f.cfa.height;
     for (const GainMap* g : maps) {
-        w = std::lcm(w, int64_t(std::max<uint32_t>(g->col_pitch, 1)));
-        h = std::lcm(h, int64_t(std::max<uint32_t>(g->row_pitch, 1)));
+        w = std::lcm(w, int64_t(g->col_pitch));
+        h = std::lcm(h, int64_t(g->row_pitch));
         if (w > kMaxRepeat || h > kMaxRepeat) return {0, 0};
     }
     return {int(w), int(h)};
@@ -41,8 +42,7 @@ std::pair<int, int> joint_repeat(const MapFrame& f, const std::vector<const Gain
 
 // The map's pixel selection: (x, y) of the repeat on its row and column pitch.
 bool on_pitch(const GainMap& g, int x, int y) {
-    uint32_t cp = std::max<uint32_t>(g.col_pitch, 1), rp = std::max<uint32_t>(g.row_pitch, 1);
-    return uint32_t(x) % cp == g.left % cp && uint32_t(y) % rp == g.top % rp;
+    return uint32_t(x) % g.col_pitch == g.left % g.col_pitch && uint32_t(y) % g.row_pitch == g.top % g.row_pitch;
 }
 
 // The map's relative coordinates put 0 at the first pixel row/column and 1 at
