@@ -45,6 +45,7 @@ struct ColorSolution {
     double white_xy[2];        // chromaticity of the scene white
     double temperature_k;      // its correlated colour temperature
     bool used_forward_matrix;
+    bool camera_assumed_srgb;  // the file has no colour matrix: camera RGB taken as linear sRGB
 };
 
 ColorSolution solve_color(const CameraColor& color, const std::string& source = "");

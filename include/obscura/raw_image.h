@@ -79,6 +79,16 @@ struct ShotInfo {
     int orientation = 1;  // EXIF 1..8
 };
 
+// How the file stored the pixels, for `info`: compression, blocks, the
+// DNG 1.7 JPEG XL settings.
+struct RawStorage {
+    std::string compression = "uncompressed";
+    int tile_width = 0, tile_height = 0;  // 0 x 0: strips
+    int row_interleave = 1, column_interleave = 1;
+    bool floating = false;                // floating-point samples (normalised to 16 bits on reading)
+    std::optional<double> jxl_distance, jxl_effort, jxl_decode_speed;
+};
+
 struct Rect {
     int x = 0, y = 0, width = 0, height = 0;
 };
@@ -87,7 +97,13 @@ struct RawImage {
     std::string source;          // file it came from, for messages
     std::string decoder;         // "dng" or "libraw"
     int width = 0, height = 0;   // of `data`: the active area
-    Samples16 data;  // row-major CFA samples, linearised
+    // Row-major samples, linearised: one CFA sample a pixel, or for a
+    // LinearRaw file (demosaiced in the camera) three, camera R, G, B
+    // interleaved, normalised on reading to black 4096 and white 65535 per
+    // channel (`cfa` then means nothing).
+    Samples16 data;
+    int samples_per_pixel = 1;
+    RawStorage storage;
     int bits = 16;               // bits per sample as stored
     CfaPattern cfa;
     BlackLevel black;
@@ -113,6 +129,7 @@ struct RawImage {
     Samples16 cell_samples;
     CfaPattern cell_cfa;
 
+    bool is_linear() const { return samples_per_pixel == 3; }
     uint16_t at(int x, int y) const { return data[size_t(y) * width + x]; }
 };
 

@@ -7,6 +7,7 @@
 
 #include "../core/parallel.h"
 #include "decoders.h"
+#include "dng_blocks.h"
 #include "mapped_file.h"
 #include "obscura/error.h"
 #include "tiff_reader.h"
@@ -31,7 +32,13 @@ enum Tag : uint16_t {
     kBaselineExposure = 50730, kCalibrationIlluminant1 = 50778, kCalibrationIlluminant2 = 50779,
     kActiveArea = 50829, kForwardMatrix1 = 50964, kForwardMatrix2 = 50965,
     kOpcodeList1 = 51008, kOpcodeList2 = 51009, kOpcodeList3 = 51022, kNoiseProfile = 51041,
+    kPredictor = 317, kRowInterleaveFactor = 50975, kColumnInterleaveFactor = 52547,
+    kJxlDistance = 52553, kJxlEffort = 52554, kJxlDecodeSpeed = 52555,
 };
+
+// LinearRaw samples are normalised on reading to this black level on a
+// white of 65535 (room below black for noise; ~16 bits above it).
+constexpr double kLinearBlack = 4096;
 
 constexpr uint64_t kMaxPixels = uint64_t(1) << 30;  // 1 gigapixel: far beyond any sensor
 constexpr int kMaxCfaRepeat = 16;
@@ -75,147 +82,11 @@ const TiffIfd& find_raw_ifd(const TiffReader& tiff) {
     for (const auto& ifd : tiff.ifds()) {
         if (tiff.integer(ifd, kNewSubfileType, 0) != 0) continue;  // previews, masks
         uint64_t photometric = tiff.integer(ifd, kPhotometric, 0);
-        if (photometric == kPhotometricLinearRaw)
-            throw file_error(tiff.path(), "linear (already demosaiced) DNG is not supported yet");
-        if (photometric == kPhotometricCfa && !best) best = &ifd;
+        if ((photometric == kPhotometricCfa || photometric == kPhotometricLinearRaw) && !best) best = &ifd;
     }
-    if (!best) throw file_error(tiff.path(), "DNG has no CFA raw image directory");
+    if (!best) throw file_error(tiff.path(), "DNG has no CFA or LinearRaw image directory");
     return *best;
 }
-
-// Unpacks rows [r0, r1) of a block of `bits`-bit samples (MSB first, rows
-// padded to bytes) or 8/16-bit samples in file byte order into `out` at
-// (x0, y0) of an image `stride` wide. The block's length was checked against
-// its rows (read_uncompressed), so this cannot fail: it runs on worker threads.
-void unpack_block(const TiffReader& tiff, const uint8_t* src, int bits, int block_w, int x0, int y0, int copy_w,
-                  Samples16& out, int stride, int r0, int r1) {
-    const size_t row_bytes = (size_t(block_w) * bits + 7) / 8;
-    for (int r = r0; r < r1; ++r) {
-        const uint8_t* p = src + size_t(r) * row_bytes;
-        uint16_t* o = out.data() + size_t(y0 + r) * stride + x0;
-        if (bits == 16 && tiff.little_endian() == (std::endian::native == std::endian::little)) {
-            std::memcpy(o, p, size_t(copy_w) * 2);  // the file's byte order is ours
-        } else if (bits == 16) {
-            for (int c = 0; c < copy_w; ++c)
-                o[c] = tiff.little_endian() ? uint16_t(p[2 * c] | p[2 * c + 1] << 8) : uint16_t(p[2 * c] << 8 | p[2 * c + 1]);
-        } else if (bits == 8) {
-            for (int c = 0; c < copy_w; ++c) o[c] = p[c];
-        } else {
-            uint64_t acc = 0;
-            int have = 0;
-            size_t at = 0;
-            for (int c = 0; c < copy_w; ++c) {
-                while (have < bits) {
-                    acc = acc << 8 | p[at++];
-                    have += 8;
-                }
-                o[c] = uint16_t((acc >> (have - bits)) & ((1u << bits) - 1));
-                have -= bits;
-            }
-        }
-    }
-}
-
-// Checks each lossless-JPEG strip or tile's frame header (SOF3) against the
-// samples the block holds, as the DNG spec requires: LibRaw trusts the
-// stream's own size and can spend minutes on a forged one.
-void check_lossless_jpeg_blocks(const TiffReader& tiff, const TiffIfd& ifd, uint32_t width, uint32_t height) {
-    const auto& e = ifd.entries;
-    bool tiled = e.count(kTileOffsets) > 0;
-    if (!tiled && !e.count(kStripOffsets)) throw file_error(tiff.path(), "raw image has neither strips nor tiles");
-    auto offsets = tiff.integers(e.at(tiled ? kTileOffsets : kStripOffsets));
-    auto counts = tiff.integers(e.at(tiled ? kTileByteCounts : kStripByteCounts));
-    uint64_t bw = tiled ? tiff.integer(ifd, kTileWidth, 0) : width;
-    uint64_t bh = tiled ? tiff.integer(ifd, kTileLength, 0) : std::min<uint64_t>(tiff.integer(ifd, kRowsPerStrip, height), height);
-    for (size_t i = 0; i < offsets.size() && i < counts.size(); ++i) {
-        tiff.check_range(offsets[i], counts[i], tiled ? "tile" : "strip");
-        const uint8_t* p = tiff.data_at(offsets[i]);
-        uint64_t n = counts[i], samples = 0;
-        for (uint64_t at = 0; at + 9 < n; ++at)
-            if (p[at] == 0xFF && p[at + 1] == 0xC3) {  // SOF3: length, precision, height, width, components
-                uint64_t rows = uint64_t(p[at + 5]) << 8 | p[at + 6], cols = uint64_t(p[at + 7]) << 8 | p[at + 8];
-                samples = rows * cols * p[at + 9];
-                break;
-            }
-        if (samples == 0 || samples > bw * bh)
-            throw file_error(tiff.path(), std::string("lossless JPEG ") + (tiled ? "tile " : "strip ") + std::to_string(i) +
-                                              " says " + std::to_string(samples) + " samples; the block holds " +
-                                              std::to_string(bw * bh));
-    }
-}
-
-// The bytes of a raw IFD's strips or tiles that lie inside the file.
-uint64_t compressed_bytes(const TiffReader& tiff, const TiffIfd& ifd) {
-    const auto& e = ifd.entries;
-    bool tiled = e.count(kTileByteCounts) > 0;
-    if (!tiled && !e.count(kStripByteCounts)) return 0;
-    uint64_t total = 0;
-    for (uint64_t n : tiff.integers(e.at(tiled ? kTileByteCounts : kStripByteCounts))) total += std::min<uint64_t>(n, tiff.size());
-    return std::min<uint64_t>(total, tiff.size());
-}
-
-// Every block is checked against the file (in range, long enough for its
-// rows) before the image is allocated, so a damaged header claiming a huge
-// image takes no memory.
-Samples16 read_uncompressed(const TiffReader& tiff, const TiffIfd& ifd, int width, int height, int bits) {
-    struct Block {
-        uint64_t offset;
-        int block_w, x0, y0, copy_w, copy_h;
-    };
-    std::vector<Block> blocks;
-    auto add = [&](uint64_t offset, uint64_t bytes, int block_w, int x0, int y0, int copy_w, int copy_h, const char* what) {
-        tiff.check_range(offset, bytes, what);
-        uint64_t need = (uint64_t(block_w) * bits + 7) / 8 * uint64_t(copy_h);
-        if (bytes < need) throw file_error(tiff.path(), "image data is shorter than its size says (truncated?)");
-        blocks.push_back({offset, block_w, x0, y0, copy_w, copy_h});
-    };
-    const auto& e = ifd.entries;
-    if (e.count(kTileOffsets)) {
-        int tw = int(tiff.integer(ifd, kTileWidth, 0)), th = int(tiff.integer(ifd, kTileLength, 0));
-        if (tw <= 0 || th <= 0 || tw > 65536 || th > 65536) throw file_error(tiff.path(), "bad tile size");
-        auto offsets = tiff.integers(e.at(kTileOffsets));
-        auto counts = e.count(kTileByteCounts) ? tiff.integers(e.at(kTileByteCounts)) : std::vector<uint64_t>{};
-        size_t across = (size_t(width) + tw - 1) / tw, down = (size_t(height) + th - 1) / th;
-        if (offsets.size() < across * down || counts.size() < offsets.size())
-            throw file_error(tiff.path(), "DNG has " + std::to_string(offsets.size()) + " tiles; its size needs " +
-                                              std::to_string(across * down));
-        for (size_t ty = 0; ty < down; ++ty)
-            for (size_t tx = 0; tx < across; ++tx) {
-                size_t i = ty * across + tx;
-                int x0 = int(tx * tw), y0 = int(ty * th);
-                add(offsets[i], counts[i], tw, x0, y0, std::min(tw, width - x0), std::min(th, height - y0), "tile");
-            }
-    } else {
-        if (!e.count(kStripOffsets)) throw file_error(tiff.path(), "raw image has neither strips nor tiles");
-        auto offsets = tiff.integers(e.at(kStripOffsets));
-        auto counts = e.count(kStripByteCounts) ? tiff.integers(e.at(kStripByteCounts)) : std::vector<uint64_t>{};
-        uint64_t rps = std::min<uint64_t>(tiff.integer(ifd, kRowsPerStrip, height), uint64_t(height));
-        if (rps == 0) throw file_error(tiff.path(), "RowsPerStrip is 0");
-        size_t strips = (size_t(height) + rps - 1) / rps;
-        if (offsets.size() < strips || counts.size() < strips)
-            throw file_error(tiff.path(), "DNG has " + std::to_string(offsets.size()) + " strips; its size needs " +
-                                              std::to_string(strips));
-        for (size_t i = 0; i < strips; ++i) {
-            int y0 = int(i * rps);
-            add(offsets[i], counts[i], width, 0, y0, width, std::min<int>(int(rps), height - y0), "strip");
-        }
-    }
-    Samples16 out(size_t(width) * height);
-    // On every core (one big strip split by rows, else the blocks shared):
-    // at 100+ MP most of the time is the first touch of `out`'s pages, which
-    // the kernel zeroes one by one.
-    auto unpack = [&](const Block& b, int r0, int r1) {
-        unpack_block(tiff, tiff.data_at(b.offset), bits, b.block_w, b.x0, b.y0, b.copy_w, out, width, r0, r1);
-    };
-    if (blocks.size() == 1)
-        parallel_rows(0, blocks[0].copy_h, [&](int r0, int r1) { unpack(blocks[0], r0, r1); }, 256);
-    else
-        parallel_rows(0, int(blocks.size()), [&](int b0, int b1) {
-            for (int i = b0; i < b1; ++i) unpack(blocks[size_t(i)], 0, blocks[size_t(i)].copy_h);
-        }, 2);
-    return out;
-}
-
 
 // A tag's number as an int, or `fallback` when it is not a finite value in
 // int range (converting such a double is undefined behaviour).
@@ -307,7 +178,7 @@ void read_color(const TagSource& tags, CameraColor& color) {
     if (xy.size() == 2 && xy[0] > 0 && xy[1] > 0 && xy[0] + xy[1] < 1) color.as_shot_white_xy = std::array<double, 2>{xy[0], xy[1]};
     auto be = tags.numbers(kBaselineExposure);
     if (!be.empty() && std::isfinite(be[0])) color.baseline_exposure = std::clamp(be[0], -10.0, 10.0);
-    if (!color.color_matrix[0]) throw file_error(tags.tiff.path(), "DNG has no ColorMatrix1");
+    // (No ColorMatrix1: the develop takes camera RGB as sRGB, with a warning.)
 }
 
 void read_shot(const TiffReader& tiff, const TagSource& tags, ShotInfo& shot) {
@@ -380,32 +251,35 @@ RawImage decode_dng(const MappedFile& file) {
     if (full_w == 0 || full_h == 0 || full_w > 65535 || full_h > 65535 || full_w * full_h > kMaxPixels)
         throw file_error(file.path(), "raw image size " + std::to_string(full_w) + "x" + std::to_string(full_h) +
                                           " is not plausible");
-    if (tiff.integer(raw_ifd, kSamplesPerPixel, 1) != 1) throw file_error(file.path(), "CFA image must have one sample per pixel");
-    int bits = int(tiff.integer(raw_ifd, kBitsPerSample, 16));
-    if (bits < 1 || bits > 16)
-        throw file_error(file.path(), std::to_string(bits) + "-bit samples are not supported (1..16)");
-    if (tiff.integer(raw_ifd, kSampleFormat, 1) == 3) throw file_error(file.path(), "floating-point DNG is not supported yet");
-    img.bits = bits;
-
-    uint64_t compression = tiff.integer(raw_ifd, kCompression, 1);
-    Samples16 full;
-    bool linearized_by_libraw = false;
-    if (compression == 1) {
-        full = read_uncompressed(tiff, raw_ifd, int(full_w), int(full_h), bits);
-    } else {
-        // Lossless JPEG (7) and friends: LibRaw decodes the pixels, we keep the
-        // tags. Lossless JPEG spends at least one bit per sample, so a claim
-        // of more samples than its data can hold is refused here: LibRaw
-        // would spend minutes decoding garbage into a huge image.
-        uint64_t data = compressed_bytes(tiff, raw_ifd);
-        uint64_t pixels = uint64_t(full_w) * full_h;
-        if ((compression == 7 && data * 8 < pixels) || data * 1024 < pixels)
-            throw file_error(file.path(), "compressed image data (" + std::to_string(data) + " bytes) is far too short for " +
-                                              std::to_string(full_w) + "x" + std::to_string(full_h) + " pixels (truncated?)");
-        if (compression == 7) check_lossless_jpeg_blocks(tiff, raw_ifd, uint32_t(full_w), uint32_t(full_h));
-        full = libraw_dng_pixels(file.path(), int(full_w), int(full_h));
-        linearized_by_libraw = true;
-    }
+    const bool linear = tiff.integer(raw_ifd, kPhotometric, 0) == kPhotometricLinearRaw;
+    const uint64_t spp = tiff.integer(raw_ifd, kSamplesPerPixel, 1);
+    if (!linear && spp != 1) throw file_error(file.path(), "CFA image must have one sample per pixel");
+    if (linear && spp != 3)
+        throw file_error(file.path(), "LinearRaw image with " + std::to_string(spp) +
+                                          " samples a pixel is not supported (3: camera RGB)");
+    RawLayout layout;
+    layout.width = int(full_w), layout.height = int(full_h);
+    layout.samples_per_pixel = int(spp);
+    layout.bits = int(tiff.integer(raw_ifd, kBitsPerSample, 16));
+    layout.floating = tiff.integer(raw_ifd, kSampleFormat, 1) == 3;
+    layout.compression = int(std::min<uint64_t>(tiff.integer(raw_ifd, kCompression, 1), 1u << 20));
+    layout.predictor = int(std::min<uint64_t>(tiff.integer(raw_ifd, kPredictor, 1), 1u << 20));
+    layout.row_interleave = int(std::min<uint64_t>(tiff.integer(raw_ifd, kRowInterleaveFactor, 1), 1000));
+    layout.column_interleave = int(std::min<uint64_t>(tiff.integer(raw_ifd, kColumnInterleaveFactor, 1), 1000));
+    img.bits = layout.floating ? 16 : layout.bits;
+    img.samples_per_pixel = int(spp);
+    img.storage.compression = compression_name(layout.compression);
+    if (raw_ifd.has(kTileOffsets))
+        img.storage.tile_width = int(tiff.integer(raw_ifd, kTileWidth, 0)), img.storage.tile_height = int(tiff.integer(raw_ifd, kTileLength, 0));
+    img.storage.row_interleave = layout.row_interleave, img.storage.column_interleave = layout.column_interleave;
+    img.storage.floating = layout.floating;
+    auto setting = [&](uint16_t tag) -> std::optional<double> {
+        auto v = tags.numbers(tag);
+        return v.empty() || !std::isfinite(v[0]) ? std::nullopt : std::optional<double>(v[0]);
+    };
+    img.storage.jxl_distance = setting(kJxlDistance);
+    img.storage.jxl_effort = setting(kJxlEffort);
+    img.storage.jxl_decode_speed = setting(kJxlDecodeSpeed);
 
     // Active area: the part of the sensor that saw light.
     int top = 0, left = 0, bottom = int(full_h), right = int(full_w);
@@ -417,31 +291,77 @@ RawImage decode_dng(const MappedFile& file) {
     }
     img.width = right - left;
     img.height = bottom - top;
+
+    // Levels. Integers keep their codes (the sensor stage normalises them);
+    // floats become 16-bit codes with white at 65535; LinearRaw samples are
+    // normalised per channel onto kLinearBlack..65535 (LinearizationTable,
+    // BlackLevel and WhiteLevel per sample folded in), so every later stage
+    // sees one black and one white.
+    std::vector<uint16_t> linearization;
+    if (const TiffEntry* lin = tags.find(kLinearizationTable)) {
+        auto table = tiff.integers(*lin, 65536);
+        if (table.empty()) throw file_error(file.path(), "LinearizationTable is empty");
+        linearization.resize(65536);
+        for (size_t i = 0; i < linearization.size(); ++i)
+            linearization[i] = uint16_t(std::min<uint64_t>(table[std::min(i, table.size() - 1)], 65535));
+    }
+    auto white = tags.numbers(kWhiteLevel);
+    const double default_white = layout.floating ? 1.0 : linearization.empty() ? double((1u << std::min(layout.bits, 16)) - 1) : 65535.0;
+    auto white_of = [&](size_t c) { return white.empty() ? default_white : white[std::min(c, white.size() - 1)]; };
+    SampleMap map;
+    if (linear) {
+        auto dims = tags.numbers(kBlackLevelRepeatDim);
+        if ((dims.size() == 2 && (dims[0] != 1 || dims[1] != 1)) || tags.find(kBlackLevelDeltaH) || tags.find(kBlackLevelDeltaV))
+            throw file_error(file.path(), "LinearRaw black level varying by position is not supported");
+        auto levels = tags.numbers(kBlackLevel);
+        for (int c = 0; c < 3; ++c) {
+            double b = levels.empty() ? 0.0 : levels[std::min<size_t>(size_t(c), levels.size() - 1)], w = white_of(size_t(c));
+            if (!std::isfinite(b) || !std::isfinite(w) || !(w > b))
+                throw file_error(file.path(), "WhiteLevel " + std::to_string(w) + " is not above the black level of sample " + std::to_string(c));
+            double scale = (65535.0 - kLinearBlack) / (w - b);
+            if (layout.floating) {
+                map.scale[c] = float(scale), map.offset[c] = float(kLinearBlack - b * scale);
+            } else {
+                map.table[c].resize(65536);
+                for (size_t v = 0; v < 65536; ++v) {
+                    double x = linearization.empty() ? double(v) : linearization[v];
+                    map.table[c][v] = uint16_t(std::clamp(std::lround(kLinearBlack + (x - b) * scale), 0L, 65535L));
+                }
+            }
+        }
+        img.black = BlackLevel{};
+        img.black.pattern = {kLinearBlack};
+        img.white_level = 65535;
+    } else {
+        img.black = read_black(tags, img.width, img.height);
+        img.white_level = white_of(0);
+        if (layout.floating) {
+            if (!(img.white_level > 0) || !std::isfinite(img.white_level))
+                throw file_error(file.path(), "WhiteLevel " + std::to_string(img.white_level) + " of floating-point samples is not positive");
+            double scale = 65535.0 / img.white_level;
+            for (int c = 0; c < 3; ++c) map.scale[c] = float(scale);
+            for (double& b : img.black.pattern) b *= scale;
+            for (double& b : img.black.delta_h) b *= scale;
+            for (double& b : img.black.delta_v) b *= scale;
+            img.white_level = 65535;
+        }
+    }
+    if (!(img.white_level > img.black.pattern[0] + 1) || img.white_level > 65535)
+        throw file_error(file.path(), "WhiteLevel " + std::to_string(img.white_level) + " is not above the black level");
+
+    Samples16 full = read_raw_blocks(tiff, raw_ifd, layout, map);
+    const size_t n = spp;
     if (left == 0 && top == 0 && img.width == int(full_w) && img.height == int(full_h)) {
         img.data = std::move(full);
     } else {
-        img.data.resize(size_t(img.width) * img.height);
+        img.data.resize(size_t(img.width) * img.height * n);
         for (int y = 0; y < img.height; ++y)
-            std::memcpy(&img.data[size_t(y) * img.width], &full[size_t(y + top) * full_w + left], size_t(img.width) * 2);
+            std::memcpy(&img.data[size_t(y) * img.width * n], &full[(size_t(y + top) * full_w + left) * n], size_t(img.width) * 2 * n);
     }
-
-    if (!linearized_by_libraw) {
-        if (const TiffEntry* lin = tags.find(kLinearizationTable)) {
-            auto table = tiff.integers(*lin, 65536);
-            if (table.empty()) throw file_error(file.path(), "LinearizationTable is empty");
-            std::vector<uint16_t> lut(65536);
-            for (size_t i = 0; i < lut.size(); ++i) lut[i] = uint16_t(std::min<uint64_t>(table[std::min(i, table.size() - 1)], 65535));
-            for (auto& v : img.data) v = lut[v];
-        }
-    }
-
-    img.cfa = read_cfa(tags);
-    img.black = read_black(tags, img.width, img.height);
-    auto white = tags.numbers(kWhiteLevel);
-    img.white_level = white.empty() ? double((1u << bits) - 1) : white[0];
-    if (tags.find(kLinearizationTable) && white.empty()) img.white_level = 65535;
-    if (!(img.white_level > img.black.pattern[0] + 1) || img.white_level > 65535)
-        throw file_error(file.path(), "WhiteLevel " + std::to_string(img.white_level) + " is not above the black level");
+    // CFA integers: the table after the fact (the unpack copies them straight in).
+    if (!linear && !layout.floating && !linearization.empty())
+        for (auto& v : img.data) v = linearization[v];
+    if (!linear) img.cfa = read_cfa(tags);
 
     img.crop = {0, 0, img.width, img.height};
     auto origin = tags.numbers(kDefaultCropOrigin), size = tags.numbers(kDefaultCropSize);

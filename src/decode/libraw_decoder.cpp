@@ -13,8 +13,24 @@
 namespace obscura {
 namespace {
 
+// LibRaw reports damaged data through a callback (its default prints
+// "data corrupted at N" and carries on): the first offset is kept, and the
+// file is refused once unpacked.
+struct DataError {
+    bool seen = false;
+    int offset = 0;
+};
+
 std::unique_ptr<LibRaw> open_and_unpack(const std::string& path) {
     auto lr = std::make_unique<LibRaw>();
+    static thread_local DataError error;
+    error = DataError{};
+    lr->set_dataerror_handler(
+        [](void* data, const char*, const int offset) {
+            auto* e = static_cast<DataError*>(data);
+            if (!e->seen) e->seen = true, e->offset = offset;
+        },
+        &error);
     int rc = lr->open_file(path.c_str());
     if (rc != LIBRAW_SUCCESS) {
         if (rc == LIBRAW_FILE_UNSUPPORTED || rc == LIBRAW_IO_ERROR)
@@ -23,25 +39,14 @@ std::unique_ptr<LibRaw> open_and_unpack(const std::string& path) {
     }
     rc = lr->unpack();
     if (rc != LIBRAW_SUCCESS) throw file_error(path, std::string("cannot unpack raw data: ") + libraw_strerror(rc));
+    if (error.seen)
+        throw file_error(path, "raw data is damaged (LibRaw found corrupt data at byte " + std::to_string(error.offset) + ")");
     if (!lr->imgdata.rawdata.raw_image)
         throw file_error(path, "raw is not single-plane CFA data (Foveon, sRAW or linear raws are not supported yet)");
     return lr;
 }
 
 }  // namespace
-
-Samples16 libraw_dng_pixels(const std::string& path, int width, int height) {
-    auto lr = open_and_unpack(path);
-    const auto& s = lr->imgdata.sizes;
-    if (s.raw_width != width || s.raw_height != height)
-        throw file_error(path, "LibRaw's raw size " + std::to_string(s.raw_width) + "x" + std::to_string(s.raw_height) +
-                                   " differs from the DNG's " + std::to_string(width) + "x" + std::to_string(height));
-    Samples16 out(size_t(width) * height);
-    for (int y = 0; y < height; ++y)
-        std::memcpy(&out[size_t(y) * width],
-                    reinterpret_cast<const uint8_t*>(lr->imgdata.rawdata.raw_image) + size_t(y) * s.raw_pitch, size_t(width) * 2);
-    return out;
-}
 
 RawImage decode_with_libraw(const std::string& path) {
     auto lr = open_and_unpack(path);
@@ -120,7 +125,7 @@ RawImage decode_with_libraw(const std::string& path) {
             img.color.illuminant[0] = img.color.illuminant[1];
             img.color.color_matrix[1].reset();
         }
-        if (!img.color.color_matrix[0]) throw file_error(path, "LibRaw has no colour matrix for this camera");
+        // (No matrix: the develop takes camera RGB as sRGB, with a warning.)
     }
     const float* mul = c.cam_mul[0] > 0 && c.cam_mul[1] > 0 && c.cam_mul[2] > 0 ? c.cam_mul : c.pre_mul;
     if (mul[0] > 0 && mul[1] > 0 && mul[2] > 0) {

@@ -46,10 +46,19 @@ Vec3 normalised(Vec3 v) {
 
 }  // namespace
 
-ColorSolution solve_color(const CameraColor& color, const std::string& source) {
-    if (!color.color_matrix[0] && !color.color_matrix[1])
-        throw file_error(source, "no colour matrix: cannot map camera colour");
+ColorSolution solve_color(const CameraColor& given, const std::string& source) {
+    // A camera with no colour matrix anywhere: its RGB is taken as linear
+    // sRGB (D65), which the caller says in a warning.
+    CameraColor color = given;
+    const bool assumed = !given.color_matrix[0] && !given.color_matrix[1];
+    if (assumed) {
+        color.color_matrix[0] = kXyzToLinearSrgb;
+        color.illuminant[0] = 21;  // D65
+        color.forward_matrix[0] = color.forward_matrix[1] = std::nullopt;
+        color.camera_calibration[0] = color.camera_calibration[1] = std::nullopt;
+    }
     ColorSolution s{};
+    s.camera_assumed_srgb = assumed;
     try {
         std::array<double, 2> xy{0.3457, 0.3585};  // start at D50
         if (color.as_shot_white_xy) {

@@ -1,0 +1,46 @@
+// The pixels of a DNG raw image directory, from its strips or tiles in every
+// compression DNG files use: uncompressed (any bit depth, integers or
+// floats), lossless JPEG (7), Deflate (8) with its predictors, lossy JPEG
+// (34892) and JPEG XL (52546, with row/column interleaved fields). Blocks
+// decode in parallel; each is checked against the file and its size before
+// anything is allocated for it.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "obscura/frame_memory.h"
+
+namespace obscura {
+
+class TiffReader;
+struct TiffIfd;
+
+struct RawLayout {
+    int width = 0, height = 0;   // of the stored image
+    int samples_per_pixel = 1;   // 1 CFA, 3 LinearRaw
+    int bits = 16;               // BitsPerSample
+    bool floating = false;       // SampleFormat 3: 16, 24 or 32-bit floats
+    int compression = 1;
+    int predictor = 1;           // TIFF Predictor (Deflate)
+    int row_interleave = 1, column_interleave = 1;  // DNG 1.7 interleaved fields in each tile
+};
+
+// How stored samples become the RawImage's 16-bit codes, per sample plane
+// (up to 3): integers through a table (none: as stored), floats as
+// value * scale + offset, clamped to 0..65535.
+struct SampleMap {
+    std::vector<uint16_t> table[3];
+    float scale[3] = {65535, 65535, 65535}, offset[3] = {0, 0, 0};
+};
+
+// "uncompressed", "lossless JPEG", "Deflate", "lossy JPEG", "JPEG XL", or
+// the code for one we do not read.
+std::string compression_name(int compression);
+bool compression_supported(int compression);
+
+// The image as 16-bit codes, samples_per_pixel interleaved, row-major.
+// Throws obscura::Error naming the file and the block for damaged data.
+Samples16 read_raw_blocks(const TiffReader& tiff, const TiffIfd& ifd, const RawLayout& layout, const SampleMap& map);
+
+}  // namespace obscura

@@ -1,0 +1,299 @@
+// Lossless JPEG decoding (ITU T.81 annex H) for DNG raw blocks.
+//
+// The entropy-coded data is first cut at its restart markers (RSTn): each
+// interval starts its prediction afresh, so each decodes on its own, and in
+// parallel. A Huffman code is found by one table lookup on the next 11 bits;
+// longer codes (rare: they are the least likely differences) take the
+// canonical search.
+#include "lossless_jpeg.h"
+
+#include <array>
+#include <cstring>
+#include <vector>
+
+#include "../core/parallel.h"
+
+namespace obscura {
+namespace {
+
+constexpr int kFastBits = 11;
+
+struct Huffman {
+    bool defined = false;
+    std::array<uint16_t, 1 << kFastBits> fast{};  // (code length << 8) | ssss; 0: longer code
+    int maxcode[18];                              // per length, the largest code (-1: none)
+    int valptr[17], mincode[17];
+    uint8_t values[256];
+};
+
+void build_huffman(Huffman& h, const uint8_t* counts, const uint8_t* values, int n) {
+    h = Huffman{};
+    h.defined = true;
+    std::memcpy(h.values, values, size_t(n));
+    for (int i = 0; i < n; ++i)
+        if (values[i] > 16) throw JpegError("Huffman table has difference category " + std::to_string(values[i]) + " (at most 16)");
+    int code = 0, k = 0;
+    for (int len = 1; len <= 16; ++len) {
+        h.valptr[len] = k;
+        h.mincode[len] = code;
+        for (int i = 0; i < counts[len - 1]; ++i, ++k, ++code) {
+            if (code >= (1 << len)) throw JpegError("Huffman table has more codes than its lengths allow");
+            if (len <= kFastBits) {
+                int shift = kFastBits - len;
+                for (int f = 0; f < (1 << shift); ++f) h.fast[size_t((code << shift) | f)] = uint16_t(len << 8 | values[k]);
+            }
+        }
+        h.maxcode[len] = counts[len - 1] ? code - 1 : -1;
+        code <<= 1;
+    }
+    h.maxcode[17] = 0x7fffffff;
+}
+
+// Reads bits MSB first from one restart interval's bytes, dropping the zero
+// stuffed after each 0xFF. Past the end it reads zeros and counts them, so
+// a truncated interval is found once it is decoded.
+class BitReader {
+public:
+    BitReader(const uint8_t* p, const uint8_t* end) : p_(p), end_(end) {}
+
+    void fill() {
+        while (count_ <= 56) {
+            uint64_t byte = 0;
+            if (p_ < end_) {
+                byte = *p_++;
+                if (byte == 0xFF && p_ < end_ && *p_ == 0x00) ++p_;
+            } else {
+                ++past_end_;
+            }
+            buf_ |= byte << (56 - count_);
+            count_ += 8;
+        }
+    }
+    uint32_t peek(int n) const { return uint32_t(buf_ >> (64 - n)); }
+    void skip(int n) { buf_ <<= n, count_ -= n; }
+    uint32_t get(int n) {
+        uint32_t v = peek(n);
+        skip(n);
+        return v;
+    }
+    // Bits taken beyond the interval's data.
+    bool overran() const { return int64_t(past_end_) * 8 > count_; }
+
+private:
+    const uint8_t *p_, *end_;
+    uint64_t buf_ = 0;
+    int count_ = 0;
+    uint64_t past_end_ = 0;
+};
+
+inline int decode_difference(BitReader& bits, const Huffman& h) {
+    bits.fill();
+    int entry = h.fast[bits.peek(kFastBits)];
+    int len, ssss;
+    if (entry) {
+        len = entry >> 8, ssss = entry & 0xff;
+    } else {
+        len = kFastBits + 1;
+        int code = int(bits.peek(len));
+        while (len <= 16 && code > h.maxcode[len]) code = int(bits.peek(++len));
+        if (len > 16) throw JpegError("bad Huffman code (damaged data)");
+        ssss = h.values[h.valptr[len] + code - h.mincode[len]];
+    }
+    bits.skip(len);
+    if (ssss == 0) return 0;
+    if (ssss == 16) return 32768;
+    int v = int(bits.get(ssss));
+    if (v < (1 << (ssss - 1))) v -= (1 << ssss) - 1;
+    return v;
+}
+
+struct Scan {
+    LosslessJpegFrame frame;
+    const Huffman* table[4] = {};  // per component, in frame order
+    size_t data_start = 0;         // first byte of entropy-coded data
+};
+
+struct Parsed {
+    Scan scan;
+    std::array<Huffman, 4> tables;
+};
+
+void parse(const uint8_t* d, size_t size, Parsed& out) {
+    if (size < 4 || d[0] != 0xFF || d[1] != 0xD8) throw JpegError("not a JPEG stream (no SOI marker)");
+    size_t at = 2;
+    bool have_frame = false;
+    int restart_interval = 0;
+    int component_ids[4] = {};
+    LosslessJpegFrame& f = out.scan.frame;
+    for (;;) {
+        if (at + 4 > size) throw JpegError("stream ends before its scan");
+        if (d[at] != 0xFF) throw JpegError("expected a marker at byte " + std::to_string(at));
+        while (at + 1 < size && d[at + 1] == 0xFF) ++at;  // fill bytes
+        if (at + 4 > size) throw JpegError("stream ends before its scan");
+        int marker = d[at + 1];
+        size_t len = size_t(d[at + 2]) << 8 | d[at + 3];
+        if (len < 2 || at + 2 + len > size) throw JpegError("marker segment runs past the end of the stream");
+        const uint8_t* s = d + at + 4;
+        size_t n = len - 2;
+        if (marker == 0xC3) {
+            if (n < 6) throw JpegError("SOF3 segment too short");
+            f.precision = s[0];
+            f.rows = s[1] << 8 | s[2];
+            f.columns = s[3] << 8 | s[4];
+            f.components = s[5];
+            if (f.precision < 2 || f.precision > 16) throw JpegError(std::to_string(f.precision) + "-bit precision (2..16)");
+            if (f.components < 1 || f.components > 4) throw JpegError(std::to_string(f.components) + " components (1..4)");
+            if (f.rows < 1 || f.columns < 1) throw JpegError("frame of no size (rows set by DNL are not supported)");
+            if (n < 6 + 3 * size_t(f.components)) throw JpegError("SOF3 segment too short");
+            for (int c = 0; c < f.components; ++c) {
+                component_ids[c] = s[6 + 3 * c];
+                if (s[7 + 3 * c] != 0x11) throw JpegError("subsampled components are not supported");
+            }
+            have_frame = true;
+        } else if (marker == 0xC4) {
+            size_t k = 0;
+            while (k < n) {
+                if (k + 17 > n) throw JpegError("DHT segment too short");
+                int cls = s[k] >> 4, id = s[k] & 15;
+                if (cls != 0 || id > 3) throw JpegError("Huffman table class/id out of range");
+                int total = 0;
+                for (int i = 0; i < 16; ++i) total += s[k + 1 + i];
+                if (total > 256 || k + 17 + size_t(total) > n) throw JpegError("DHT segment too short");
+                build_huffman(out.tables[size_t(id)], s + k + 1, s + k + 17, total);
+                k += 17 + size_t(total);
+            }
+        } else if (marker == 0xDD) {
+            if (n < 2) throw JpegError("DRI segment too short");
+            restart_interval = s[0] << 8 | s[1];
+        } else if (marker == 0xDA) {
+            if (!have_frame) throw JpegError("scan before its frame header (SOF3)");
+            if (n < 1) throw JpegError("SOS segment too short");
+            int ns = s[0];
+            if (ns != f.components || n < 1 + 2 * size_t(ns) + 3)
+                throw JpegError("scan of " + std::to_string(ns) + " of " + std::to_string(f.components) +
+                                " components (one interleaved scan expected)");
+            for (int c = 0; c < ns; ++c) {
+                if (s[1 + 2 * c] != component_ids[c]) throw JpegError("scan components not in frame order");
+                int td = s[2 + 2 * c] >> 4;
+                if (td > 3 || !out.tables[size_t(td)].defined) throw JpegError("scan uses an undefined Huffman table");
+                out.scan.table[c] = &out.tables[size_t(td)];
+            }
+            f.predictor = s[1 + 2 * ns];
+            f.point_transform = s[3 + 2 * ns] & 15;
+            if (f.predictor < 1 || f.predictor > 7) throw JpegError("predictor " + std::to_string(f.predictor) + " (1..7)");
+            if (f.point_transform >= f.precision) throw JpegError("point transform exceeds the precision");
+            if (restart_interval) {
+                if (restart_interval % f.columns) throw JpegError("restart interval is not a whole number of rows");
+                f.restart_rows = restart_interval / f.columns;
+            }
+            out.scan.data_start = at + 2 + len;
+            return;
+        } else if ((marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC) ||
+                   marker == 0xD9 || marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7)) {
+            if (marker >= 0xC0 && marker <= 0xCF)
+                throw JpegError("not lossless JPEG (SOF" + std::to_string(marker - 0xC0) + ")");
+            throw JpegError("unexpected marker before the scan");
+        }
+        at += 2 + len;  // APPn, COM, DQT...: skipped
+    }
+}
+
+// Splits the entropy-coded data at its restart markers: [begin, end) of each
+// interval, up to the first other marker (EOI).
+std::vector<std::pair<size_t, size_t>> intervals(const uint8_t* d, size_t size, size_t start) {
+    std::vector<std::pair<size_t, size_t>> out;
+    size_t begin = start, at = start;
+    while (at < size) {
+        const void* hit = std::memchr(d + at, 0xFF, size - at);
+        if (!hit) break;
+        at = size_t(static_cast<const uint8_t*>(hit) - d);
+        if (at + 1 >= size) break;
+        uint8_t next = d[at + 1];
+        if (next == 0x00 || next == 0xFF) {
+            at += next == 0x00 ? 2 : 1;
+            continue;
+        }
+        out.emplace_back(begin, at);
+        if (next < 0xD0 || next > 0xD7) return out;  // end of the scan
+        begin = at = at + 2;
+    }
+    out.emplace_back(begin, size);
+    return out;
+}
+
+template <int Predictor>
+void decode_rows(const Scan& scan, BitReader& bits, uint16_t* out, int r0, int r1) {
+    const LosslessJpegFrame& f = scan.frame;
+    const int nc = f.components, width = f.columns * nc;
+    const int initial = 1 << (f.precision - f.point_transform - 1);
+    for (int r = r0; r < r1; ++r) {
+        uint16_t* row = out + size_t(r) * width;
+        const uint16_t* up = row - width;
+        for (int c = 0; c < nc; ++c)
+            row[c] = uint16_t((r == r0 ? initial : up[c]) + decode_difference(bits, *scan.table[c]));
+        if (r == r0 || Predictor == 1) {
+            for (int x = nc; x < width; x += nc)
+                for (int c = 0; c < nc; ++c) row[x + c] = uint16_t(row[x + c - nc] + decode_difference(bits, *scan.table[c]));
+            continue;
+        }
+        for (int x = nc; x < width; x += nc)
+            for (int c = 0; c < nc; ++c) {
+                int ra = row[x + c - nc], rb = up[x + c], rc = up[x + c - nc], p;
+                switch (Predictor) {
+                    case 2: p = rb; break;
+                    case 3: p = rc; break;
+                    case 4: p = ra + rb - rc; break;
+                    case 5: p = ra + ((rb - rc) >> 1); break;
+                    case 6: p = rb + ((ra - rc) >> 1); break;
+                    default: p = (ra + rb) >> 1; break;
+                }
+                row[x + c] = uint16_t(p + decode_difference(bits, *scan.table[c]));
+            }
+    }
+}
+
+void decode_interval(const Scan& scan, const uint8_t* begin, const uint8_t* end, uint16_t* out, int r0, int r1) {
+    BitReader bits(begin, end);
+    switch (scan.frame.predictor) {
+        case 1: decode_rows<1>(scan, bits, out, r0, r1); break;
+        case 2: decode_rows<2>(scan, bits, out, r0, r1); break;
+        case 3: decode_rows<3>(scan, bits, out, r0, r1); break;
+        case 4: decode_rows<4>(scan, bits, out, r0, r1); break;
+        case 5: decode_rows<5>(scan, bits, out, r0, r1); break;
+        case 6: decode_rows<6>(scan, bits, out, r0, r1); break;
+        default: decode_rows<7>(scan, bits, out, r0, r1); break;
+    }
+    if (bits.overran()) throw JpegError("Huffman data ends early (truncated or damaged)");
+}
+
+}  // namespace
+
+LosslessJpegFrame lossless_jpeg_frame(const uint8_t* data, size_t size) {
+    Parsed p;
+    parse(data, size, p);
+    return p.scan.frame;
+}
+
+void decode_lossless_jpeg(const uint8_t* data, size_t size, uint16_t* out, size_t count, bool parallel) {
+    Parsed p;
+    parse(data, size, p);
+    const LosslessJpegFrame& f = p.scan.frame;
+    if (count < f.samples()) throw JpegError("frame holds more samples than its block");
+    const int step = f.restart_rows ? f.restart_rows : f.rows;
+    const int needed = (f.rows + step - 1) / step;
+    auto parts = intervals(data, size, p.scan.data_start);
+    if (int(parts.size()) < needed)
+        throw JpegError(std::to_string(parts.size()) + " restart intervals; the frame needs " + std::to_string(needed));
+    auto run = [&](int k) {
+        int r0 = k * step, r1 = std::min(f.rows, r0 + step);
+        decode_interval(p.scan, data + parts[size_t(k)].first, data + parts[size_t(k)].second, out, r0, r1);
+    };
+    if (parallel && needed > 1)
+        parallel_tasks(needed, run);
+    else
+        for (int k = 0; k < needed; ++k) run(k);
+    if (f.point_transform)
+        for (size_t i = 0; i < f.samples(); ++i) out[i] = uint16_t(out[i] << f.point_transform);
+}
+
+}  // namespace obscura
