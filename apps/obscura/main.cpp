@@ -209,6 +209,8 @@ double develop_raw(const RawImage& raw, const std::string& output, const Develop
     Stopwatch clock;
     const DevelopOptions& opt = settings.develop;
     OutputMetadata meta = metadata_of(raw);
+    if (!raw.color.color_matrix[0] && !raw.color.color_matrix[1])
+        std::fprintf(stderr, "obscura: %s: warning: no colour matrix for this camera; its RGB is taken as sRGB\n", raw.source.c_str());
     if (opt.lens_correction) {
         LensCorrection plan = plan_lens_correction(raw);  // a required opcode we lack fails here, before any output
         for (const auto& s : plan.skipped) std::fprintf(stderr, "obscura: %s: skipped optional %s\n", raw.source.c_str(), s.c_str());
@@ -232,6 +234,8 @@ double develop_raw(const RawImage& raw, const std::string& output, const Develop
 void develop_file_checked(const std::string& input, const std::string& output, const DevelopSettings& settings) {
     Stopwatch clock;
     RawImage raw = decode(input, settings.decode);
+    if (raw.is_linear() && (settings.cfa || settings.binning))
+        throw file_error(input, std::string("LinearRaw file (demosaiced in the camera) has no CFA for ") + (settings.cfa ? "--cfa" : "--binning"));
     if (settings.cfa) raw.cfa = *settings.cfa;
     double t_decode = clock.lap();
     const char* sensor_step = nullptr;  // what made an n x n-cell frame Bayer
@@ -595,8 +599,24 @@ int cmd_info(Args args) {
     o << "decoder:         " << raw.decoder << "\n";
     o << "size:            " << raw.width << " x " << raw.height << " (" << fmt(raw.width * double(raw.height) / 1e6, 3) << " MP)\n";
     o << "crop:            " << raw.crop.width << " x " << raw.crop.height << " at " << raw.crop.x << "," << raw.crop.y << "\n";
-    o << "cfa:             " << raw.cfa.name() << (cfa ? " (given by --cfa)" : "");
-    if (claimed_bayer && !cfa) {
+    o << "image:           " << (raw.is_linear() ? "LinearRaw (camera RGB, 3 samples a pixel, demosaiced in the camera)" : "CFA") << "\n";
+    o << "storage:         " << raw.storage.compression;
+    if (raw.storage.tile_width > 0) o << ", tiles " << raw.storage.tile_width << " x " << raw.storage.tile_height;
+    else o << ", strips";
+    if (raw.storage.row_interleave > 1 || raw.storage.column_interleave > 1)
+        o << ", fields interleaved " << raw.storage.column_interleave << " x " << raw.storage.row_interleave << " (columns x rows)";
+    if (raw.storage.floating) o << ", floating-point samples";
+    o << "\n";
+    if (raw.storage.jxl_distance || raw.storage.jxl_effort || raw.storage.jxl_decode_speed) {
+        o << "JPEG XL:        ";
+        if (raw.storage.jxl_distance) o << " distance " << fmt(*raw.storage.jxl_distance) << (*raw.storage.jxl_distance > 0 ? " (lossy)" : " (lossless)");
+        if (raw.storage.jxl_effort) o << " effort " << fmt(*raw.storage.jxl_effort);
+        if (raw.storage.jxl_decode_speed) o << " decode speed " << fmt(*raw.storage.jxl_decode_speed);
+        o << "\n";
+    }
+    if (raw.is_linear()) o << "cfa:             none (LinearRaw)";
+    else o << "cfa:             " << raw.cfa.name() << (cfa ? " (given by --cfa)" : "");
+    if (claimed_bayer && !cfa && !raw.is_linear()) {
         static const char* names[] = {"", "", "quad", "nona", "hexadeca"};
         if (int n = detect_cell_size(raw); n > 1)
             o << "; the data has " << n << "x" << n << "-pixel cells of one colour: develop with --cfa " << names[n] << " (remosaicked, or --binning)";
@@ -612,6 +632,7 @@ int cmd_info(Args args) {
     if (raw.black.has_deltas()) o << " + per-row/column deltas";
     o << "\nwhite level:     " << fmt(raw.white_level, 6) << "\n";
     const auto& c = raw.color;
+    if (!c.color_matrix[0] && !c.color_matrix[1]) o << "color matrix:    none in the file: camera RGB is taken as sRGB\n";
     for (int i = 0; i < 2; ++i) {
         if (c.color_matrix[i])
             o << "color matrix " << i + 1 << ":  " << format_matrix(*c.color_matrix[i]) << " (" << illuminant_name(c.illuminant[i]) << ")\n";

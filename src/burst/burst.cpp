@@ -202,6 +202,10 @@ double sharpness(const RawImage& raw) {
 // `layout` is the file's own CFA, which frames of one burst share.
 RawImage read_frame(const std::string& file, const BurstOptions& options, CfaPattern& layout) {
     RawImage raw = decode(file, options.decode);
+    // (The merge aligns and merges mosaics; a LinearRaw frame was
+    // demosaiced and often merged already in the phone.)
+    if (raw.is_linear())
+        throw file_error(file, "LinearRaw frame (demosaiced in the camera): burst merges CFA raw frames only; develop it alone");
     if (options.cfa) raw.cfa = *options.cfa;
     layout = raw.cfa;
     if (raw.cfa.cell_size() < 2) return raw;

@@ -260,6 +260,10 @@ void decode_jpeg_xl(const uint8_t* data, size_t size, const Block& b, const RawL
     JxlPixelFormat format{uint32_t(spp), L.floating ? JXL_TYPE_FLOAT : JXL_TYPE_UINT16, JXL_NATIVE_ENDIAN, 0};
     const size_t n = size_t(b.block_w) * size_t(b.block_h) * size_t(spp);
     uint32_t coded_bits = 16;
+    // A lossy (XYB) image comes out of libjxl in the sRGB transfer curve as
+    // integers but linear as floats: taken as floats, then coded.
+    bool xyb = false;
+    std::vector<float> linear;
     for (;;) {
         JxlDecoderStatus status = JxlDecoderProcessInput(dec.get());
         if (status == JXL_DEC_ERROR) throw Error(where + ": JPEG XL data is damaged");
@@ -274,10 +278,13 @@ void decode_jpeg_xl(const uint8_t* data, size_t size, const Block& b, const RawL
                 throw Error(where + ": JPEG XL image has " + std::to_string(info.num_color_channels) + " colour channels; the DNG says " +
                             std::to_string(spp));
             coded_bits = info.bits_per_sample;
+            xyb = !info.uses_original_profile;
         } else if (status == JXL_DEC_NEED_IMAGE_OUT_BUFFER) {
             void* buffer;
             size_t bytes;
+            if (xyb && !L.floating) format.data_type = JXL_TYPE_FLOAT;
             if (L.floating) out.floats.resize(n), buffer = out.floats.data(), bytes = n * 4;
+            else if (xyb) linear.resize(n), buffer = linear.data(), bytes = n * 4;
             else out.ints.resize(n), buffer = out.ints.data(), bytes = n * 2;
             size_t want = 0;
             if (JxlDecoderImageOutBufferSize(dec.get(), &format, &want) != JXL_DEC_SUCCESS || want != bytes ||
@@ -286,6 +293,14 @@ void decode_jpeg_xl(const uint8_t* data, size_t size, const Block& b, const RawL
         } else if (status == JXL_DEC_FULL_IMAGE) {
             // libjxl scales a lower-precision image to 16 bits; DNG wants
             // the codes as coded.
+            if (!linear.empty()) {
+                // In code units, unclamped: the lossy codec's small
+                // excursions below black average out as the sensor's noise does.
+                const float top = float((1u << std::min<uint32_t>(coded_bits, 16)) - 1);
+                for (auto& v : linear) v *= top;
+                out.floats = std::move(linear);
+                return;
+            }
             if (!L.floating && coded_bits < 16) {
                 const uint32_t top = (1u << coded_bits) - 1;
                 for (auto& v : out.ints) v = uint16_t((uint32_t(v) * top + 32767) / 65535);
@@ -416,8 +431,14 @@ Samples16 read_raw_blocks(const TiffReader& tiff, const TiffIfd& ifd, const RawL
         Decoded d;
         switch (L.compression) {
             case kNone:
-                d.floats.resize(n);
-                unpack_floats(data, L.bits, tiff.little_endian(), n, d.floats.data());
+                if (L.floating) {
+                    d.floats.resize(n);
+                    unpack_floats(data, L.bits, tiff.little_endian(), n, d.floats.data());
+                } else {
+                    const size_t row = size_t(b.block_w) * size_t(spp);
+                    d.ints.resize(n);
+                    unpack_rows(data, L.bits, tiff.little_endian(), row, row, d.ints.data(), row, 0, b.copy_h);
+                }
                 break;
             case kLosslessJpeg: {
                 if (L.floating) throw Error(where + ": lossless JPEG of floating-point samples");

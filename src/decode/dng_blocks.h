@@ -28,7 +28,9 @@ struct RawLayout {
 
 // How stored samples become the RawImage's 16-bit codes, per sample plane
 // (up to 3): integers through a table (none: as stored), floats as
-// value * scale + offset, clamped to 0..65535.
+// value * scale + offset, clamped to 0..65535. (A lossy JPEG XL tile of
+// integer samples decodes to floats in code units: scale and offset are
+// then those of the integers, without a LinearizationTable.)
 struct SampleMap {
     std::vector<uint16_t> table[3];
     float scale[3] = {65535, 65535, 65535}, offset[3] = {0, 0, 0};

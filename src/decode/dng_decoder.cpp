@@ -319,9 +319,8 @@ RawImage decode_dng(const MappedFile& file) {
             if (!std::isfinite(b) || !std::isfinite(w) || !(w > b))
                 throw file_error(file.path(), "WhiteLevel " + std::to_string(w) + " is not above the black level of sample " + std::to_string(c));
             double scale = (65535.0 - kLinearBlack) / (w - b);
-            if (layout.floating) {
-                map.scale[c] = float(scale), map.offset[c] = float(kLinearBlack - b * scale);
-            } else {
+            map.scale[c] = float(scale), map.offset[c] = float(kLinearBlack - b * scale);
+            if (!layout.floating) {
                 map.table[c].resize(65536);
                 for (size_t v = 0; v < 65536; ++v) {
                     double x = linearization.empty() ? double(v) : linearization[v];
@@ -333,6 +332,7 @@ RawImage decode_dng(const MappedFile& file) {
         img.black.pattern = {kLinearBlack};
         img.white_level = 65535;
     } else {
+        for (int c = 0; c < 3; ++c) map.scale[c] = 1.0f;
         img.black = read_black(tags, img.width, img.height);
         img.white_level = white_of(0);
         if (layout.floating) {

@@ -13,6 +13,7 @@
 #include "develop_best_kernel.h"
 #include "develop_cells_kernel.h"
 #include "develop_fast_kernel.h"
+#include "develop_linear_kernel.h"
 #include "kernel_memory.h"
 #include "obscura/finish.h"
 #include "obscura/lens_correction.h"
@@ -64,7 +65,8 @@ struct Kernel {
     const RawImage* raw;
     Samples16 folded;  // samples with a black level the kernel cannot express folded in (black_folded)
     const uint16_t* samples;
-    float levels[4][3];  // per site parity: black, gain, white (see develop_gen.cpp)
+    bool linear = false;  // a LinearRaw frame: develop_linear_kernel, no demosaic
+    float levels[4][3];  // per site parity (per channel when linear): black, gain, white (see develop_gen.cpp)
     float matrix[3][3];
     std::string color_space = "sRGB";  // what `matrix` maps to
     std::vector<uint32_t> curve;
@@ -90,14 +92,30 @@ struct Kernel {
     // The kernel works in whole 2x2 quads of RGGB space, so developing w
     // columns from x0 writes this many (one more on each side that starts
     // or ends mid-quad); likewise rows.
-    int padded_columns(int x0, int w) const { return w + ((x0 + cfa_dx) & 1) + ((x0 + cfa_dx + w) & 1); }
-    int padded_rows(int y0, int h) const { return h + ((y0 + cfa_dy) & 1) + ((y0 + cfa_dy + h) & 1); }
+    // (A LinearRaw frame needs no quads.)
+    int padded_columns(int x0, int w) const { return linear ? w : w + ((x0 + cfa_dx) & 1) + ((x0 + cfa_dx + w) & 1); }
+    int padded_rows(int y0, int h) const { return linear ? h : h + ((y0 + cfa_dy) & 1) + ((y0 + cfa_dy + h) & 1); }
+
+    uint16_t* run_linear(int x0, int y0, int w, int h, uint16_t* dst, size_t stride) const {
+        halide_dimension_t in_dims[3] = {{0, 3, 1}, {0, raw->width, 3}, {0, raw->height, 3 * raw->width}};
+        Halide::Runtime::Buffer<const uint16_t> in(samples, 3, in_dims);
+        Halide::Runtime::Buffer<float> levels_buf(const_cast<float*>(&levels[0][0]), 3, 3);
+        Halide::Runtime::Buffer<float> vignette_buf(const_cast<float*>(vignette), 8);
+        Halide::Runtime::Buffer<float> matrix_buf(const_cast<float*>(&matrix[0][0]), 3, 3);
+        Halide::Runtime::Buffer<uint32_t> curve_buf(const_cast<uint32_t*>(curve.data()), int(curve.size()));
+        halide_dimension_t dims[3] = {{0, 3, 1}, {x0, w, 3}, {y0, h, int(stride)}};
+        Halide::Runtime::Buffer<uint16_t> out(dst, 3, dims);
+        int rc = develop_linear_kernel(in, levels_buf, lens.vignette ? 1 : 0, vignette_buf, matrix_buf, curve_buf, srgb_curve, out);
+        if (rc != 0) throw file_error(raw->source, "develop kernel failed (Halide error " + std::to_string(rc) + ")");
+        return dst;
+    }
 
     // Develops the region (x0, y0, w, h) of raw coordinates, at least one
     // kernel tile (kMinOutput*), into dst: rows `stride` samples apart, with
     // room for padded_columns() and padded_rows(). Returns where pixel
     // (x0, y0) landed.
     uint16_t* run(int x0, int y0, int w, int h, uint16_t* dst, size_t stride) const {
+        if (linear) return run_linear(x0, y0, w, h, dst, stride);
         Halide::Runtime::Buffer<const uint16_t> in(samples, raw->width, raw->height);
         Halide::Runtime::Buffer<float> levels_buf(const_cast<float*>(&levels[0][0]), 3, 4);
         Halide::Runtime::Buffer<float> matrix_buf(const_cast<float*>(&matrix[0][0]), 3, 3);
@@ -211,15 +229,82 @@ void use_cell_samples(const RawImage& raw, Kernel& k) {
     k.use_cells = 1;
 }
 
+// The colour matrix (white-balanced camera -> XYZ D50 -> (Bradford) D65 ->
+// linear sRGB or Display P3, with the camera's baseline exposure and the
+// look's bias) and the look's curve, as the kernels want them.
+void set_colour_and_curve(const RawImage& raw, const ColorSolution& color, const Look& look, const DevelopOptions& options,
+                          Kernel& k) {
+    k.color_space = color_space_named(options.color_space);
+    const Mat3& to_output = k.color_space == "Display P3" ? kXyzToLinearDisplayP3 : kXyzToLinearSrgb;
+    Mat3 to_srgb = mul(to_output, mul(bradford(kD50, kD65), color.camera_to_xyz_d50));
+    to_srgb = scale(to_srgb, std::pow(2.0, raw.color.baseline_exposure));
+    // A look that only shifts exposure is the sRGB encoding after a gain,
+    // which the matrix can carry.
+    if (look.tone_is_plain()) {
+        to_srgb = scale(to_srgb, std::pow(2.0, look.exposure_ev));
+        k.srgb_curve = 1;
+    }
+    for (int r = 0; r < 3; ++r)
+        for (int c = 0; c < 3; ++c) k.matrix[r][c] = float(to_srgb[r * 3 + c]);
+
+    // The curve as the kernel wants it: 16-bit codes, each entry packing a
+    // sample and the next, so one lookup gives both ends of a segment.
+    std::vector<float> points = look.encoding_curve();
+    k.curve.resize(points.size() - 1);
+    auto code = [](float v) { return uint32_t(std::lround(std::clamp(v, 0.0f, 1.0f) * 65535.0f)); };
+    for (size_t i = 0; i < k.curve.size(); ++i) k.curve[i] = code(points[i]) | code(points[i + 1]) << 16;
+}
+
+// The radial vignetting correction of the plan, in the kernel's terms.
+void set_vignette(const RawImage& raw, Kernel& k) {
+    if (const auto& v = k.lens.vignette) {
+        // The centre and radius of FixVignetteRadial are relative to the
+        // image the opcode sees: the active area, as our raw coordinates.
+        double w = raw.width, h = raw.height;
+        double cx = v->cx * (w - 1), cy = v->cy * (h - 1);
+        double mx = std::max(cx, w - 1 - cx), my = std::max(cy, h - 1 - cy);
+        for (int i = 0; i < 5; ++i) k.vignette[i] = float(v->k[i]);
+        k.vignette[5] = float(cx), k.vignette[6] = float(cy);
+        k.vignette[7] = float(mx * mx + my * my > 0 ? 1.0 / (mx * mx + my * my) : 0.0);
+    }
+}
+
+// A LinearRaw frame: levels per channel (the decoder normalised each onto
+// one black and white), the colour and curve, vignetting and distortion
+// (the opcodes that apply after a demosaic); no mosaic, no gain maps.
+Kernel prepare_linear(const RawImage& raw, const Look& look, Kernel& k, const DevelopOptions& options) {
+    k.linear = true;
+    k.samples = raw.data.data();
+    ColorSolution color = solve_color(raw.color, raw.source);
+    const double black = raw.black.pattern[0], range = raw.white_level - black;
+    if (!raw.black.is_uniform() || !(range > 1)) throw file_error(raw.source, "LinearRaw levels are not one black and white");
+    for (int c = 0; c < 3; ++c) {
+        k.levels[c][0] = float(black);
+        k.levels[c][1] = float(1.0 / color.neutral[c] / range);
+        k.levels[c][2] = float(raw.white_level);
+    }
+    set_colour_and_curve(raw, color, look, options, k);
+    if (options.lens_correction) {
+        k.lens = plan_lens_correction(raw);
+        set_vignette(raw, k);
+    }
+    if (look.lens_vignette_kept > 0) keep_lens_vignette(k, look.lens_vignette_kept);
+    k.finish = std::make_shared<Finisher>(look, raw.crop.width, raw.crop.height, options.lut);
+    k.local_amount = look.local_amount;
+    use_kernel_scratch_cache();
+    return std::move(k);
+}
+
 Kernel prepare(const RawImage& raw, const DevelopOptions& options) {
     const Look look = find_look(options.look);
     const DemosaicMethod& method = find_demosaic(options.demosaic);
-    if (!raw.cfa.is_bayer())
+    if (!raw.is_linear() && !raw.cfa.is_bayer())
         throw file_error(raw.source, "CFA " + raw.cfa.name() + " is developed after binning (bin_cells, --binning) or remosaicing (remosaic)");
     if (raw.width < 16 || raw.height < 16) throw file_error(raw.source, "image is too small to develop");
 
     Kernel k;
     k.raw = &raw;
+    if (raw.is_linear()) return prepare_linear(raw, look, k, options);
     k.run_tiles = method.fast ? develop_fast_kernel : develop_best_kernel;
     // Where red sits decides the shift into the kernel's RGGB space.
     for (int y = 0; y < 2; ++y)
@@ -250,28 +335,7 @@ Kernel prepare(const RawImage& raw, const DevelopOptions& options) {
             k.levels[x + 2 * y][2] = float(std::clamp(raw.white_level, 1.0, 65535.0));
         }
 
-    // White-balanced camera -> XYZ D50 -> (Bradford) D65 -> linear sRGB (or
-    // Display P3), with the camera's baseline exposure and the look's bias.
-    k.color_space = color_space_named(options.color_space);
-    const Mat3& to_output = k.color_space == "Display P3" ? kXyzToLinearDisplayP3 : kXyzToLinearSrgb;
-    Mat3 to_srgb = mul(to_output, mul(bradford(kD50, kD65), color.camera_to_xyz_d50));
-    to_srgb = scale(to_srgb, std::pow(2.0, raw.color.baseline_exposure));
-    // A look that only shifts exposure is the sRGB encoding after a gain,
-    // which the matrix can carry.
-    if (look.tone_is_plain()) {
-        to_srgb = scale(to_srgb, std::pow(2.0, look.exposure_ev));
-        k.srgb_curve = 1;
-    }
-    for (int r = 0; r < 3; ++r)
-        for (int c = 0; c < 3; ++c) k.matrix[r][c] = float(to_srgb[r * 3 + c]);
-
-    // The curve as the kernel wants it: 16-bit codes, each entry packing a
-    // sample and the next, so one lookup gives both ends of a segment.
-    std::vector<float> points = look.encoding_curve();
-    k.curve.resize(points.size() - 1);
-    auto code = [](float v) { return uint32_t(std::lround(std::clamp(v, 0.0f, 1.0f) * 65535.0f)); };
-    for (size_t i = 0; i < k.curve.size(); ++i) k.curve[i] = code(points[i]) | code(points[i + 1]) << 16;
-
+    set_colour_and_curve(raw, color, look, options, k);
     if (options.lens_correction) {
         k.lens = plan_lens_correction(raw);
         if (k.lens.grid_w > 0) {
@@ -280,16 +344,7 @@ Kernel prepare(const RawImage& raw, const DevelopOptions& options) {
             k.grid_scale_x = float(k.lens.grid_w - 1) / float(std::max(raw.width - 1, 1));
             k.grid_scale_y = float(k.lens.grid_h - 1) / float(std::max(raw.height - 1, 1));
         }
-        if (const auto& v = k.lens.vignette) {
-            // The centre and radius of FixVignetteRadial are relative to the
-            // image the opcode sees: the active area, as our raw coordinates.
-            double w = raw.width, h = raw.height;
-            double cx = v->cx * (w - 1), cy = v->cy * (h - 1);
-            double mx = std::max(cx, w - 1 - cx), my = std::max(cy, h - 1 - cy);
-            for (int i = 0; i < 5; ++i) k.vignette[i] = float(v->k[i]);
-            k.vignette[5] = float(cx), k.vignette[6] = float(cy);
-            k.vignette[7] = float(mx * mx + my * my > 0 ? 1.0 / (mx * mx + my * my) : 0.0);
-        }
+        set_vignette(raw, k);
     }
     if (look.lens_vignette_kept > 0) keep_lens_vignette(k, look.lens_vignette_kept);
     if (k.lens.warp) split_chromatic_aberration(raw, k);

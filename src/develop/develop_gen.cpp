@@ -9,6 +9,7 @@
 // computes a value it throws away.
 #include "Halide.h"
 #include "demosaic_algorithm.h"
+#include "encoding.h"
 #include "../optics/bicubic.h"
 
 namespace {
@@ -22,31 +23,6 @@ using namespace obscura::halide;
 // Kodak against linear data). 2.5 measured best of 2.2..3, and its inverse
 // needs only a square root.
 Expr from_gamma(Expr g) { return g * abs(g) * sqrt(abs(g)); }
-
-// x^p for x in [2^-126, 2^10] and p > 0, as 2^(p log2 x): exponent bits plus
-// polynomials for the mantissa's log2 and the fraction's exp2 (least squares
-// on Chebyshev nodes, degree 6 and 5). Plain arithmetic, so vector and
-// scalar code agree bit for bit; the sRGB encoding below is within 0.05 of
-// a 16-bit code of the exact one.
-Expr pow_positive(Expr x, float p) {
-    Expr bits = reinterpret<int32_t>(x);
-    Expr mantissa = reinterpret<float>((bits & 0x007fffff) | 0x3f800000) - 1.0f;
-    const float log_c[] = {2.12374089e-06f, 1.44247531f, -0.717557872f, 0.455527088f,
-                           -0.274623258f, 0.119298238f, -0.0251232033f};
-    const float exp_c[] = {0.999999896f, 0.69315462f, 0.24014077f, 0.0558632827f, 0.00894621467f, 0.00189510729f};
-    Expr log2x = log_c[6];
-    for (int k = 5; k >= 0; --k) log2x = log2x * mantissa + log_c[k];
-    log2x += cast<float>((bits >> 23) - 127);
-    Expr y = log2x * p, whole = floor(y), frac = y - whole;
-    Expr r = exp_c[5];
-    for (int k = 4; k >= 0; --k) r = r * frac + exp_c[k];
-    return reinterpret<float>(reinterpret<int32_t>(r) + (cast<int32_t>(whole) << 23));
-}
-
-// The sRGB encoding of linear v in [0, 1].
-Expr srgb_encode(Expr v) {
-    return select(v <= 0.0031308f, v * 12.92f, 1.055f * pow_positive(max(v, 0.0031308f), 1.0f / 2.4f) - 0.055f);
-}
 
 class Develop : public Generator<Develop> {
 public:
@@ -205,15 +181,7 @@ public:
             linear_planes[s](i, j) = Tuple(lins);
             std::vector<Expr> encoded;
             for (int ch = 0; ch < 3; ++ch) {
-                Expr lin = linear_planes[s](i, j)[ch];
-                // One lookup fetches both ends of the curve segment (see curve).
-                Expr pos = lin * cast<float>(n);
-                Expr k = clamp(cast<int>(pos), 0, n - 1);
-                Expr ends = curve(k);
-                Expr lo = cast<float>(ends & 0xffff), hi = cast<float>(ends >> 16);
-                Expr looked_up = lo + (hi - lo) * (pos - cast<float>(k));
-                Expr evaluated = srgb_encode(lin) * 65535.0f;
-                encoded.push_back(cast<uint16_t>(select(srgb_curve != 0, evaluated, looked_up) + 0.5f));
+                encoded.push_back(encode_output(linear_planes[s](i, j)[ch], curve, n, srgb_curve));
             }
             encoded_planes[s] = Func(std::string("encoded_") + site_name(s));
             encoded_planes[s](i, j) = Tuple(encoded);

@@ -193,6 +193,7 @@ void write_tags(TIFF* t, const RawImage& raw) {
 }  // namespace
 
 void write_dng(const RawImage& raw, const std::string& path, const DngWriteOptions& options) {
+    if (raw.is_linear()) throw file_error(path, "writing LinearRaw DNGs is not supported (CFA frames only)");
     if (raw.width <= 0 || raw.height <= 0 || raw.data.size() != size_t(raw.width) * raw.height)
         throw file_error(path, "nothing to write (empty raw image)");
     if (!options.overwrite && std::filesystem::exists(path)) throw file_error(path, "exists (use --overwrite to replace it)");

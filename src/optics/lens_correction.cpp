@@ -113,7 +113,7 @@ LensCorrection plan_lens_correction(const RawImage& raw) {
                 for (const auto& m : cfa_maps) all.push_back(&m);
                 return joint_repeat(map_frame(raw), all).first > 0;
             };
-            if (const auto* g = std::get_if<GainMap>(&op.params); g && list < 2 && raw.cfa.cell_size() > 0 && fits(g)) {
+            if (const auto* g = std::get_if<GainMap>(&op.params); g && list < 2 && !raw.is_linear() && raw.cfa.cell_size() > 0 && fits(g)) {
                 cfa_maps.push_back(*g);
                 done = true;
             } else if (const auto* v = std::get_if<VignetteRadial>(&op.params); v && !out.vignette) {

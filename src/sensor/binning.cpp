@@ -10,6 +10,7 @@
 namespace obscura {
 
 RawImage bin_cells(RawImage raw) {
+    if (raw.is_linear()) throw file_error(raw.source, "LinearRaw frame has no CFA to bin");
     const int n = raw.cfa.cell_size();
     if (n < 2) throw file_error(raw.source, "binning needs an n x n-cell CFA (quad, nona, hexadeca); this one is " + raw.cfa.name());
     make_black_uniform(raw);

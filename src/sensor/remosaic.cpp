@@ -668,6 +668,7 @@ void Remosaicer::tile(Tile& s, const Band& band, int x0, int x1) const {
 }  // namespace
 
 RawImage remosaic(RawImage raw, RemosaicTiling tiling) {
+    if (raw.is_linear()) throw file_error(raw.source, "LinearRaw frame has no CFA to remosaic");
     make_black_uniform(raw);
     if (raw.width < 32 || raw.height < 32) throw file_error(raw.source, "too small to remosaic");
     const Remosaicer work(raw);
