@@ -53,6 +53,27 @@ var "$out/chart_ca_raw.dng" "$out/chart_ca.dng" \
     --opcode3 warp3:1.006,0.06,0,0,0,0,1,0.06,0,0,0,0,0.994,0.06,0,0,0,0
 # A camera and lens lensfun knows, and no opcodes: its profile applies.
 var "$base" "$out/v_lensfun.dng" --exif --camera "Canon/Canon EOS 5D Mark II" --lens "Canon EF 50mm f/1.8 II" --focal 50
+# Phone DNG flavours (issue 19): compressed CFA files whose samples must equal
+# the uncompressed file's, and LinearRaw (demosaiced in the phone) files.
+mk "$d/kodim05.png" "$out/p_ljpeg.dng" --bits 14 --compress ljpeg
+mk "$d/kodim05.png" "$out/p_ljpeg_restart.dng" --bits 14 --compress ljpeg --restart
+mk "$d/kodim05.png" "$out/p_jxl.dng" --bits 14 --compress jxl
+mk "$d/kodim23.png" "$out/p_linear.dng" --linear
+mk "$d/kodim23.png" "$out/p_linear_ljpeg.dng" --linear --compress ljpeg
+mk "$d/kodim23.png" "$out/p_linear_jxl.dng" --linear --compress jxl
+mk "$d/kodim23.png" "$out/p_linear_jxl_lossy.dng" --linear --compress jxl --jxl-distance 1
+var "$base" "$out/v_deflate.dng" --deflate --tiles 64 --pack 16
+var "$base" "$out/v_deflate_big.dng" --deflate --big-endian --pack 16
+var "$base" "$out/v_float.dng" --float --tiles 128 --pack 16
+var "$base" "$out/v_no_matrix.dng" --no-matrix
+# A restart-marker file with flipped bits in its Huffman data.
+"$py" - "$out/p_ljpeg_restart.dng" "$out/bad_ljpeg_bits.dng" <<'PY'
+import sys
+data = bytearray(open(sys.argv[1], "rb").read())
+for k in range(16):
+    data[len(data) // 2 + 997 * k] ^= 0x5A
+open(sys.argv[2], "wb").write(data)
+PY
 # Damaged files: empty, text, and truncated at several points.
 : > "$out/bad_empty.dng"
 echo "this is not a raw file" > "$out/bad_text.dng"

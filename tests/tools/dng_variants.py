@@ -20,6 +20,8 @@ python3-tifffile.
 import argparse
 import struct
 
+import zlib
+
 import numpy as np
 import tifffile
 
@@ -141,6 +143,24 @@ def ljpeg(rows, bits):
     return bytes(out + data + b"\xff\xd9")
 
 
+def deflated(rows, a, white, black):
+    """A block for Deflate (TIFF compression 8): 16-bit samples with
+    horizontal differences, or float32 samples (code / white) as byte planes,
+    most significant first, with horizontal byte differences (predictor 3)."""
+    if a.float:
+        f = (rows.astype(np.float64) / white).astype(">f4")
+        h, w = f.shape
+        planes = f.view(np.uint8).reshape(h, w, 4).transpose(0, 2, 1).reshape(h, 4 * w).astype(np.int64)
+        diff = planes.copy()
+        diff[:, 1:] = planes[:, 1:] - planes[:, :-1]
+        return zlib.compress((diff & 0xFF).astype(np.uint8).tobytes())
+    if a.pack != 16:
+        raise SystemExit("--deflate writes 16-bit samples (--pack 16)")
+    diff = rows.copy()
+    diff[:, 1:] = rows[:, 1:] - rows[:, :-1]
+    return zlib.compress((diff & 0xFFFF).astype(">u2" if a.big_endian else "<u2").tobytes())
+
+
 def opcode_list(specs):
     """A DNG opcode list (big-endian) from --opcode3 specs."""
     ops = []
@@ -206,6 +226,10 @@ def main():
     ap.add_argument("--lens", default="Obscura Optics 6.9mm f/1.8", help="EXIF LensModel (with --exif)")
     ap.add_argument("--focal", type=float, default=6.9, help="EXIF FocalLength in mm (with --exif)")
     ap.add_argument("--ljpeg", action="store_true", help="lossless JPEG compressed tiles")
+    ap.add_argument("--deflate", action="store_true", help="Deflate with the horizontal predictor (16-bit samples)")
+    ap.add_argument("--float", action="store_true",
+                    help="32-bit float samples (white 1.0), Deflate with the floating-point predictor")
+    ap.add_argument("--no-matrix", action="store_true", help="no ColorMatrix: a camera nobody profiled")
     ap.add_argument("--opcode3", action="append", default=[],
                     help="add to OpcodeList3: warp:kr0,kr1,kr2,kr3,kt0,kt1 (WarpRectilinear, centre 0.5,0.5), "
                          "warp3:(the same for red, green, blue: 18 numbers), "
@@ -276,6 +300,14 @@ def main():
         raw_tags[51009] = tags[51009]
     if a.opcode3:
         raw_tags[51022] = ("UNDEFINED", list(opcode_list(a.opcode3)))
+    if a.deflate or a.float:
+        raw_tags[259] = ("SHORT", [8])
+        raw_tags[317] = ("SHORT", [3 if a.float else 2])
+    if a.float:
+        raw_tags[258] = ("SHORT", [32])
+        raw_tags[339] = ("SHORT", [3])
+        raw_tags[50717] = ("RATIONAL", [rat(1, 1)])
+        raw_tags[50714] = ("RATIONAL", [rat(black / white)])
     if a.ljpeg:
         if not a.tiles:
             raise SystemExit("--ljpeg needs --tiles")
@@ -292,7 +324,8 @@ def main():
                 tile = np.zeros((th, tw), dtype=np.int64)
                 part = full[ty:ty + th, tx:tx + tw]
                 tile[:part.shape[0], :part.shape[1]] = part
-                data = ljpeg(tile, bits) if a.ljpeg else pack_samples(tile, bits, a.big_endian)
+                data = ljpeg(tile, bits) if a.ljpeg else deflated(tile, a, white, black) if (a.deflate or a.float) \
+                    else pack_samples(tile, bits, a.big_endian)
                 offs.append(W.blob(data))
                 counts.append(len(data))
         raw_tags.update({322: ("LONG", [tw]), 323: ("LONG", [th]), 324: ("LONG", offs), 325: ("LONG", counts)})
@@ -300,13 +333,16 @@ def main():
         rps = 16
         offs, counts = [], []
         for y in range(0, fh, rps):
-            data = pack_samples(full[y:y + rps], bits, a.big_endian)
+            data = deflated(full[y:y + rps], a, white, black) if (a.deflate or a.float) \
+                else pack_samples(full[y:y + rps], bits, a.big_endian)
             offs.append(W.blob(data))
             counts.append(len(data))
         raw_tags.update({273: ("LONG", offs), 278: ("LONG", [rps]), 279: ("LONG", counts)})
 
     colour = {50721: ("SRATIONAL", [rat(v) for v in cm.flatten()]), 50778: ("SHORT", [21]),
               50728: ("RATIONAL", [rat(v) for v in neutral])}
+    if a.no_matrix:
+        del colour[50721]
     if a.dual_illuminant:
         # Calibration 1 under standard light A: a made-up but consistent
         # camera whose matrix differs; the scene (D65) must pick matrix 2.
