@@ -23,22 +23,61 @@ if [ ! -e "$out/seeds/done" ]; then
     "$py" "$t/mkdng.py" "$root/tests/data/kodim23.png" "$out/seeds/quad.dng" --size 48x32 --cfa quad >/dev/null
     for v in "--tiles 16" "--pack 12" "--big-endian --pack 12 --tiles 16" "--subifd --exif --orientation 6" \
              "--margin 4" "--black-pattern" "--linearize --pack 12" "--forward-matrix" "--dual-illuminant" \
-             "--ljpeg --tiles 16 --pack 12" "--opcode3 warp:1,0.02,0,0,0,0 --opcode3 raw:14:1"; do
+             "--ljpeg --tiles 16 --pack 12" "--opcode3 warp:1,0.02,0,0,0,0 --opcode3 raw:14:1" \
+             "--deflate --tiles 16" "--float --tiles 16" "--no-matrix"; do
         name=$(echo "$v" | tr -cd 'a-z0-9')
         # shellcheck disable=SC2086
         "$py" "$t/dng_variants.py" "$out/seeds/base.dng" "$out/seeds/v_$name.dng" $v
     done
+    # Phone flavours: lossless JPEG with restart markers, JPEG XL, LinearRaw.
+    for v in "--compress ljpeg --restart" "--compress jxl" "--linear" "--linear --compress ljpeg" \
+             "--linear --compress jxl --jxl-distance 1"; do
+        name=$(echo "$v" | tr -cd 'a-z0-9')
+        # shellcheck disable=SC2086
+        "$py" "$t/mkdng.py" "$root/tests/data/kodim23.png" "$out/seeds/p_$name.dng" --size 48x32 $v >/dev/null
+    done
+    # The block fuzzer's seeds: the blocks of those files, behind the byte
+    # that picks their reader (0: lossless JPEG, 1/3: JPEG XL 1 or 3 samples).
+    mkdir -p "$out/block-seeds"
+    "$py" - "$out/seeds" "$out/block-seeds" "$root/tests/data/kodim23.png" <<'PY'
+import os, subprocess, sys, tempfile
+import numpy as np
+import tifffile
+from PIL import Image
+seeds, out, photo = sys.argv[1:4]
+for name in ("p_compressljpegrestart.dng", "p_linearcompressljpeg.dng"):
+    page = tifffile.TiffFile(os.path.join(seeds, name)).pages[0]
+    key = "TileOffsets" if "TileOffsets" in page.tags else "StripOffsets"
+    off, cnt = page.tags[key].value[0], page.tags[key.replace("Offsets", "ByteCounts")].value[0]
+    data = open(os.path.join(seeds, name), "rb").read()[off:off + cnt]
+    open(os.path.join(out, name + ".blk"), "wb").write(b"\x00" + data)
+im = np.asarray(Image.open(photo).convert("RGB"))[:64, :64]
+with tempfile.TemporaryDirectory() as d:
+    for pick, arr, ext in ((1, im[:, :, 1], "pgm"), (3, im, "ppm")):
+        src = os.path.join(d, "t." + ext)
+        Image.fromarray(arr).save(src)
+        for dist in ("0", "1"):
+            dst = os.path.join(d, "t.jxl")
+            subprocess.run(["cjxl", src, dst, "-d", dist, "-e", "3"], check=True, capture_output=True)
+            open(os.path.join(out, f"jxl{pick}_{dist}.blk"), "wb").write(bytes([pick]) + open(dst, "rb").read())
+PY
     touch "$out/seeds/done"
 fi
 flags="-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 srcs=("$root"/src/core/*.cpp "$root"/src/decode/*.cpp "$root/src/optics/opcodes.cpp")
 # shellcheck disable=SC2046
 clang++ $flags -I"$root/include" -I"$root/src" "$root/fuzz/dng_fuzzer.cpp" "${srcs[@]}" \
-    $(pkg-config --cflags --libs libraw_r exiv2) -lpthread -o "$out/dng_fuzzer"
+    $(pkg-config --cflags --libs libraw_r exiv2 libjxl libjxl_threads zlib libjpeg) -lpthread -o "$out/dng_fuzzer"
+clang++ $flags -I"$root/include" -I"$root/src" "$root/fuzz/block_fuzzer.cpp" "${srcs[@]}" \
+    $(pkg-config --cflags --libs libraw_r exiv2 libjxl libjxl_threads zlib libjpeg) -lpthread -o "$out/block_fuzzer"
 # Every input that once crashed a fuzzer must pass first.
 "$out/dng_fuzzer" "$root"/fuzz/regressions/*.dng
 "$out/dng_fuzzer" "$out/corpus" "$out/seeds" "${budget[@]}" -rss_limit_mb=2048 -max_len=65536 \
     -timeout=10 -print_final_stats=1 2>&1 | tail -25
+
+mkdir -p "$out/block-corpus"
+"$out/block_fuzzer" "$out/block-corpus" "$out/block-seeds" "${budget[@]}" -rss_limit_mb=2048 -max_len=65536 \
+    -timeout=10 -print_final_stats=1 2>&1 | tail -12
 
 # Looks and LUTs: seeds are the shipped looks and a few small cubes.
 mkdir -p "$out/look-corpus" "$out/lut-corpus" "$out/lut-seeds"

@@ -341,6 +341,17 @@ bool compression_supported(int c) {
     return c == kNone || c == kLosslessJpeg || c == kDeflate || c == kDeflateOld || c == kLossyJpeg || c == kJpegXl;
 }
 
+std::vector<uint16_t> decode_jpeg_xl_tile(const uint8_t* data, size_t size, int width, int height, int spp) {
+    RawLayout layout;
+    layout.width = width, layout.height = height, layout.samples_per_pixel = spp, layout.compression = kJpegXl;
+    Block b{0, size, 0, width, height, 0, 0, width, height};
+    Decoded d;
+    decode_jpeg_xl(data, size, b, layout, false, d, "tile 0");
+    if (d.ints.empty())
+        for (float v : d.floats) d.ints.push_back(uint16_t(std::isfinite(v) ? std::clamp(v, 0.0f, 65535.0f) : 0.0f));
+    return d.ints;
+}
+
 Samples16 read_raw_blocks(const TiffReader& tiff, const TiffIfd& ifd, const RawLayout& L, const SampleMap& map) {
     const std::string& path = tiff.path();
     const int spp = L.samples_per_pixel, width = L.width, height = L.height;

@@ -41,6 +41,10 @@ struct SampleMap {
 std::string compression_name(int compression);
 bool compression_supported(int compression);
 
+// One JPEG XL tile of width x height x spp samples, as 16-bit codes (floats
+// scaled by 65535): for the fuzzer. Throws obscura::Error.
+std::vector<uint16_t> decode_jpeg_xl_tile(const uint8_t* data, size_t size, int width, int height, int spp);
+
 // The image as 16-bit codes, samples_per_pixel interleaved, row-major.
 // Throws obscura::Error naming the file and the block for damaged data.
 Samples16 read_raw_blocks(const TiffReader& tiff, const TiffIfd& ifd, const RawLayout& layout, const SampleMap& map);
