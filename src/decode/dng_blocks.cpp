@@ -485,7 +485,9 @@ Samples16 read_raw_blocks(const TiffReader& tiff, const TiffIfd& ifd, const RawL
                 decode_lossy_jpeg(data, b.bytes, b, spp, d, where);
                 break;
             case kJpegXl:
-                decode_jpeg_xl(data, b.bytes, b, L, one_block, d, where);
+                // (libjxl's own threads only for a big lone tile: starting
+                // them costs more than a small tile's decode.)
+                decode_jpeg_xl(data, b.bytes, b, L, one_block && n >= (size_t(1) << 20), d, where);
                 break;
         }
         // Placed: fields de-interleaved, samples mapped, the block's part
