@@ -465,8 +465,17 @@ Samples16 read_raw_blocks(const TiffReader& tiff, const TiffIfd& ifd, const RawL
                 if (f.samples() != n)
                     throw Error(where + ": lossless JPEG holds " + std::to_string(f.samples()) + " samples; the block holds " +
                                 std::to_string(n));
-                d.ints.resize(n);
                 try {
+                    // Straight into the frame when its rows are the block's
+                    // (a whole tile or strip inside the image, codes as coded).
+                    const size_t block_row = size_t(b.block_w) * spp;
+                    if (identity && b.copy_w == b.block_w && b.copy_h == b.block_h && size_t(f.columns) * f.components == block_row) {
+                        const size_t frame_row = size_t(width) * spp;
+                        uint16_t* at = out.data() + (size_t(b.y0) * width + size_t(b.x0)) * spp;
+                        decode_lossless_jpeg(data, b.bytes, at, (size_t(b.block_h) - 1) * frame_row + block_row, one_block, frame_row);
+                        return;
+                    }
+                    d.ints.resize(n);
                     decode_lossless_jpeg(data, b.bytes, d.ints.data(), n, one_block);
                 } catch (const JpegError& err) {
                     throw Error(where + ": lossless JPEG: " + err.what());
@@ -492,6 +501,12 @@ Samples16 read_raw_blocks(const TiffReader& tiff, const TiffIfd& ifd, const RawL
         }
         // Placed: fields de-interleaved, samples mapped, the block's part
         // that lies inside the image kept.
+        if (identity && !d.ints.empty() && L.row_interleave == 1 && L.column_interleave == 1) {
+            for (int y = 0; y < b.copy_h; ++y)
+                std::memcpy(out.data() + (size_t(b.y0 + y) * width + size_t(b.x0)) * spp, d.ints.data() + size_t(y) * b.block_w * spp,
+                            size_t(b.copy_w) * spp * 2);
+            return;
+        }
         std::vector<int> rows = deinterleave(b.block_h, L.row_interleave), cols = deinterleave(b.block_w, L.column_interleave);
         for (int sr = 0; sr < b.block_h; ++sr) {
             int y = rows[size_t(sr)];

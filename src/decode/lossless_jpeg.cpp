@@ -16,11 +16,17 @@
 namespace obscura {
 namespace {
 
-constexpr int kFastBits = 11;
+constexpr int kFastBits = 12;
+
+// A fast entry: 0 for a longer code; else the code's length (bits 16..20)
+// and its category ssss (bits 24..28); when the code and its extra bits fit
+// in kFastBits, bit 21 set, bits 16..20 the length of both and bits 0..15
+// the difference itself.
+constexpr uint32_t kWhole = 1u << 21;
 
 struct Huffman {
     bool defined = false;
-    std::array<uint16_t, 1 << kFastBits> fast{};  // (code length << 8) | ssss; 0: longer code
+    std::array<uint32_t, 1 << kFastBits> fast{};
     int maxcode[18];                              // per length, the largest code (-1: none)
     int valptr[17], mincode[17];
     uint8_t values[256];
@@ -39,8 +45,20 @@ void build_huffman(Huffman& h, const uint8_t* counts, const uint8_t* values, int
         for (int i = 0; i < counts[len - 1]; ++i, ++k, ++code) {
             if (code >= (1 << len)) throw JpegError("Huffman table has more codes than its lengths allow");
             if (len <= kFastBits) {
-                int shift = kFastBits - len;
-                for (int f = 0; f < (1 << shift); ++f) h.fast[size_t((code << shift) | f)] = uint16_t(len << 8 | values[k]);
+                const int shift = kFastBits - len, ssss = values[k];
+                for (int f = 0; f < (1 << shift); ++f) {
+                    uint32_t entry = uint32_t(len) << 16 | uint32_t(ssss) << 24;
+                    if (ssss == 0) {
+                        entry |= kWhole;
+                    } else if (ssss == 16) {
+                        entry = kWhole | uint32_t(len) << 16 | 32768u;
+                    } else if (len + ssss <= kFastBits) {
+                        int v = f >> (shift - ssss);
+                        if (v < (1 << (ssss - 1))) v -= (1 << ssss) - 1;
+                        entry = kWhole | uint32_t(len + ssss) << 16 | uint32_t(uint16_t(v));
+                    }
+                    h.fast[size_t((code << shift) | f)] = entry;
+                }
             }
         }
         h.maxcode[len] = counts[len - 1] ? code - 1 : -1;
@@ -88,10 +106,14 @@ private:
 
 inline int decode_difference(BitReader& bits, const Huffman& h) {
     bits.fill();
-    int entry = h.fast[bits.peek(kFastBits)];
+    const uint32_t entry = h.fast[bits.peek(kFastBits)];
+    if (entry & kWhole) {
+        bits.skip(int(entry >> 16) & 31);
+        return int16_t(entry & 0xffff) == -32768 ? 32768 : int(int16_t(entry & 0xffff));
+    }
     int len, ssss;
     if (entry) {
-        len = entry >> 8, ssss = entry & 0xff;
+        len = int(entry >> 16) & 31, ssss = int(entry >> 24) & 31;
     } else {
         len = kFastBits + 1;
         int code = int(bits.peek(len));
@@ -222,13 +244,13 @@ std::vector<std::pair<size_t, size_t>> intervals(const uint8_t* d, size_t size, 
 }
 
 template <int Predictor>
-void decode_rows(const Scan& scan, BitReader& bits, uint16_t* out, int r0, int r1) {
+void decode_rows(const Scan& scan, BitReader& bits, uint16_t* out, size_t stride, int r0, int r1) {
     const LosslessJpegFrame& f = scan.frame;
     const int nc = f.components, width = f.columns * nc;
     const int initial = 1 << (f.precision - f.point_transform - 1);
     for (int r = r0; r < r1; ++r) {
-        uint16_t* row = out + size_t(r) * width;
-        const uint16_t* up = row - width;
+        uint16_t* row = out + size_t(r) * stride;
+        const uint16_t* up = row - stride;
         for (int c = 0; c < nc; ++c)
             row[c] = uint16_t((r == r0 ? initial : up[c]) + decode_difference(bits, *scan.table[c]));
         if (r == r0 || Predictor == 1) {
@@ -252,16 +274,16 @@ void decode_rows(const Scan& scan, BitReader& bits, uint16_t* out, int r0, int r
     }
 }
 
-void decode_interval(const Scan& scan, const uint8_t* begin, const uint8_t* end, uint16_t* out, int r0, int r1) {
+void decode_interval(const Scan& scan, const uint8_t* begin, const uint8_t* end, uint16_t* out, size_t stride, int r0, int r1) {
     BitReader bits(begin, end);
     switch (scan.frame.predictor) {
-        case 1: decode_rows<1>(scan, bits, out, r0, r1); break;
-        case 2: decode_rows<2>(scan, bits, out, r0, r1); break;
-        case 3: decode_rows<3>(scan, bits, out, r0, r1); break;
-        case 4: decode_rows<4>(scan, bits, out, r0, r1); break;
-        case 5: decode_rows<5>(scan, bits, out, r0, r1); break;
-        case 6: decode_rows<6>(scan, bits, out, r0, r1); break;
-        default: decode_rows<7>(scan, bits, out, r0, r1); break;
+        case 1: decode_rows<1>(scan, bits, out, stride, r0, r1); break;
+        case 2: decode_rows<2>(scan, bits, out, stride, r0, r1); break;
+        case 3: decode_rows<3>(scan, bits, out, stride, r0, r1); break;
+        case 4: decode_rows<4>(scan, bits, out, stride, r0, r1); break;
+        case 5: decode_rows<5>(scan, bits, out, stride, r0, r1); break;
+        case 6: decode_rows<6>(scan, bits, out, stride, r0, r1); break;
+        default: decode_rows<7>(scan, bits, out, stride, r0, r1); break;
     }
     if (bits.overran()) throw JpegError("Huffman data ends early (truncated or damaged)");
 }
@@ -274,11 +296,13 @@ LosslessJpegFrame lossless_jpeg_frame(const uint8_t* data, size_t size) {
     return p.scan.frame;
 }
 
-void decode_lossless_jpeg(const uint8_t* data, size_t size, uint16_t* out, size_t count, bool parallel) {
+void decode_lossless_jpeg(const uint8_t* data, size_t size, uint16_t* out, size_t count, bool parallel, size_t stride) {
     Parsed p;
     parse(data, size, p);
     const LosslessJpegFrame& f = p.scan.frame;
-    if (count < f.samples()) throw JpegError("frame holds more samples than its block");
+    const size_t row = size_t(f.columns) * f.components;
+    if (stride == 0) stride = row;
+    if (stride < row || count < (size_t(f.rows) - 1) * stride + row) throw JpegError("frame holds more samples than its block");
     const int step = f.restart_rows ? f.restart_rows : f.rows;
     const int needed = (f.rows + step - 1) / step;
     auto parts = intervals(data, size, p.scan.data_start);
@@ -286,14 +310,15 @@ void decode_lossless_jpeg(const uint8_t* data, size_t size, uint16_t* out, size_
         throw JpegError(std::to_string(parts.size()) + " restart intervals; the frame needs " + std::to_string(needed));
     auto run = [&](int k) {
         int r0 = k * step, r1 = std::min(f.rows, r0 + step);
-        decode_interval(p.scan, data + parts[size_t(k)].first, data + parts[size_t(k)].second, out, r0, r1);
+        decode_interval(p.scan, data + parts[size_t(k)].first, data + parts[size_t(k)].second, out, stride, r0, r1);
     };
     if (parallel && needed > 1)
         parallel_tasks(needed, run);
     else
         for (int k = 0; k < needed; ++k) run(k);
     if (f.point_transform)
-        for (size_t i = 0; i < f.samples(); ++i) out[i] = uint16_t(out[i] << f.point_transform);
+        for (int r = 0; r < f.rows; ++r)
+            for (size_t i = 0; i < row; ++i) out[size_t(r) * stride + i] = uint16_t(out[size_t(r) * stride + i] << f.point_transform);
 }
 
 }  // namespace obscura

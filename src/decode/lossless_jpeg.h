@@ -31,9 +31,10 @@ struct LosslessJpegFrame {
 LosslessJpegFrame lossless_jpeg_frame(const uint8_t* data, size_t size);
 
 // Decodes the stream into `out`, frame.samples() values row by row with the
-// components interleaved; `parallel` spreads restart intervals over the
-// cores. Throws JpegError on damaged data (never reads outside [data, data +
-// size) nor writes past `count`).
-void decode_lossless_jpeg(const uint8_t* data, size_t size, uint16_t* out, size_t count, bool parallel);
+// components interleaved, rows `stride` samples apart (0: packed); `count`
+// is the room at `out` (rows x stride). `parallel` spreads restart intervals
+// over the cores. Throws JpegError on damaged data (never reads outside
+// [data, data + size) nor writes past `count`).
+void decode_lossless_jpeg(const uint8_t* data, size_t size, uint16_t* out, size_t count, bool parallel, size_t stride = 0);
 
 }  // namespace obscura
