@@ -413,8 +413,9 @@ Samples16 read_raw_blocks(const TiffReader& tiff, const TiffIfd& ifd, const RawL
     Samples16 out(size_t(width) * height * size_t(spp));
     const bool identity = !L.floating && map.table[0].empty();
 
-    // Uncompressed integers: straight into the image.
-    if (L.compression == kNone && !L.floating && identity) {
+    // Uncompressed integers: straight into the image (then through the map,
+    // in place).
+    if (L.compression == kNone && !L.floating) {
         auto unpack = [&](const Block& b, int r0, int r1) {
             unpack_rows(tiff.data_at(b.offset), L.bits, tiff.little_endian(), size_t(b.block_w) * spp, size_t(b.copy_w) * spp,
                         out.data() + (size_t(b.y0) * width + size_t(b.x0)) * spp, size_t(width) * spp, r0, r1);
@@ -425,6 +426,12 @@ Samples16 read_raw_blocks(const TiffReader& tiff, const TiffIfd& ifd, const RawL
             parallel_rows(0, int(blocks.size()), [&](int b0, int b1) {
                 for (int i = b0; i < b1; ++i) unpack(blocks[size_t(i)], 0, blocks[size_t(i)].copy_h);
             }, 2);
+        if (!identity)
+            parallel_rows(0, height, [&](int y0, int y1) {
+                uint16_t* p = out.data() + size_t(y0) * width * spp;
+                for (size_t i = 0, n = size_t(y1 - y0) * width; i < n; ++i)
+                    for (int c = 0; c < spp; ++c, ++p) *p = map.table[c][*p];
+            });
         return out;
     }
 

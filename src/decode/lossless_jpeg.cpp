@@ -75,6 +75,22 @@ public:
     BitReader(const uint8_t* p, const uint8_t* end) : p_(p), end_(end) {}
 
     void fill() {
+        if (count_ > 56) return;
+        // Eight bytes at once where none of them is 0xFF (no stuffing):
+        // the common case, a few instructions instead of a loop.
+        if (end_ - p_ >= 8) {
+            uint64_t w;
+            std::memcpy(&w, p_, 8);
+            const uint64_t v = ~w;  // a 0xFF byte of w is a zero byte of v
+            if ((((v - 0x0101010101010101ull) & ~v & 0x8080808080808080ull)) == 0) {
+                w = __builtin_bswap64(w);
+                const int take = (63 - count_) >> 3;
+                buf_ |= (w >> (64 - 8 * take) << (64 - 8 * take)) >> count_;
+                count_ += 8 * take;
+                p_ += take;
+                return;
+            }
+        }
         while (count_ <= 56) {
             uint64_t byte = 0;
             if (p_ < end_) {
