@@ -31,6 +31,22 @@ done
 info=$("$obscura" info "$dngs/kodim19_GRBG_16.dng")
 check "info shows layout" grep -q "cfa: *GRBG" <<<"$info"
 check "info shows white" grep -q "white level: *65535" <<<"$info"
+# Phone flavours: info says LinearRaw and JPEG XL; a damaged lossless JPEG
+# tile is one line naming the file and tile, exit 1, nothing written.
+linjxl=$("$obscura" info "$dngs/p_linear_jxl_lossy.dng")
+check "info says LinearRaw" grep -q "image: *LinearRaw" <<<"$linjxl"
+check "info says JPEG XL and its tiles" grep -q "storage: *JPEG XL, tiles 256 x 256" <<<"$linjxl"
+check "info gives the JPEG XL distance" grep -q "JPEG XL: *distance 1 (lossy)" <<<"$linjxl"
+jxlcfa=$("$obscura" info "$dngs/p_jxl.dng")
+check "info gives the interleave factors" grep -q "fields interleaved 2 x 2" <<<"$jxlcfa"
+"$obscura" develop "$dngs/p_linear.dng" -o "$work/linear.jpg" --frame
+check "LinearRaw develops with --frame" test -s "$work/linear.jpg"
+msg=$("$obscura" develop "$dngs/bad_ljpeg_bits.dng" -o "$work/bad_lj.jpg" 2>&1)
+check "damaged lossless JPEG exits 1" test $? -eq 1
+check "damaged lossless JPEG named with its tile in one line" bash -c "[ \$(wc -l <<<\"\$1\") -eq 1 ] && grep -q 'bad_ljpeg_bits.dng: tile [0-9]*: lossless JPEG' <<<\"\$1\"" _ "$msg"
+check "damaged lossless JPEG leaves no output" test ! -e "$work/bad_lj.jpg"
+msg=$("$obscura" burst "$dngs/p_linear.dng" "$dngs/p_linear.dng" -o "$work/linburst.jpg" 2>&1)
+check "burst refuses LinearRaw in one line" bash -c "[ \$(wc -l <<<\"\$1\") -eq 1 ] && grep -q 'LinearRaw frame' <<<\"\$1\"" _ "$msg"
 quad=$("$obscura" info "$dngs/kodim23_quad.dng")
 check "info shows quad layout" grep -q "quad RGGB (4x4)" <<<"$quad"
 check "info says what the develop does with cells" grep -q "sensor: *2x2 cells: developed at full size, remosaicked to RGGB; --binning: 384 x 256" <<<"$quad"
@@ -92,7 +108,7 @@ check "no temporaries" bash -c "[ -z \"\$(ls -A '$work' | grep '^\\.')\" ]"
 # damaged copies (byte flips, absurd values, counts and types in the IFD):
 # each either develops or fails with one line; never a crash, a hang or a
 # temporary left behind
-for good in kodim05_RGGB_14 v_ljpeg v_subifd_exif; do
+for good in kodim05_RGGB_14 v_ljpeg v_subifd_exif p_ljpeg_restart p_jxl p_linear_jxl v_deflate; do
     /usr/bin/python3 "$here/tools/damage.py" "$dngs/$good.dng" "$work/damaged_$good" 40
     mkdir -p "$work/damaged_out"
     bad_rc=0

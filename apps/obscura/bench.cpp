@@ -290,7 +290,8 @@ int bench_develop(Args& args) {
     for (const auto& file : files) {
         RawImage raw = decode(file);  // a bad file fails here, before any timing
         double mp = raw.width * double(raw.height) / 1e6;
-        std::printf("%s: %d x %d (%.1f MP), CFA %s\n", file.c_str(), raw.width, raw.height, mp, raw.cfa.name().c_str());
+        std::printf("%s: %d x %d (%.1f MP), %s, %s\n", file.c_str(), raw.width, raw.height, mp,
+                    raw.is_linear() ? "LinearRaw" : ("CFA " + raw.cfa.name()).c_str(), raw.storage.compression.c_str());
         std::string tif = (scratch.dir / "o.tif").string(), jpg = (scratch.dir / "o.jpg").string();
         struct Row {
             std::string name;
@@ -309,7 +310,15 @@ int bench_develop(Args& args) {
                             {"darktable-cli", file, jpg, "--core", "--configdir", (scratch.dir / "dt").string(),
                              "--library", ":memory:"}});
         std::vector<RunResult> results;
-        for (const auto& r : rows) results.push_back(best_of(repeat, r.argv));
+        // A peer that cannot read the file may still exit 0 (dcraw_emu does):
+        // each run must write its output, which is removed first.
+        for (const auto& r : rows) {
+            const std::string& out = std::find(r.argv.begin(), r.argv.end(), tif) != r.argv.end() ? tif : jpg;
+            fs::remove(out);
+            results.push_back(best_of(repeat, r.argv));
+            std::error_code ec;
+            if (!fs::exists(out) || fs::file_size(out, ec) == 0) results.back().ok = false;
+        }
         double reference = 0;
         for (size_t i = 0; i < rows.size(); ++i)
             if (rows[i].name.rfind("dcraw_emu", 0) == 0 && results[i].ok) reference = results[i].seconds;
