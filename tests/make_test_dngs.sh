@@ -66,6 +66,7 @@ var "$base" "$out/v_deflate.dng" --deflate --tiles 64 --pack 16
 var "$base" "$out/v_deflate_big.dng" --deflate --big-endian --pack 16
 var "$base" "$out/v_float.dng" --float --tiles 128 --pack 16
 var "$base" "$out/v_no_matrix.dng" --no-matrix
+var "$base" "$out/v_user_crop.dng" --user-crop 0.1,0.2,0.9,0.7
 # A restart-marker file with flipped bits in its Huffman data.
 "$py" - "$out/p_ljpeg_restart.dng" "$out/bad_ljpeg_bits.dng" <<'PY'
 import sys

@@ -127,6 +127,18 @@ TEST(PhoneDng, ACameraWithoutAColourMatrixIsTakenAsSrgb) {
     EXPECT_GE(reference_cpsnr("v_no_matrix.dng", "kodim05.png"), 33.0);
 }
 
+TEST(PhoneDng, DefaultUserCropAndProfileTagsAreRead) {
+    RawImage raw = read("v_user_crop.dng");  // 768 x 512, user crop T 0.1 L 0.2 B 0.9 R 0.7
+    EXPECT_TRUE(raw.storage.user_crop);
+    EXPECT_EQ(raw.crop.x, 154);
+    EXPECT_EQ(raw.crop.y, 51);
+    EXPECT_EQ(raw.crop.width, 538 - 154);
+    EXPECT_EQ(raw.crop.height, 461 - 51);
+    ASSERT_EQ(raw.storage.profile.size(), 1u);
+    EXPECT_EQ(raw.storage.profile[0], "ProfileToneCurve");
+    EXPECT_FALSE(read("kodim05_base12.dng").storage.user_crop);
+}
+
 TEST(PhoneDng, DamagedLosslessJpegNamesFileAndTile) {
     try {
         read("bad_ljpeg_bits.dng");

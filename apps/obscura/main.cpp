@@ -598,7 +598,8 @@ int cmd_info(Args args) {
     o << "file:            " << raw.source << "\n";
     o << "decoder:         " << raw.decoder << "\n";
     o << "size:            " << raw.width << " x " << raw.height << " (" << fmt(raw.width * double(raw.height) / 1e6, 3) << " MP)\n";
-    o << "crop:            " << raw.crop.width << " x " << raw.crop.height << " at " << raw.crop.x << "," << raw.crop.y << "\n";
+    o << "crop:            " << raw.crop.width << " x " << raw.crop.height << " at " << raw.crop.x << "," << raw.crop.y
+      << (raw.storage.user_crop ? " (DefaultUserCrop)" : "") << "\n";
     o << "image:           " << (raw.is_linear() ? "LinearRaw (camera RGB, 3 samples a pixel, demosaiced in the camera)" : "CFA") << "\n";
     o << "storage:         " << raw.storage.compression;
     if (raw.storage.tile_width > 0) o << ", tiles " << raw.storage.tile_width << " x " << raw.storage.tile_height;
@@ -631,6 +632,14 @@ int cmd_info(Args args) {
     o << " (repeat " << raw.black.repeat_width << "x" << raw.black.repeat_height << ")";
     if (raw.black.has_deltas()) o << " + per-row/column deltas";
     o << "\nwhite level:     " << fmt(raw.white_level, 6) << "\n";
+    auto joined = [](const std::vector<std::string>& v) {
+        std::string s;
+        for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+        return s;
+    };
+    if (!raw.storage.profile.empty()) o << "camera profile:  " << joined(raw.storage.profile) << " (not applied yet)\n";
+    if (!raw.storage.semantic_masks.empty()) o << "semantic masks:  " << joined(raw.storage.semantic_masks) << "\n";
+    if (raw.storage.depth_map) o << "depth map:       yes\n";
     const auto& c = raw.color;
     if (!c.color_matrix[0] && !c.color_matrix[1]) o << "color matrix:    none in the file: camera RGB is taken as sRGB\n";
     for (int i = 0; i < 2; ++i) {

@@ -87,6 +87,13 @@ struct RawStorage {
     int row_interleave = 1, column_interleave = 1;
     bool floating = false;                // floating-point samples (normalised to 16 bits on reading)
     std::optional<double> jxl_distance, jxl_effort, jxl_decode_speed;
+    bool user_crop = false;                  // the crop is the file's DefaultUserCrop
+    // The camera profile's parts the file carries (ProfileHueSatMap,
+    // ProfileLookTable, ProfileToneCurve, ProfileGainTableMap...), its
+    // semantic masks by name, and whether it has a depth map: named by
+    // `info`, not yet used by the develop.
+    std::vector<std::string> profile, semantic_masks;
+    bool depth_map = false;
 };
 
 struct Rect {

@@ -33,7 +33,10 @@ enum Tag : uint16_t {
     kActiveArea = 50829, kForwardMatrix1 = 50964, kForwardMatrix2 = 50965,
     kOpcodeList1 = 51008, kOpcodeList2 = 51009, kOpcodeList3 = 51022, kNoiseProfile = 51041,
     kPredictor = 317, kRowInterleaveFactor = 50975, kColumnInterleaveFactor = 52547,
-    kJxlDistance = 52553, kJxlEffort = 52554, kJxlDecodeSpeed = 52555,
+    kJxlDistance = 52553, kJxlEffort = 52554, kJxlDecodeSpeed = 52555, kDefaultUserCrop = 51125,
+    kProfileHueSatMapData1 = 50938, kProfileHueSatMapData2 = 50939, kProfileToneCurve = 50940,
+    kProfileLookTableData = 50982, kBaselineExposureOffset = 51109, kProfileGainTableMap = 52525,
+    kSemanticName = 52526, kDepthFormat = 50933,
 };
 
 // LinearRaw samples are normalised on reading to this black level on a
@@ -372,6 +375,19 @@ RawImage decode_dng(const MappedFile& file) {
         if (c.x >= 0 && c.y >= 0 && c.width >= 8 && c.height >= 8 && c.x + c.width <= img.width && c.y + c.height <= img.height)
             img.crop = c;
     }
+    // DefaultUserCrop (DNG 1.6): the photographer's crop, top, left, bottom,
+    // right as fractions of the default crop.
+    auto user = tags.numbers(kDefaultUserCrop);
+    if (user.size() == 4 && user[0] >= 0 && user[1] >= 0 && user[2] <= 1 && user[3] <= 1 && user[2] > user[0] &&
+        user[3] > user[1]) {
+        const Rect d = img.crop;
+        int x0 = d.x + to_int(std::round(user[1] * d.width), 0), y0 = d.y + to_int(std::round(user[0] * d.height), 0);
+        int x1 = d.x + to_int(std::round(user[3] * d.width), 0), y1 = d.y + to_int(std::round(user[2] * d.height), 0);
+        if (x1 - x0 >= 8 && y1 - y0 >= 8 && (x1 - x0 < d.width || y1 - y0 < d.height)) {
+            img.crop = {x0, y0, x1 - x0, y1 - y0};
+            img.storage.user_crop = true;
+        }
+    }
 
     read_color(tags, img.color);
     auto noise = tags.numbers(kNoiseProfile);
@@ -387,6 +403,27 @@ RawImage decode_dng(const MappedFile& file) {
             img.opcodes[i].assign(p, p + n);
         }
     read_shot(tiff, tags, img.shot);
+    // What else the file carries for a renderer, named for `info` (the
+    // develop does not use these yet).
+    const std::pair<uint16_t, const char*> profile_tags[] = {
+        {kProfileHueSatMapData1, "ProfileHueSatMap 1"}, {kProfileHueSatMapData2, "ProfileHueSatMap 2"},
+        {kProfileLookTableData, "ProfileLookTable"}, {kProfileToneCurve, "ProfileToneCurve"},
+        {kProfileGainTableMap, "ProfileGainTableMap"}, {kBaselineExposureOffset, "BaselineExposureOffset"}};
+    for (auto [tag, name] : profile_tags)
+        if (tags.find(tag)) img.storage.profile.push_back(name);
+    for (const auto& ifd : tiff.ifds()) {
+        if (&ifd == &raw_ifd) continue;
+        if (ifd.has(kSemanticName)) {
+            std::string name;
+            try {
+                name = tiff.text(ifd.entries.at(kSemanticName));
+            } catch (const Error&) {
+                name = "(unreadable name)";
+            }
+            img.storage.semantic_masks.push_back(name.empty() ? "(unnamed)" : name);
+        }
+        if (ifd.has(kDepthFormat) || tiff.integer(ifd, kNewSubfileType, 0) == 8) img.storage.depth_map = true;
+    }
     return img;
 }
 

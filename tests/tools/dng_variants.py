@@ -33,7 +33,7 @@ D65 = np.array([0.95047, 1.0, 1.08883])
 BRADFORD = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]])
 
 TYPES = {"BYTE": (1, "B"), "ASCII": (2, "s"), "SHORT": (3, "H"), "LONG": (4, "I"),
-         "RATIONAL": (5, "II"), "SRATIONAL": (10, "ii"), "DOUBLE": (12, "d"), "UNDEFINED": (7, "B")}
+         "RATIONAL": (5, "II"), "SRATIONAL": (10, "ii"), "FLOAT": (11, "f"), "DOUBLE": (12, "d"), "UNDEFINED": (7, "B")}
 
 
 def adapt(src, dst):
@@ -230,6 +230,7 @@ def main():
     ap.add_argument("--float", action="store_true",
                     help="32-bit float samples (white 1.0), Deflate with the floating-point predictor")
     ap.add_argument("--no-matrix", action="store_true", help="no ColorMatrix: a camera nobody profiled")
+    ap.add_argument("--user-crop", default="", help="T,L,B,R: DefaultUserCrop fractions, and a ProfileToneCurve tag")
     ap.add_argument("--opcode3", action="append", default=[],
                     help="add to OpcodeList3: warp:kr0,kr1,kr2,kr3,kt0,kt1 (WarpRectilinear, centre 0.5,0.5), "
                          "warp3:(the same for red, green, blue: 18 numbers), "
@@ -343,6 +344,9 @@ def main():
               50728: ("RATIONAL", [rat(v) for v in neutral])}
     if a.no_matrix:
         del colour[50721]
+    if a.user_crop:
+        colour[51125] = ("RATIONAL", [rat(float(v)) for v in a.user_crop.split(",")])
+        colour[50940] = ("FLOAT", [0.0, 0.0, 0.5, 0.6, 1.0, 1.0])
     if a.dual_illuminant:
         # Calibration 1 under standard light A: a made-up but consistent
         # camera whose matrix differs; the scene (D65) must pick matrix 2.
