@@ -97,7 +97,7 @@ TEST(Decode, StructuralVariantsGiveTheSameSamples) {
 }
 
 TEST(Decode, LosslessJpegTilesDecodeToTheSameSamples) {
-    // Compression 7: tags by our reader, pixels by LibRaw's lossless JPEG decoder.
+    // Compression 7 (dng_variants' own encoder): our lossless JPEG decoder.
     RawImage base = read("kodim05_base12.dng");
     RawImage v = read("v_ljpeg.dng");
     EXPECT_EQ(v.decoder, "dng");
