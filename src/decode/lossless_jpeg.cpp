@@ -75,7 +75,9 @@ public:
     BitReader(const uint8_t* p, const uint8_t* end) : p_(p), end_(end) {}
 
     void fill() {
-        if (count_ > 56) return;
+        // (A difference takes at most 31 bits: more than 48 held is enough,
+        // and the fast path below then takes at least one byte.)
+        if (count_ > 48) return;
         // Eight bytes at once where none of them is 0xFF (no stuffing):
         // the common case, a few instructions instead of a loop.
         if (end_ - p_ >= 8) {
