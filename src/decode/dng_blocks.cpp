@@ -409,6 +409,16 @@ Samples16 read_raw_blocks(const TiffReader& tiff, const TiffIfd& ifd, const RawL
     }
     if ((L.row_interleave > 1 || L.column_interleave > 1) && L.compression != kJpegXl)
         throw file_error(path, "interleaved fields outside JPEG XL tiles are not supported");
+    // Lossless JPEG spends at least one bit a sample: a header claiming more
+    // samples than its data could hold is refused before the frame is
+    // allocated (as the reader did when LibRaw decoded these blocks).
+    if (L.compression == kLosslessJpeg) {
+        uint64_t bytes = 0;
+        for (const Block& b : blocks) bytes += b.bytes;
+        if (bytes * 8 < uint64_t(width) * uint64_t(height) * uint64_t(spp))
+            throw file_error(path, "compressed image data (" + std::to_string(bytes) + " bytes) is far too short for " +
+                                       std::to_string(width) + "x" + std::to_string(height) + " pixels (truncated?)");
+    }
 
     Samples16 out(size_t(width) * height * size_t(spp));
     const bool identity = !L.floating && map.table[0].empty();
