@@ -47,6 +47,27 @@ check "damaged lossless JPEG named with its tile in one line" bash -c "[ \$(wc -
 check "damaged lossless JPEG leaves no output" test ! -e "$work/bad_lj.jpg"
 msg=$("$obscura" burst "$dngs/p_linear.dng" "$dngs/p_linear.dng" -o "$work/linburst.jpg" 2>&1)
 check "burst refuses LinearRaw in one line" bash -c "[ \$(wc -l <<<\"\$1\") -eq 1 ] && grep -q 'LinearRaw frame' <<<\"\$1\"" _ "$msg"
+# The DNG's own camera profile: rendered by a look that asks for it, to the
+# rendering profile_render.py makes from the DNG specification alone (on top
+# of the matrices-only develop): CFA, LinearRaw, two calibrations.
+for f in v_profile v_profile_dual p_linear_profile; do
+    "$obscura" develop "$dngs/$f.dng" -o "$work/${f}_ref.tif" --look reference
+    "$obscura" develop "$dngs/$f.dng" -o "$work/${f}_cp.tif" --look "$here/data/camera-profile.toml"
+    /usr/bin/python3 "$here/tools/profile_render.py" "$dngs/$f.dng" "$work/${f}_ref.tif" "$work/${f}_spec.tif"
+    ours=$(/usr/bin/python3 "$here/tools/score.py" "$work/${f}_cp.tif" "$work/${f}_spec.tif" --json)
+    plain=$(/usr/bin/python3 "$here/tools/score.py" "$work/${f}_ref.tif" "$work/${f}_spec.tif" --json)
+    echo "$f camera profile against the specification: $ours (matrices only: $plain)"
+    check "$f: the camera profile renders as the DNG specification says (>= 50 dB)" /usr/bin/python3 -c "import json,sys; s=json.loads(sys.argv[1]); sys.exit(0 if s['cpsnr']>=50.0 and s['de2000']<=0.3 else 1)" "$ours"
+    check "$f: the profile changes the photo (matrices alone < 30 dB)" /usr/bin/python3 -c "import json,sys; s=json.loads(sys.argv[1]); sys.exit(0 if s['cpsnr']<30.0 else 1)" "$plain"
+done
+prof=$("$obscura" info "$dngs/v_profile.dng")
+check "info lists the profile's parts" grep -q "camera profile: *ProfileHueSatMap 1, ProfileLookTable, ProfileToneCurve, BaselineExposureOffset, ProfileGainTableMap$" <<<"$prof"
+check "info says which looks render the profile" grep -q "rendered by looks with camera_profile (authentic)" <<<"$prof"
+broken=$("$obscura" info "$dngs/v_profile_broken.dng")
+check "info names a malformed hue/sat map as ignored" grep -q "ProfileHueSatMap 1 (ignored: 51 values for 6 x 3 x 1 divisions)" <<<"$broken"
+check "info names a cut gain table map as ignored" grep -q "ProfileGainTableMap (ignored: [0-9]* bytes where its grid needs 448)" <<<"$broken"
+"$obscura" develop "$dngs/v_profile_broken.dng" -o "$work/broken_profile.jpg" --look authentic
+check "a file with damaged profile tables still develops" test -s "$work/broken_profile.jpg"
 quad=$("$obscura" info "$dngs/kodim23_quad.dng")
 check "info shows quad layout" grep -q "quad RGGB (4x4)" <<<"$quad"
 check "info says what the develop does with cells" grep -q "sensor: *2x2 cells: developed at full size, remosaicked to RGGB; --binning: 384 x 256" <<<"$quad"

@@ -67,6 +67,13 @@ var "$base" "$out/v_deflate_big.dng" --deflate --big-endian --pack 16
 var "$base" "$out/v_float.dng" --float --tiles 128 --pack 16
 var "$base" "$out/v_no_matrix.dng" --no-matrix
 var "$base" "$out/v_user_crop.dng" --user-crop 0.1,0.2,0.9,0.7
+# A camera profile's rendering tags (hue/sat map, look table, tone curve,
+# exposure offset, gain table map), on CFA and LinearRaw files; two
+# calibrations (the scene picks the second); damaged tables.
+var "$base" "$out/v_profile.dng" --profile
+var "$base" "$out/v_profile_dual.dng" --profile --dual-illuminant --big-endian
+var "$base" "$out/v_profile_broken.dng" --profile --profile-broken
+var "$out/p_linear.dng" "$out/p_linear_profile.dng" --profile
 # A restart-marker file with flipped bits in its Huffman data.
 "$py" - "$out/p_ljpeg_restart.dng" "$out/bad_ljpeg_bits.dng" <<'PY'
 import sys

@@ -139,6 +139,48 @@ TEST(PhoneDng, DefaultUserCropAndProfileTagsAreRead) {
     EXPECT_FALSE(read("kodim05_base12.dng").storage.user_crop);
 }
 
+TEST(PhoneDng, CameraProfileTablesAreRead) {
+    // Values as tools/dng_variants.py --profile writes them (big-endian for
+    // the gain table map's binary header in the dual file).
+    for (const char* name : {"v_profile.dng", "v_profile_dual.dng"}) {
+        SCOPED_TRACE(name);
+        const CameraProfile& p = read(name).color.profile;
+        const HsvTable& hsm = p.hue_sat_map[std::string(name) == "v_profile.dng" ? 0 : 1];
+        EXPECT_EQ(hsm.hues, 6);
+        EXPECT_EQ(hsm.sats, 3);
+        EXPECT_EQ(hsm.vals, 1);
+        ASSERT_EQ(hsm.data.size(), 6u * 3 * 3);
+        EXPECT_FLOAT_EQ(hsm.data[3 * 2 + 1], 1.25f);  // hue 0, full saturation: sat scale 1 + 0.25
+        EXPECT_EQ(p.look_table.vals, 3);
+        EXPECT_TRUE(p.look_table.srgb_encoded);
+        ASSERT_EQ(p.tone_curve.size(), 5u);
+        EXPECT_FLOAT_EQ(p.tone_curve[3][1], 0.72f);
+        EXPECT_DOUBLE_EQ(p.exposure_offset, 0.25);
+        const GainTableMap& g = p.gain_table_map;
+        EXPECT_EQ(g.points_v, 3);
+        EXPECT_EQ(g.points_h, 4);
+        EXPECT_EQ(g.points_n, 8);
+        EXPECT_DOUBLE_EQ(g.spacing_h, 1.0 / 3);
+        EXPECT_FLOAT_EQ(g.weights[4], 1.0f);
+        ASSERT_EQ(g.gains.size(), 3u * 4 * 8);
+        EXPECT_FLOAT_EQ(g.gains[size_t(3) * 8], 1.3f);  // row 0, column 3, input 0: 1 + 0.6 x 0.5
+    }
+    RawImage broken = read("v_profile_broken.dng");
+    EXPECT_TRUE(broken.color.profile.hue_sat_map[0].empty());
+    EXPECT_TRUE(broken.color.profile.gain_table_map.empty());
+    EXPECT_EQ(broken.color.profile.tone_curve.size(), 5u);
+}
+
+TEST(PhoneDng, ReferenceIgnoresTheProfileAuthenticRendersIt) {
+    DevelopOptions o;
+    o.look = "reference";
+    Image plain = develop(read("kodim05_base12.dng"), o), with = develop(read("v_profile.dng"), o);
+    EXPECT_EQ(plain.pixels, with.pixels);  // the measurement rendering: matrices only
+    o.look = "authentic";
+    Image a = develop(read("kodim05_base12.dng"), o), b = develop(read("v_profile.dng"), o);
+    EXPECT_LT(cpsnr(a, b), 30.0);  // the profile's tone curve and tables replace the look's tone
+}
+
 TEST(PhoneDng, DamagedLosslessJpegNamesFileAndTile) {
     try {
         read("bad_ljpeg_bits.dng");

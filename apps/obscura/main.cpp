@@ -637,7 +637,13 @@ int cmd_info(Args args) {
         for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
         return s;
     };
-    if (!raw.storage.profile.empty()) o << "camera profile:  " << joined(raw.storage.profile) << " (not applied yet)\n";
+    if (!raw.storage.profile.empty()) {
+        o << "camera profile:  " << (raw.color.profile.name.empty() ? "" : "\"" + raw.color.profile.name + "\": ")
+          << joined(raw.storage.profile) << "\n";
+        o << "                 " << (raw.color.profile.empty() ? "nothing usable: every look renders with the matrices"
+                                                             : "rendered by looks with camera_profile (authentic); reference uses the matrices only")
+          << "\n";
+    }
     if (!raw.storage.semantic_masks.empty()) o << "semantic masks:  " << joined(raw.storage.semantic_masks) << "\n";
     if (raw.storage.depth_map) o << "depth map:       yes\n";
     const auto& c = raw.color;

@@ -46,6 +46,7 @@ struct ColorSolution {
     double temperature_k;      // its correlated colour temperature
     bool used_forward_matrix;
     bool camera_assumed_srgb;  // the file has no colour matrix: camera RGB taken as linear sRGB
+    double calibration1_weight;  // of calibration 1 against 2 for this white (for the profile's tables too)
 };
 
 ColorSolution solve_color(const CameraColor& color, const std::string& source = "");

@@ -23,6 +23,11 @@ struct Look {
     double shoulder = 0.0;     // highlight roll-off strength; 0 = none
     double shadows = 0.0;      // lift of the shadows (toe), 0..1; 0 = none
     double contrast = 0.0;     // S-curve around mid-grey in the encoded domain; 0 = none
+    // Render with the DNG's own camera profile when the file has one (its
+    // hue/saturation map, look table, tone curve, exposure offset and gain
+    // table map: camera_profile.h); its tone curve then replaces shoulder,
+    // shadows and contrast.
+    bool camera_profile = false;
 
     // [local]
     double local_amount = 0.0;  // local tone mapping: shadows lifted by their neighbourhood, 0..1

@@ -60,6 +60,42 @@ struct NoiseProfile {
     bool from_file = false;
 };
 
+// A camera profile's hue/saturation/value table (ProfileHueSatMap,
+// ProfileLookTable): for each value x hue x saturation division, a hue
+// shift in degrees, a saturation scale and a value scale.
+struct HsvTable {
+    int hues = 0, sats = 0, vals = 0;
+    std::vector<float> data;    // value outermost, then hue, then saturation; 3 floats each
+    bool srgb_encoded = false;  // indexed in the sRGB encoding (ProfileHueSatMapEncoding 1)
+    bool empty() const { return data.empty(); }
+};
+
+// DNG 1.6 ProfileGainTableMap (a phone's local tone map): a grid of gain
+// tables over the image, each indexed by a weighted mix of R, G, B, their
+// minimum and maximum.
+struct GainTableMap {
+    int points_v = 0, points_h = 0, points_n = 0;
+    double spacing_v = 1, spacing_h = 1, origin_v = 0, origin_h = 0;  // relative to the image
+    std::array<float, 5> weights{};
+    std::vector<float> gains;  // points_v x points_h x points_n
+    bool empty() const { return gains.empty(); }
+};
+
+// The rendering parts of the DNG camera profile, beyond its matrices: what
+// makes a phone DNG look as the phone shows it.
+struct CameraProfile {
+    std::string name;
+    HsvTable hue_sat_map[2];  // per calibration illuminant (one may be empty)
+    HsvTable look_table;
+    std::vector<std::array<float, 2>> tone_curve;  // (x, y) pairs, linear, x rising
+    double exposure_offset = 0;                     // BaselineExposureOffset, EV
+    GainTableMap gain_table_map;
+    bool empty() const {
+        return hue_sat_map[0].empty() && hue_sat_map[1].empty() && look_table.empty() && tone_curve.empty() &&
+               exposure_offset == 0 && gain_table_map.empty();
+    }
+};
+
 // The DNG colour description of the camera (or LibRaw's equivalent).
 struct CameraColor {
     std::optional<Mat3> color_matrix[2];     // XYZ -> camera, per illuminant
@@ -70,6 +106,7 @@ struct CameraColor {
     std::optional<Vec3> as_shot_neutral;     // camera response to the scene white
     std::optional<std::array<double, 2>> as_shot_white_xy;
     double baseline_exposure = 0.0;          // EV
+    CameraProfile profile;                   // rendered by looks with camera_profile (authentic)
 };
 
 // What the photographer did, from EXIF. Missing values stay empty.
@@ -89,9 +126,10 @@ struct RawStorage {
     std::optional<double> jxl_distance, jxl_effort, jxl_decode_speed;
     bool user_crop = false;                  // the crop is the file's DefaultUserCrop
     // The camera profile's parts the file carries (ProfileHueSatMap,
-    // ProfileLookTable, ProfileToneCurve, ProfileGainTableMap...), its
-    // semantic masks by name, and whether it has a depth map: named by
-    // `info`, not yet used by the develop.
+    // ProfileLookTable, ProfileToneCurve, ProfileGainTableMap...; those
+    // malformed and so ignored say so), its semantic masks by name, and
+    // whether it has a depth map: named by `info`. The masks and depth map
+    // are not used by the develop.
     std::vector<std::string> profile, semantic_masks;
     bool depth_map = false;
 };

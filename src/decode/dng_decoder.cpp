@@ -36,7 +36,9 @@ enum Tag : uint16_t {
     kJxlDistance = 52553, kJxlEffort = 52554, kJxlDecodeSpeed = 52555, kDefaultUserCrop = 51125,
     kProfileHueSatMapData1 = 50938, kProfileHueSatMapData2 = 50939, kProfileToneCurve = 50940,
     kProfileLookTableData = 50982, kBaselineExposureOffset = 51109, kProfileGainTableMap = 52525,
-    kSemanticName = 52526, kDepthFormat = 50933,
+    kProfileName = 50936, kProfileHueSatMapDims = 50937, kProfileLookTableDims = 50981,
+    kProfileHueSatMapEncoding = 51107, kProfileLookTableEncoding = 51108, kProfileGainTableMap2 = 52544,
+    kSemanticName = 52526, kDepthFormat = 51177,
 };
 
 // LinearRaw samples are normalised on reading to this black level on a
@@ -182,6 +184,143 @@ void read_color(const TagSource& tags, CameraColor& color) {
     auto be = tags.numbers(kBaselineExposure);
     if (!be.empty() && std::isfinite(be[0])) color.baseline_exposure = std::clamp(be[0], -10.0, 10.0);
     // (No ColorMatrix1: the develop takes camera RGB as sRGB, with a warning.)
+}
+
+// One hue/saturation/value table and its dimensions, or empty (with the
+// reason in `why`) when the tag is absent or malformed.
+HsvTable read_hsv_table(const TagSource& tags, uint16_t data_tag, uint16_t dims_tag, uint16_t encoding_tag,
+                        std::string& why) {
+    HsvTable t;
+    if (!tags.find(data_tag)) return t;
+    auto dims = tags.numbers(dims_tag);
+    if (dims.size() == 2) dims.push_back(1);  // (DNG 1.2 tables have no value divisions)
+    if (dims.size() != 3 || !(dims[0] >= 1 && dims[0] <= 360) || !(dims[1] >= 2 && dims[1] <= 256) ||
+        !(dims[2] >= 1 && dims[2] <= 256)) {
+        why = "no valid dimensions";
+        return t;
+    }
+    HsvTable table;
+    table.hues = int(dims[0]), table.sats = int(dims[1]), table.vals = int(dims[2]);
+    const size_t count = tags.find(data_tag)->count;
+    if (count != size_t(3) * table.hues * table.sats * table.vals) {
+        why = std::to_string(count) + " values for " + std::to_string(table.hues) + " x " +
+              std::to_string(table.sats) + " x " + std::to_string(table.vals) + " divisions";
+        return t;
+    }
+    auto data = tags.numbers(data_tag);
+    for (size_t i = 0; i < data.size(); i += 3)
+        if (!std::isfinite(data[i]) || !(data[i + 1] >= 0 && data[i + 1] < 64) || !(data[i + 2] >= 0 && data[i + 2] < 64)) {
+            why = "a scale that is negative or not finite";
+            return t;
+        }
+    table.data.assign(data.begin(), data.end());
+    auto enc = tags.numbers(encoding_tag);
+    table.srgb_encoded = !enc.empty() && enc[0] == 1;
+    return table;
+}
+
+// ProfileGainTableMap: 64 bytes of header in the file's byte order, then
+// the gains as 32-bit floats.
+GainTableMap read_gain_table_map(const TagSource& tags, std::string& why) {
+    GainTableMap m;
+    const TiffEntry* e = tags.find(kProfileGainTableMap);
+    if (!e) return m;
+    size_t n = 0;
+    const uint8_t* p = tags.tiff.bytes(*e, n);
+    const bool little = tags.tiff.little_endian();
+    auto u32 = [&](size_t at) {
+        uint32_t v = 0;
+        for (int i = 0; i < 4; ++i) v |= uint32_t(p[at + (little ? i : 3 - i)]) << (8 * i);
+        return v;
+    };
+    auto f32 = [&](size_t at) {
+        uint32_t v = u32(at);
+        float f;
+        std::memcpy(&f, &v, 4);
+        return f;
+    };
+    auto f64 = [&](size_t at) {
+        uint64_t lo = u32(at + (little ? 0 : 4)), hi = u32(at + (little ? 4 : 0));
+        uint64_t v = lo | hi << 32;
+        double d;
+        std::memcpy(&d, &v, 8);
+        return d;
+    };
+    if (n < 64) {
+        why = "shorter than its 64-byte header";
+        return m;
+    }
+    GainTableMap g;
+    const uint32_t pv = u32(0), ph = u32(4), pn = u32(40);
+    g.spacing_v = f64(8), g.spacing_h = f64(16), g.origin_v = f64(24), g.origin_h = f64(32);
+    for (int i = 0; i < 5; ++i) g.weights[size_t(i)] = f32(44 + 4 * size_t(i));
+    if (pv < 1 || ph < 1 || pn < 1 || pv > 4096 || ph > 4096 || pn > 4096 || uint64_t(pv) * ph * pn > (1u << 24)) {
+        why = "a grid of " + std::to_string(pv) + " x " + std::to_string(ph) + " x " + std::to_string(pn) + " points";
+        return m;
+    }
+    if (n != 64 + 4 * size_t(pv) * ph * pn) {
+        why = std::to_string(n) + " bytes where its grid needs " + std::to_string(64 + 4 * size_t(pv) * ph * pn);
+        return m;
+    }
+    if (!(g.spacing_v > 0 && g.spacing_h > 0) || !std::isfinite(g.origin_v) || !std::isfinite(g.origin_h) ||
+        !std::isfinite(g.spacing_v) || !std::isfinite(g.spacing_h)) {
+        why = "a spacing that is not positive";
+        return m;
+    }
+    for (float w : g.weights)
+        if (!std::isfinite(w)) {
+            why = "input weights that are not finite";
+            return m;
+        }
+    g.points_v = int(pv), g.points_h = int(ph), g.points_n = int(pn);
+    g.gains.resize(size_t(pv) * ph * pn);
+    for (size_t i = 0; i < g.gains.size(); ++i) {
+        g.gains[i] = f32(64 + 4 * i);
+        if (!(g.gains[i] >= 0 && g.gains[i] < 1024)) {
+            why = "a gain that is negative or not finite";
+            return m;
+        }
+    }
+    return g;
+}
+
+// The camera profile's rendering parts; each malformed one is left out (a
+// reader must still open the photo) and named so in `names` for `info`.
+void read_profile(const TagSource& tags, CameraProfile& profile, std::vector<std::string>& names) {
+    profile.name = tags.text(kProfileName);
+    auto part = [&](bool present, const std::string& name, bool read, const std::string& why) {
+        if (present) names.push_back(read ? name : name + " (ignored: " + (why.empty() ? "malformed" : why) + ")");
+    };
+    std::string why;
+    profile.hue_sat_map[0] = read_hsv_table(tags, kProfileHueSatMapData1, kProfileHueSatMapDims, kProfileHueSatMapEncoding, why);
+    part(tags.find(kProfileHueSatMapData1), "ProfileHueSatMap 1", !profile.hue_sat_map[0].empty(), why);
+    why.clear();
+    profile.hue_sat_map[1] = read_hsv_table(tags, kProfileHueSatMapData2, kProfileHueSatMapDims, kProfileHueSatMapEncoding, why);
+    part(tags.find(kProfileHueSatMapData2), "ProfileHueSatMap 2", !profile.hue_sat_map[1].empty(), why);
+    why.clear();
+    profile.look_table = read_hsv_table(tags, kProfileLookTableData, kProfileLookTableDims, kProfileLookTableEncoding, why);
+    part(tags.find(kProfileLookTableData), "ProfileLookTable", !profile.look_table.empty(), why);
+    why.clear();
+    if (tags.find(kProfileToneCurve)) {
+        const bool sized = tags.find(kProfileToneCurve)->count <= 2 * 8192;
+        auto v = sized ? tags.numbers(kProfileToneCurve) : std::vector<double>{};
+        bool ok = v.size() >= 4 && v.size() % 2 == 0 && v.size() <= 2 * 8192;
+        for (size_t i = 0; ok && i < v.size(); i += 2) {
+            ok = v[i] >= 0 && v[i] <= 1 && v[i + 1] >= 0 && v[i + 1] <= 1 && (i == 0 || v[i] > v[i - 2]);
+            if (ok) profile.tone_curve.push_back({float(v[i]), float(v[i + 1])});
+        }
+        if (!ok) profile.tone_curve.clear();
+        part(true, "ProfileToneCurve", ok, "points not within 0..1 with x rising");
+    }
+    if (tags.find(kBaselineExposureOffset)) {
+        auto v = tags.numbers(kBaselineExposureOffset);
+        bool ok = v.size() == 1 && std::isfinite(v[0]) && std::abs(v[0]) <= 10;
+        if (ok) profile.exposure_offset = v[0];
+        part(true, "BaselineExposureOffset", ok, "not one value within +-10 EV");
+    }
+    profile.gain_table_map = read_gain_table_map(tags, why);
+    part(tags.find(kProfileGainTableMap), "ProfileGainTableMap", !profile.gain_table_map.empty(), why);
+    part(tags.find(kProfileGainTableMap2), "ProfileGainTableMap2", false, "DNG 1.7 version not read yet");
 }
 
 void read_shot(const TiffReader& tiff, const TagSource& tags, ShotInfo& shot) {
@@ -403,14 +542,7 @@ RawImage decode_dng(const MappedFile& file) {
             img.opcodes[i].assign(p, p + n);
         }
     read_shot(tiff, tags, img.shot);
-    // What else the file carries for a renderer, named for `info` (the
-    // develop does not use these yet).
-    const std::pair<uint16_t, const char*> profile_tags[] = {
-        {kProfileHueSatMapData1, "ProfileHueSatMap 1"}, {kProfileHueSatMapData2, "ProfileHueSatMap 2"},
-        {kProfileLookTableData, "ProfileLookTable"}, {kProfileToneCurve, "ProfileToneCurve"},
-        {kProfileGainTableMap, "ProfileGainTableMap"}, {kBaselineExposureOffset, "BaselineExposureOffset"}};
-    for (auto [tag, name] : profile_tags)
-        if (tags.find(tag)) img.storage.profile.push_back(name);
+    read_profile(tags, img.color.profile, img.storage.profile);
     for (const auto& ifd : tiff.ifds()) {
         if (&ifd == &raw_ifd) continue;
         if (ifd.has(kSemanticName)) {

@@ -10,11 +10,12 @@
 namespace obscura {
 namespace {
 
-// Weight of calibration 1 for a scene white at `temperature`.
-double weight1(const CameraColor& c, double temperature) {
-    double t1 = illuminant_temperature(c.illuminant[0]), t2 = illuminant_temperature(c.illuminant[1]);
+// Weight of calibration 1 (of EXIF light source `first`, against `second`)
+// for a scene white at `temperature`.
+double weight1(int first, int second, double temperature) {
+    double t1 = illuminant_temperature(first), t2 = illuminant_temperature(second);
     if (t1 <= 0 || t2 <= 0 || t1 == t2) return 1.0;
-    if (t1 > t2) return 1.0 - weight1(CameraColor{.illuminant = {c.illuminant[1], c.illuminant[0]}}, temperature);
+    if (t1 > t2) return 1.0 - weight1(second, first, temperature);
     if (temperature <= t1) return 1.0;
     if (temperature >= t2) return 0.0;
     return (1.0 / temperature - 1.0 / t2) / (1.0 / t1 - 1.0 / t2);
@@ -29,7 +30,7 @@ Mat3 interpolated(const std::optional<Mat3>& m1, const std::optional<Mat3>& m2, 
 // XYZ -> camera for a white at `temperature`, including the calibration and
 // analog balance the DNG may carry.
 Mat3 xyz_to_camera(const CameraColor& c, double temperature) {
-    double w1 = weight1(c, temperature);
+    double w1 = weight1(c.illuminant[0], c.illuminant[1], temperature);
     Mat3 cm = interpolated(c.color_matrix[0], c.color_matrix[1], w1);
     if (c.camera_calibration[0] || c.camera_calibration[1])
         cm = mul(interpolated(c.camera_calibration[0] ? c.camera_calibration[0] : identity3(),
@@ -83,7 +84,8 @@ ColorSolution solve_color(const CameraColor& given, const std::string& source) {
         s.white_xy[0] = xy[0];
         s.white_xy[1] = xy[1];
         s.temperature_k = xy_to_cct(xy[0], xy[1]);
-        double w1 = weight1(color, s.temperature_k);
+        double w1 = weight1(color.illuminant[0], color.illuminant[1], s.temperature_k);
+        s.calibration1_weight = w1;
         if (color.forward_matrix[0] || color.forward_matrix[1]) {
             // ForwardMatrix maps white-balanced camera colour straight to D50.
             s.camera_to_xyz_d50 = interpolated(color.forward_matrix[0], color.forward_matrix[1], w1);

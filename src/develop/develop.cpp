@@ -14,6 +14,7 @@
 #include "develop_cells_kernel.h"
 #include "develop_fast_kernel.h"
 #include "develop_linear_kernel.h"
+#include "camera_profile.h"
 #include "kernel_memory.h"
 #include "obscura/finish.h"
 #include "obscura/lens_correction.h"
@@ -86,6 +87,7 @@ struct Kernel {
     int use_cells = 0;
     std::vector<uint8_t> cell_column{0}, cell_row{0};
     float cell_levels[5] = {0, 1, 1, 1, 1};
+    std::shared_ptr<const ProfileRendering> profile;  // the DNG's camera profile, when the look renders it
     std::shared_ptr<Finisher> finish;  // the look's finishing, after the kernel
     double local_amount = 0;           // the look's local tone mapping (whole image), before finishing
 
@@ -235,6 +237,18 @@ void use_cell_samples(const RawImage& raw, Kernel& k) {
 void set_colour_and_curve(const RawImage& raw, const ColorSolution& color, const Look& look, const DevelopOptions& options,
                           Kernel& k) {
     k.color_space = color_space_named(options.color_space);
+    if (ProfileRendering::applies(raw, look)) {
+        // The kernel stops at linear ProPhoto in the sRGB encoding; the
+        // profile's own stage takes it from there to the output.
+        auto profile = std::make_shared<ProfileRendering>(raw, color, look, k.color_space);
+        const Mat3& m = profile->camera_to_prophoto();
+        for (int r = 0; r < 3; ++r)
+            for (int c = 0; c < 3; ++c) k.matrix[r][c] = float(m[r * 3 + c]);
+        k.srgb_curve = 1;
+        k.curve.assign(2, 0);  // (unused: the kernel evaluates the sRGB encoding)
+        k.profile = std::move(profile);
+        return;
+    }
     const Mat3& to_output = k.color_space == "Display P3" ? kXyzToLinearDisplayP3 : kXyzToLinearSrgb;
     Mat3 to_srgb = mul(to_output, mul(bradford(kD50, kD65), color.camera_to_xyz_d50));
     to_srgb = scale(to_srgb, std::pow(2.0, raw.color.baseline_exposure));
@@ -375,6 +389,7 @@ Image develop_whole(const Kernel& kernel, const RawImage& raw) {
         std::copy_n(first + y * stride, size_t(out.width) * 3, &out.pixels[size_t(y) * out.width * 3]);
     // Distortion moves pixels across strips, so it works on the whole image.
     if (kernel.lens.warp) out = warp_image(out, *kernel.lens.warp, raw.width, raw.height, raw.crop.x, raw.crop.y);
+    if (kernel.profile) kernel.profile->apply(out.pixels.data(), size_t(out.width) * 3, out.width, 0, out.height);
     local_tone_map(out, kernel.local_amount);
     kernel.finish->apply(out.pixels.data(), size_t(out.width) * 3, 0, out.height);
     return out;
@@ -409,6 +424,7 @@ void develop_rows(const RawImage& raw, const DevelopOptions& options, RowSink& s
         int y0 = k * kStripRows, rows = k + 1 < strips ? kStripRows : crop.height - y0;
         uint16_t* buffer =
             kernel.run(crop.x, crop.y + y0, region_w, std::max(rows, kMinOutputHeight), buffers[k % 2].data(), stride);
+        if (kernel.profile) kernel.profile->apply(buffer, stride, crop.width, y0, rows);
         kernel.finish->apply(buffer, stride, y0, rows);
         if (writing.valid()) writing.get();  // rethrows the writer's error
         writing = std::async(std::launch::async, [&sink, buffer, stride, y0, rows] { sink.write_rows(buffer, stride, y0, rows); });

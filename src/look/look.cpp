@@ -109,6 +109,13 @@ public:
         }
         return out;
     }
+    bool flag(const std::string& key, bool fallback) {
+        const toml::node* n = node(key);
+        if (!n) return fallback;
+        std::optional<bool> v = n->value<bool>();
+        if (!v) fail(key, "must be true or false");
+        return *v;
+    }
     void allow(const std::string& key) { seen_.insert(key); }  // read elsewhere
     // The key's value (null when absent), marked as read.
     const toml::node* node(const std::string& key) {
@@ -187,6 +194,7 @@ Look load_look(const std::string& path) {
     look.shoulder = tone.number("shoulder", 0, 0, 10);
     look.shadows = tone.number("shadows", 0, 0, 1);
     look.contrast = tone.number("contrast", 0, -0.5, 1);
+    look.camera_profile = tone.flag("camera_profile", false);
     Section& color = sections[1];
     look.saturation = color.number("saturation", 1, 0, 3);
     look.vibrance = color.number("vibrance", 0, -1, 1);

@@ -8,11 +8,18 @@ LinearizationTable, ForwardMatrix, dual illuminants, EXIF and orientation.
   dng_variants.py IN.dng OUT.dng [--tiles N] [--pack BITS] [--big-endian]
       [--subifd] [--margin N] [--black-pattern] [--linearize] [--forward-matrix]
       [--dual-illuminant] [--exif] [--orientation N] [--ljpeg] [--shade K]
+      [--profile]
 
 --shade K darkens the frame towards the corners, more for red and blue (the
 lens shading mkdng.py --shading makes), and records the gains that undo it as
 one GainMap (OpcodeList2) per position of the CFA repeat, with that repeat as
 the pitch: 4 maps for a Bayer file, 64 for an 8x8 hexadeca one.
+
+--profile adds a camera profile's rendering tags (profile_tags() below): a
+hue/saturation map (for both calibrations with --dual-illuminant, the first
+one wild so that picking the wrong one shows), a 3-D look table indexed in
+the sRGB encoding, a tone curve, a BaselineExposureOffset and a
+ProfileGainTableMap; tests/tools/profile_render.py renders them.
 
 Independent of obscura's code (its own TIFF writer). Needs python3-numpy and
 python3-tifffile.
@@ -207,6 +214,102 @@ def shading_opcodes(h, w, pattern, k, points=(13, 17)):
     return struct.pack(">I", len(ops)) + b"".join(ops)
 
 
+def hsv_table(hues, sats, vals, fn):
+    """Entries (hue shift deg, sat scale, val scale) in the DNG's order: value
+    outermost, then hue, then saturation; fn(h 0..1, s 0..1, v 0..1)."""
+    out = []
+    for vi in range(vals):
+        for hi in range(hues):
+            for si in range(sats):
+                h, sat, v = hi / hues, si / (sats - 1), (vi / (vals - 1) if vals > 1 else 0.0)
+                shift, ss, vs = fn(h, sat, v)
+                out += [shift, ss, 1.0 if si == 0 else vs]  # (zero saturation keeps its value: the spec)
+    return out
+
+
+def profile_tags(e, dual, broken=False):
+    """The profile tags --profile adds (e: the file's byte order for the gain
+    table map); broken: the hue/saturation map one entry short and the gain
+    table map cut, as a damaged file has them (the rest stays good)."""
+    tags = {}
+    warm = lambda h, s, v: (12.0 * np.sin(2 * np.pi * h), 1.0 + 0.25 * s * np.cos(2 * np.pi * h), 1.0 - 0.15 * s * (h > 0.5))
+    tags[50937] = ("LONG", [6, 3, 1])
+    if dual:
+        wild = lambda h, s, v: (90.0, 0.3, 0.7)
+        tags[50938] = ("FLOAT", hsv_table(6, 3, 1, wild))
+        tags[50939] = ("FLOAT", hsv_table(6, 3, 1, warm))
+    else:
+        tags[50938] = ("FLOAT", hsv_table(6, 3, 1, warm))
+    look = lambda h, s, v: (-6.0 * v, 1.0 + 0.3 * (1 - v) * s, 1.0 + 0.1 * s * (1 - v))
+    tags[50981] = ("LONG", [4, 2, 3])
+    tags[50982] = ("FLOAT", hsv_table(4, 2, 3, look))
+    tags[51108] = ("LONG", [1])
+    tags[50940] = ("FLOAT", [0.0, 0.0, 0.08, 0.05, 0.25, 0.3, 0.55, 0.72, 1.0, 1.0])
+    tags[51109] = ("SRATIONAL", [(1, 4)])
+    pv, ph, pn = 3, 4, 8
+    head = struct.pack(e + "II4dI5f", pv, ph, 1.0 / (pv - 1), 1.0 / (ph - 1), 0.0, 0.0, pn, 0, 0, 0, 0, 1.0)
+    gains = [1.0 + 0.6 * (1 - n / (pn - 1)) * (hh / (ph - 1)) * (0.5 + 0.5 * vv / (pv - 1))
+             for vv in range(pv) for hh in range(ph) for n in range(pn)]
+    tags[52525] = ("UNDEFINED", list(head + struct.pack(e + "%df" % len(gains), *gains)))
+    if broken:
+        tags[50938] = ("FLOAT", tags[50938][1][:-3])
+        tags[52525] = ("UNDEFINED", tags[52525][1][:-40])
+    return tags
+
+
+def linear_variant(a, t, raw):
+    """A LinearRaw input (3 samples a pixel): only the tag variants
+    (--profile, --dual-illuminant, --forward-matrix...) are made; the
+    samples are written as they are, in one strip."""
+    if a.tiles or a.ljpeg or a.deflate or a.float or a.pack != 16 or a.margin or a.black_pattern or a.linearize or a.shade:
+        raise SystemExit("a LinearRaw input takes only the colour and profile variants")
+    W = Writer(a.big_endian)
+    h, w, _ = raw.shape
+    data = raw.astype(">u2" if a.big_endian else "<u2").tobytes()
+    tags = {254: ("LONG", [0]), 256: ("LONG", [w]), 257: ("LONG", [h]), 258: ("SHORT", [16, 16, 16]),
+            259: ("SHORT", [1]), 262: ("SHORT", [34892]), 273: ("LONG", [W.blob(data)]), 277: ("SHORT", [3]),
+            278: ("LONG", [h]), 279: ("LONG", [len(data)]), 284: ("SHORT", [1]),
+            50714: ("LONG", [int(v) for v in np.atleast_1d(t[50714])]),
+            50717: ("LONG", [int(v) for v in np.atleast_1d(t[50717])]),
+            50706: ("BYTE", [1, 4, 0, 0]), 50707: ("BYTE", [1, 1, 0, 0]),
+            271: ("ASCII", a.camera.split("/")[0]), 272: ("ASCII", a.camera.split("/")[1]),
+            274: ("SHORT", [a.orientation]), 50708: ("ASCII", a.camera.replace("/", " "))}
+    tags.update(colour_tags(a, t, W))
+    W.finish(a.output, W.ifd(tags))
+
+
+def colour_tags(a, t, W):
+    """ColorMatrix, AsShotNeutral and the colour and profile variants."""
+    neutral = np.array(t[50728], dtype=float).reshape(-1)
+    cm = np.array(t[50721], dtype=float).reshape(-1)
+    cm = (cm[0::2] / cm[1::2]).reshape(3, 3) if cm.size == 18 else cm.reshape(3, 3)
+    if neutral.size == 6:
+        neutral = neutral[0::2] / neutral[1::2]
+    colour = {50721: ("SRATIONAL", [rat(v) for v in cm.flatten()]), 50778: ("SHORT", [21]),
+              50728: ("RATIONAL", [rat(v) for v in neutral])}
+    if a.no_matrix:
+        del colour[50721]
+    if a.user_crop:
+        colour[51125] = ("RATIONAL", [rat(float(v)) for v in a.user_crop.split(",")])
+        colour[50940] = ("FLOAT", [0.0, 0.0, 0.5, 0.6, 1.0, 1.0])
+    if a.dual_illuminant:
+        # Calibration 1 under standard light A: a made-up but consistent
+        # camera whose matrix differs; the scene (D65) must pick matrix 2.
+        cm_a = cm @ adapt(D65, np.array([1.09850, 1.0, 0.35585])) * 1.1
+        colour = {50721: ("SRATIONAL", [rat(v) for v in cm_a.flatten()]), 50778: ("SHORT", [17]),
+                  50722: ("SRATIONAL", [rat(v) for v in cm.flatten()]), 50779: ("SHORT", [21]),
+                  50728: ("RATIONAL", [rat(v) for v in neutral])}
+    if a.forward_matrix:
+        # Maps white-balanced camera values to XYZ D50: inverse of the colour
+        # matrix with the neutral folded in, adapted D65 -> D50.
+        fm = adapt(D65, D50) @ np.linalg.inv(cm) @ np.diag(neutral)
+        fm = fm / (fm @ np.ones(3))[1]
+        colour[50964] = ("SRATIONAL", [rat(v) for v in fm.flatten()])
+    if a.profile:
+        colour.update(profile_tags(W.e, a.dual_illuminant, a.profile_broken))
+    return colour
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("input")
@@ -235,6 +338,10 @@ def main():
                     help="add to OpcodeList3: warp:kr0,kr1,kr2,kr3,kt0,kt1 (WarpRectilinear, centre 0.5,0.5), "
                          "warp3:(the same for red, green, blue: 18 numbers), "
                          "vignette:k0,k1,k2,k3,k4, or raw:ID:FLAGS (an opcode with 8 zero parameter bytes)")
+    ap.add_argument("--profile", action="store_true",
+                    help="camera profile rendering tags: hue/sat map, look table, tone curve, exposure offset, gain table map")
+    ap.add_argument("--profile-broken", action="store_true",
+                    help="with --profile: a hue/saturation map one entry short and a cut gain table map")
     ap.add_argument("--shade", type=float, default=0.0,
                     help="lens shading of strength K, undone by one GainMap per CFA position (OpcodeList2)")
     a = ap.parse_args()
@@ -242,13 +349,10 @@ def main():
     src = tifffile.TiffFile(a.input).pages[0]
     t = {k.code: k.value for k in src.tags.values()}
     raw = src.asarray().astype(np.int64)
+    if raw.ndim == 3:
+        return linear_variant(a, t, raw)
     black = int(np.atleast_1d(t[50714])[0])
     white = int(np.atleast_1d(t[50717])[0])
-    neutral = np.array(t[50728], dtype=float).reshape(-1)
-    cm = np.array(t[50721], dtype=float).reshape(-1)
-    cm = (cm[0::2] / cm[1::2]).reshape(3, 3) if cm.size == 18 else cm.reshape(3, 3)
-    if neutral.size == 6:
-        neutral = neutral[0::2] / neutral[1::2]
     h, w = raw.shape
     tags = {}
 
@@ -340,26 +444,7 @@ def main():
             counts.append(len(data))
         raw_tags.update({273: ("LONG", offs), 278: ("LONG", [rps]), 279: ("LONG", counts)})
 
-    colour = {50721: ("SRATIONAL", [rat(v) for v in cm.flatten()]), 50778: ("SHORT", [21]),
-              50728: ("RATIONAL", [rat(v) for v in neutral])}
-    if a.no_matrix:
-        del colour[50721]
-    if a.user_crop:
-        colour[51125] = ("RATIONAL", [rat(float(v)) for v in a.user_crop.split(",")])
-        colour[50940] = ("FLOAT", [0.0, 0.0, 0.5, 0.6, 1.0, 1.0])
-    if a.dual_illuminant:
-        # Calibration 1 under standard light A: a made-up but consistent
-        # camera whose matrix differs; the scene (D65) must pick matrix 2.
-        cm_a = cm @ adapt(D65, np.array([1.09850, 1.0, 0.35585])) * 1.1
-        colour = {50721: ("SRATIONAL", [rat(v) for v in cm_a.flatten()]), 50778: ("SHORT", [17]),
-                  50722: ("SRATIONAL", [rat(v) for v in cm.flatten()]), 50779: ("SHORT", [21]),
-                  50728: ("RATIONAL", [rat(v) for v in neutral])}
-    if a.forward_matrix:
-        # Maps white-balanced camera values to XYZ D50: inverse of the colour
-        # matrix with the neutral folded in, adapted D65 -> D50.
-        fm = adapt(D65, D50) @ np.linalg.inv(cm) @ np.diag(neutral)
-        fm = fm / (fm @ np.ones(3))[1]
-        colour[50964] = ("SRATIONAL", [rat(v) for v in fm.flatten()])
+    colour = colour_tags(a, t, W)
 
     main_tags = {50706: ("BYTE", [1, 4, 0, 0]), 50707: ("BYTE", [1, 1, 0, 0]),
                  271: ("ASCII", a.camera.split("/")[0]), 272: ("ASCII", a.camera.split("/")[1]),
