@@ -13,6 +13,7 @@
 
 #include "obscura/binning.h"
 #include "obscura/burst.h"
+#include "obscura/pipeline.h"
 #include "obscura/decode.h"
 #include "obscura/develop.h"
 #include "obscura/dng_writer.h"
@@ -77,7 +78,7 @@ BurstScores score_burst(const std::string& burst) {
     Image truth = load_png(dng_path(burst + "/truth.png"));
     BurstOptions options;
     options.reference = 0;
-    Image merged = develop_reference(merge_burst(frames_of(burst), options));
+    Image merged = develop_reference(merge_burst_files(frames_of(burst), options));
     Image single = develop_reference(decode(frames_of(burst)[0]));
     const int w = truth.width, h = truth.height;
     auto band = [&](const Image& im) { return crop(im, w / 3, h / 3, w, h / 3 + h / 6); };
@@ -114,7 +115,7 @@ TEST(Burst, QuadFramesAreRemosaickedOrBinnedThenMerged) {
     Image truth = load_png(dng_path("burst05_quad/truth.png"));
     BurstOptions options;
     options.reference = 0;
-    RawImage merged = merge_burst(frames, options);
+    RawImage merged = merge_burst_files(frames, options);
     RawImage first = decode(frames[0]);
     ASSERT_EQ(first.cfa.cell_size(), 2);
     EXPECT_TRUE(merged.cfa.is_bayer());
@@ -122,7 +123,7 @@ TEST(Burst, QuadFramesAreRemosaickedOrBinnedThenMerged) {
     EXPECT_TRUE(merged.cell_samples.empty());  // one frame's cell samples would undo the merge
     const double full = cpsnr(develop_reference(merged), truth), single = cpsnr(develop_reference(remosaic(first)), truth);
     options.binning = true;
-    RawImage binned = merge_burst(frames, options);
+    RawImage binned = merge_burst_files(frames, options);
     EXPECT_EQ(binned.width, first.width / 2);
     const Image small = box_down(truth, 2);
     const double bin = cpsnr(develop_reference(binned), small, 4), bin_single = cpsnr(develop_reference(bin_cells(first)), small, 4);
@@ -146,7 +147,7 @@ TEST(Burst, QuadFramesAreRemosaickedOrBinnedThenMerged) {
     BurstOptions given;
     given.reference = 0;
     given.cfa = *CfaPattern::parse("quad");
-    RawImage again = merge_burst(claimed, given);
+    RawImage again = merge_burst_files(claimed, given);
     EXPECT_TRUE(again.data == merged.data);
     fs::remove_all(dir);
 }
@@ -158,7 +159,7 @@ TEST(Burst, FindsTheHandShake) {
     BurstOptions options;
     options.reference = 0;
     BurstReport report;
-    merge_burst(frames_of("burst05_mid"), options, &report);
+    merge_burst_files(frames_of("burst05_mid"), options, &report);
     ASSERT_EQ(report.frames.size(), 8u);
     for (int i = 1; i < 8; ++i) {
         EXPECT_EQ(report.frames[size_t(i)].median_dx, -truth[i][0]) << "frame " << i;
@@ -169,7 +170,7 @@ TEST(Burst, FindsTheHandShake) {
 TEST(Burst, MergedDngReadsBackAndDevelopsTheSame) {
     BurstOptions options;
     options.reference = 0;
-    RawImage merged = merge_burst(frames_of("burst05_mid"), options);
+    RawImage merged = merge_burst_files(frames_of("burst05_mid"), options);
     EXPECT_EQ(merged.bits, 16);
     EXPECT_GT(merged.white_level, 60000);  // 14-bit input, 16-bit output
     fs::path out = fs::temp_directory_path() / "obscura_merged_test.dng";
@@ -230,7 +231,7 @@ TEST(Burst, SimulatedBurstMergesAndItsFramesReadBack) {
     options.reference = 0;
     BurstReport report;
     double single = cpsnr(develop_reference(first), truth);
-    double merged = cpsnr(develop_reference(merge_burst(files, options, &report)), truth);
+    double merged = cpsnr(develop_reference(merge_burst_files(files, options, &report)), truth);
     std::printf("simulated kodim19, 4 frames: single %.2f dB, merged %.2f dB\n", single, merged);
     for (size_t i = 1; i < frames.size(); ++i) {
         EXPECT_EQ(report.frames[i].median_dx, -frames[i].dx);
@@ -248,7 +249,7 @@ TEST(Burst, WithoutANoiseProfileTheNoiseIsEstimated) {
     Image truth = load_png(dng_path("burst05_mid/truth.png"));
     BurstOptions options;
     options.reference = 0;
-    RawImage merged = merge_burst(frames, options);
+    RawImage merged = merge_burst_files(frames, options);
     ASSERT_FALSE(merged.noise.planes.empty());
     // The truth is S = 0.002, O = 0.00002; the merge divides it by 8.
     std::printf("estimated noise profile: S %.3g O %.3g (x 8: %.3g, %.3g)\n", merged.noise.planes[0][0], merged.noise.planes[0][1],
@@ -274,7 +275,7 @@ TEST(Burst, OddSizedFramesMergeToTheEdge) {
     });
     BurstOptions options;
     options.reference = 0;
-    RawImage merged = merge_burst(frames, options);
+    RawImage merged = merge_burst_files(frames, options);
     RawImage single = decode(frames[0]);
     ASSERT_EQ(merged.width, single.width);
     // The last column is merged too (less noise than the frame's own, though
@@ -298,20 +299,20 @@ TEST(Burst, FramesThatDoNotBelongTogetherAreRefusedByName) {
     auto frames = frames_of("burst05_mid");
     frames[3] = dng_path("kodim23_small.dng");
     try {
-        merge_burst(frames, {});
+        merge_burst_files(frames, {});
         FAIL() << "a frame of another size was merged";
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("kodim23_small.dng"), std::string::npos) << e.what();
     }
     BurstOptions options;
     options.reference = 8;
-    EXPECT_THROW(merge_burst(frames_of("burst05_mid"), options), Error);
+    EXPECT_THROW(merge_burst_files(frames_of("burst05_mid"), options), Error);
     // A quad-Bayer frame of the same size among Bayer frames: not one burst
     // (though both merge as Bayer frames once the quad one is remosaicked).
     frames = frames_of("burst05_mid");
     frames[2] = dng_path("kodim23_quad.dng");
     try {
-        merge_burst(frames, {});
+        merge_burst_files(frames, {});
         FAIL() << "a quad frame was merged into a Bayer burst";
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("kodim23_quad.dng: CFA quad RGGB (4x4) differs"), std::string::npos) << e.what();

@@ -26,6 +26,7 @@
 #include "obscura/error.h"
 #include "obscura/look.h"
 #include "obscura/opcodes.h"
+#include "obscura/pipeline.h"
 #include "obscura/lens_correction.h"
 #include "obscura/finish.h"
 #include "obscura/frame.h"
@@ -147,13 +148,10 @@ double parse_real(const std::string& flag, const std::string& text, double lo, d
 }
 
 // Everything a develop needs besides the files, read once from the command line.
+// What develop and burst were asked: the pipeline's options and whether to
+// print stage times.
 struct DevelopSettings {
-    bool frame = false;    // the watermark band under the photo
-    bool binning = false;  // n x n-cell CFAs: each cell becomes one Bayer pixel
-    std::optional<CfaPattern> cfa;  // --cfa: the layout, whatever the file claims
-    DevelopOptions develop;
-    EncodeOptions encode;
-    DecodeOptions decode;
+    PipelineOptions pipeline;
     bool timings = false;
 };
 
@@ -167,184 +165,79 @@ void read_rendering(Args& args, DevelopSettings& settings) {
     std::string demosaic = args.value("--demosaic").value_or("best");
     std::string colorspace = args.value("--colorspace").value_or("srgb");
     auto quality = args.value("--quality");
-    settings.encode.overwrite = args.flag("--overwrite");
+    PipelineOptions& o = settings.pipeline;
+    o.encode.overwrite = args.flag("--overwrite");
     settings.timings = args.flag("--timings");
-    settings.frame = args.flag("--frame");
+    o.frame = args.flag("--frame");
     try {
         find_look(look);
-        if (!lut.empty()) settings.develop.lut = std::make_shared<const Lut3D>(Lut3D::load(lut));
+        if (!lut.empty()) o.develop.lut = std::make_shared<const Lut3D>(Lut3D::load(lut));
         find_demosaic(demosaic);
-        settings.develop.color_space = color_space_named(colorspace);
+        o.develop.color_space = color_space_named(colorspace);
     } catch (const Error& e) {
         throw UsageError(e.what());
     }
-    if (quality) settings.encode.jpeg_quality = int(parse_int("--quality", *quality, 1, 100));
-    settings.develop.look = look;
-    settings.develop.demosaic = demosaic;
+    if (quality) o.encode.jpeg_quality = int(parse_int("--quality", *quality, 1, 100));
+    o.develop.look = look;
+    o.develop.demosaic = demosaic;
 }
 
-// Develops one file; throws obscura::Error naming the file on any failure
-// (nothing is left behind: outputs are written to a temporary and renamed).
-void develop_file_checked(const std::string& input, const std::string& output, const DevelopSettings& settings);
-
-void develop_file(const std::string& input, const std::string& output, const DevelopSettings& settings) {
-    std::error_code ec;
-    if (std::filesystem::exists(output) && std::filesystem::equivalent(input, output, ec))
-        throw file_error(output, "output would overwrite the input");
-    if (!settings.encode.overwrite && std::filesystem::exists(output))
-        throw file_error(output, "exists (use --overwrite to replace it)");
-    try {
-        develop_file_checked(input, output, settings);
-    } catch (const Error& e) {
-        // Every failure names its file (a memory refusal, say, comes from deep down).
-        if (std::string(e.what()).find(input) == std::string::npos && std::string(e.what()).find(output) == std::string::npos)
-            throw file_error(input, e.what());
-        throw;
-    }
+void print_warnings(const std::vector<std::string>& warnings) {
+    for (const auto& w : warnings) std::fprintf(stderr, "obscura: %s\n", w.c_str());
 }
 
-// Develops a decoded raw into `output` (streamed strip by strip unless the
-// photo must be turned); returns the seconds it took.
-double develop_raw(const RawImage& raw, const std::string& output, const DevelopSettings& settings) {
-    Stopwatch clock;
-    const DevelopOptions& opt = settings.develop;
-    OutputMetadata meta = metadata_of(raw);
-    if (!raw.color.color_matrix[0] && !raw.color.color_matrix[1])
-        std::fprintf(stderr, "obscura: %s: warning: no colour matrix for this camera; its RGB is taken as sRGB\n", raw.source.c_str());
-    if (opt.lens_correction) {
-        LensCorrection plan = plan_lens_correction(raw);  // a required opcode we lack fails here, before any output
-        for (const auto& s : plan.skipped) std::fprintf(stderr, "obscura: %s: skipped optional %s\n", raw.source.c_str(), s.c_str());
-        for (const auto& a : plan.applied) meta.processing += (meta.processing.empty() ? "lens correction: " : ", ") + a;
-    }
-    if (raw.shot.orientation <= 1 && !settings.frame) {
-        // Streamed: each strip is encoded while the next one develops.
-        auto file = OutputFile::open(output, raw.crop.width, raw.crop.height, meta, settings.encode,
-                                     color_space_named(opt.color_space));
-        develop_rows(raw, opt, *file);
-        file->commit();
-        return clock.lap();
-    }
-    // Turned or framed photos are developed whole, turned, framed, then encoded.
-    Image image = develop(raw, opt);
-    if (settings.frame) image = add_frame(image, raw.shot);
-    encode(image, output, meta, settings.encode);
-    return clock.lap();
-}
-
-void develop_file_checked(const std::string& input, const std::string& output, const DevelopSettings& settings) {
-    Stopwatch clock;
-    RawImage raw = decode(input, settings.decode);
-    if (raw.is_linear() && (settings.cfa || settings.binning))
-        throw file_error(input, std::string("LinearRaw file (demosaiced in the camera) has no CFA for ") + (settings.cfa ? "--cfa" : "--binning"));
-    if (settings.cfa) raw.cfa = *settings.cfa;
-    double t_decode = clock.lap();
-    const char* sensor_step = nullptr;  // what made an n x n-cell frame Bayer
-    if (settings.binning) {
-        raw = bin_cells(std::move(raw));
-        sensor_step = "binning";
-    } else if (raw.cfa.cell_size() > 1) {
-        raw = remosaic(std::move(raw));
-        sensor_step = "remosaic";
-    }
-    double t_sensor = clock.lap();
-    double t_develop = develop_raw(raw, output, settings);
+// Develops one file, its warnings printed; throws obscura::Error naming the
+// file on any failure (nothing is left behind).
+void develop_one(const std::string& input, const std::string& output, const DevelopSettings& settings) {
+    RunReport report;
+    develop_file(input, output, settings.pipeline, &report);
+    print_warnings(report.warnings);
     if (settings.timings) {
         char sensor[40] = "";
-        if (sensor_step) std::snprintf(sensor, sizeof sensor, ", %s %.3f s", sensor_step, t_sensor);
-        std::fprintf(stderr, "%s: decode %.3f s%s, develop + encode %.3f s, total %.3f s\n", input.c_str(), t_decode, sensor,
-                     t_develop, t_decode + t_sensor + t_develop);
+        if (!report.sensor_step.empty()) std::snprintf(sensor, sizeof sensor, ", %s %.3f s", report.sensor_step.c_str(), report.sensor_s);
+        std::fprintf(stderr, "%s: decode %.3f s%s, develop + encode %.3f s, total %.3f s\n", input.c_str(), report.decode_s, sensor,
+                     report.develop_s, report.decode_s + report.sensor_s + report.develop_s);
     }
 }
 
-// Many files into a folder: every good one is written, every bad one is
-// reported in one line, a summary ends the run; exit 1 when any failed.
-// One input of a batch into one output; throws on failure.
-using BatchJob = std::function<void(const std::string& input, const std::string& output)>;
-
-int run_batch(const std::vector<std::string>& inputs, const std::string& dir, const std::string& extension, int jobs,
-              const char* verb, const BatchJob& job);
-
-int develop_batch(const std::vector<std::string>& inputs, const std::string& dir, const std::string& extension,
-                  const DevelopSettings& settings, int jobs) {
-    return run_batch(inputs, dir, extension, jobs, "developed",
-                     [&](const std::string& in, const std::string& out) { develop_file(in, out, settings); });
-}
-
-// Many inputs into a folder (DIR/NAME.EXT): every good one is written, every
-// bad one is reported in one line, a summary ends the run; exit 1 when any
-// failed. A progress bar on a terminal, plain lines otherwise.
-int run_batch(const std::vector<std::string>& inputs, const std::string& dir, const std::string& extension, int jobs,
-              const char* verb, const BatchJob& job) {
+// Many inputs into a folder (DIR/NAME.EXT) through the pipeline's batch:
+// a progress bar on a terminal, plain lines otherwise, every failure in one
+// line and again in the summary; exit 1 when any failed.
+int print_batch(const std::vector<std::string>& inputs, const std::string& dir, const std::string& extension, int jobs,
+                const char* verb, const BatchJob& job) {
     namespace fs = std::filesystem;
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (!fs::is_directory(dir)) throw file_error(dir, "cannot create the output folder");
-    std::vector<std::string> outputs;
-    std::map<std::string, std::string> taken;  // output -> the input that claimed it
-    for (const auto& in : inputs) {
-        fs::path p(in);
-        if (!p.has_filename()) p = p.parent_path();  // "burst/" names its folder
-        outputs.push_back((fs::path(dir) / (p.stem().string() + extension)).string());
-    }
-
     const bool tty = ::isatty(2);
-    std::mutex lock;
-    std::atomic<size_t> next{0};
-    size_t done = 0, failed = 0;
     std::vector<std::string> failures;
-    Stopwatch clock;
-    auto report = [&](size_t i, const std::string* error, double seconds) {
-        std::lock_guard<std::mutex> hold(lock);
-        ++done;
-        if (error) ++failed, failures.push_back(*error);
+    BatchOptions batch;
+    batch.jobs = jobs;
+    batch.progress = [&](const BatchProgress& p) {
+        if (tty) std::fprintf(stderr, "\r\033[K");
+        print_warnings(p.warnings);
+        if (!p.error.empty()) {
+            failures.push_back(p.error);
+            std::fprintf(stderr, "obscura: %s\n", p.error.c_str());
+        }
         if (tty) {
             const int width = 30;
-            int filled = int(width * done / inputs.size());
-            std::fprintf(stderr, "\r\033[K");
-            if (error) std::fprintf(stderr, "obscura: %s\n", error->c_str());
+            int filled = int(width * p.done / p.total);
             std::fprintf(stderr, "[%s%s] %zu/%zu  %s", std::string(size_t(filled), '#').c_str(),
-                         std::string(size_t(width - filled), '.').c_str(), done, inputs.size(),
-                         fs::path(inputs[i]).filename().c_str());
-        } else if (error) {
-            std::fprintf(stderr, "obscura: %s\n", error->c_str());
-        } else {
-            std::fprintf(stderr, "[%zu/%zu] %s -> %s (%.2f s)\n", done, inputs.size(), inputs[i].c_str(), outputs[i].c_str(),
-                         seconds);
+                         std::string(size_t(width - filled), '.').c_str(), p.done, p.total, fs::path(p.input).filename().c_str());
+        } else if (p.error.empty()) {
+            std::fprintf(stderr, "[%zu/%zu] %s -> %s (%.2f s)\n", p.done, p.total, p.input.c_str(), p.output.c_str(), p.seconds);
         }
         std::fflush(stderr);
     };
-    // Two inputs with one name would write one output: the later is refused.
-    std::vector<bool> clash(inputs.size(), false);
-    for (size_t i = 0; i < inputs.size(); ++i)
-        if (!taken.emplace(outputs[i], inputs[i]).second) clash[i] = true;
-    auto worker = [&] {
-        for (size_t i; (i = next++) < inputs.size();) {
-            Stopwatch t;
-            try {
-                if (clash[i])
-                    throw file_error(inputs[i], "has the same name as " + taken[outputs[i]] + " (both would write " + outputs[i] + ")");
-                job(inputs[i], outputs[i]);
-                report(i, nullptr, t.lap());
-            } catch (const std::exception& e) {
-                std::string message = e.what();
-                report(i, &message, 0);
-            }
-        }
-    };
-    std::vector<std::thread> pool;
-    for (int j = 1; j < jobs; ++j) pool.emplace_back(worker);
-    worker();
-    for (auto& t : pool) t.join();
+    BatchResult result = run_batch(inputs, dir, extension, batch, job);
     if (tty) std::fprintf(stderr, "\n");
-    std::fprintf(stderr, "obscura: %zu of %zu %s into %s in %.1f s", done - failed, inputs.size(), verb, dir.c_str(),
-                 clock.lap());
-    if (failed) {
-        std::fprintf(stderr, "; %zu failed:\n", failed);
+    std::fprintf(stderr, "obscura: %zu of %zu %s into %s in %.1f s", inputs.size() - result.failed, inputs.size(), verb, dir.c_str(),
+                 result.seconds);
+    if (result.failed) {
+        std::fprintf(stderr, "; %zu failed:\n", result.failed);
         for (const auto& f : failures) std::fprintf(stderr, "  %s\n", f.c_str());
     } else {
         std::fprintf(stderr, "\n");
     }
-    return failed ? kExitFailed : 0;
+    return result.failed ? kExitFailed : 0;
 }
 
 int cmd_develop(Args args) {
@@ -361,9 +254,9 @@ int cmd_develop(Args args) {
     args.flag("--no-overwrite");  // the default; still accepted
     DevelopSettings settings;
     read_rendering(args, settings);
-    settings.binning = args.flag("--binning");
-    if (auto cfa = args.value("--cfa")) settings.cfa = parse_cfa(*cfa);
-    settings.decode.decoder = parse_decoder(args.value("--decoder"));
+    settings.pipeline.binning = args.flag("--binning");
+    if (auto cfa = args.value("--cfa")) settings.pipeline.cfa = parse_cfa(*cfa);
+    settings.pipeline.decode.decoder = parse_decoder(args.value("--decoder"));
     auto inputs = args.positional();
     if (inputs.empty()) throw UsageError("develop needs an input file (see obscura develop --help)");
     if (!out) throw UsageError("develop needs -o OUT (see obscura develop --help)");
@@ -378,9 +271,14 @@ int cmd_develop(Args args) {
     if (format && !batch) throw UsageError("--format is for a folder of outputs; a single OUT's extension sets its format");
     const int jobs = jobs_arg ? int(parse_int("--jobs", *jobs_arg, 1, 64)) : 1;
     if (memory_arg) set_frame_memory_budget(size_t(parse_int("--memory", *memory_arg, 1, 1L << 24)) << 20);
-    settings.develop.lens_correction = lens == "auto";
-    if (batch) return develop_batch(inputs, *out, extension, settings, jobs);
-    develop_file(inputs[0], *out, settings);
+    settings.pipeline.develop.lens_correction = lens == "auto";
+    if (batch)
+        return print_batch(inputs, *out, extension, jobs, "developed", [&](const std::string& in, const std::string& o) {
+            RunReport report;
+            develop_file(in, o, settings.pipeline, &report);
+            return report.warnings;
+        });
+    develop_one(inputs[0], *out, settings);
     return 0;
 }
 
@@ -441,52 +339,24 @@ const char* kSimulateHelp =
     "  --mover            a patch of the scene moves on its own (the ghost test)\n"
     "  --seed N           random seed (default 1)\n";
 
-// The raw frames of a burst folder, in name order (what a camera app writes).
-std::vector<std::string> burst_frames(const std::string& folder) {
-    static const std::vector<std::string> raw_extensions = {".dng", ".cr2", ".cr3", ".nef", ".arw", ".raf", ".orf",
-                                                            ".rw2", ".pef", ".srw", ".3fr", ".iiq", ".x3f", ".nrw"};
-    std::vector<std::string> frames;
-    for (const auto& entry : std::filesystem::directory_iterator(folder)) {
-        if (!entry.is_regular_file() || entry.path().filename().string()[0] == '.') continue;
-        std::string ext = entry.path().extension().string();
-        std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-        if (std::find(raw_extensions.begin(), raw_extensions.end(), ext) != raw_extensions.end())
-            frames.push_back(entry.path().string());
-    }
-    std::sort(frames.begin(), frames.end());
-    if (frames.empty()) throw file_error(folder, "no raw frames in this folder");
-    return frames;
-}
-
-// One burst: outputs checked before the work (never an input, never silently
-// replaced), merged, optionally written as DNG, developed.
-void merge_and_develop(const std::vector<std::string>& frames, const std::string& out, const std::optional<std::string>& dng,
-                       const BurstOptions& burst, const DevelopSettings& settings) {
-    std::error_code ec;
-    for (const std::string* target : {&out, dng ? &*dng : nullptr}) {
-        if (!target) continue;
-        for (const auto& f : frames)
-            if (std::filesystem::exists(*target) && std::filesystem::equivalent(f, *target, ec))
-                throw UsageError(*target + ": output would overwrite an input frame");
-        if (!settings.encode.overwrite && std::filesystem::exists(*target))
-            throw Error(*target + ": exists (use --overwrite to replace it)");
-    }
-    BurstReport report;
-    Stopwatch clock;
-    RawImage merged = merge_burst(frames, burst, &report);
-    double t_merge = clock.lap();
-    if (dng) write_dng(merged, *dng, {settings.encode.overwrite});
-    double t_dng = clock.lap();
-    double t_develop = develop_raw(merged, out, settings);
-    if (!settings.timings) return;
-    std::fprintf(stderr, "obscura: merged %zu frames onto %s -> %s\n", frames.size(), frames[size_t(report.reference)].c_str(),
+// One burst merged and developed (and written as DNG when asked), its
+// timings printed when asked.
+std::vector<std::string> merge_and_develop(const std::vector<std::string>& frames, const std::string& out,
+                                           const std::optional<std::string>& dng, const BurstOptions& burst,
+                                           const DevelopSettings& settings) {
+    BurstReport br;
+    RunReport report;
+    develop_burst(frames, out, dng, burst, settings.pipeline, &br, &report);
+    if (!settings.timings) return report.warnings;
+    std::fprintf(stderr, "obscura: merged %zu frames onto %s -> %s\n", frames.size(), frames[size_t(br.reference)].c_str(),
                  out.c_str());
-    for (size_t i = 0; i < report.frames.size(); ++i)
-        std::fprintf(stderr, "  %s: %s offset %+d,%+d%s\n", report.frames[i].file.c_str(),
-                     int(i) == report.reference ? "reference" : "median", report.frames[i].median_dx, report.frames[i].median_dy,
-                     report.frames[i].sharpness > 0 ? (", sharpness " + fmt(report.frames[i].sharpness)).c_str() : "");
-    std::fprintf(stderr, "decode %.3f s, align %.3f s, merge %.3f s, dng %.3f s, develop + encode %.3f s, total %.3f s\n",
-                 report.seconds_decode, report.seconds_align, report.seconds_merge, t_dng, t_develop, t_merge + t_dng + t_develop);
+    for (size_t i = 0; i < br.frames.size(); ++i)
+        std::fprintf(stderr, "  %s: %s offset %+d,%+d%s\n", br.frames[i].file.c_str(),
+                     int(i) == br.reference ? "reference" : "median", br.frames[i].median_dx, br.frames[i].median_dy,
+                     br.frames[i].sharpness > 0 ? (", sharpness " + fmt(br.frames[i].sharpness)).c_str() : "");
+    std::fprintf(stderr, "decode %.3f s, align %.3f s, merge %.3f s, develop + encode %.3f s, total %.3f s\n",
+                 br.seconds_decode, br.seconds_align, br.seconds_merge, report.develop_s, report.decode_s + report.develop_s);
+    return report.warnings;
 }
 
 int cmd_burst(Args args) {
@@ -530,10 +400,10 @@ int cmd_burst(Args args) {
     if (cfa) burst.cfa = parse_cfa(*cfa);
     const int jobs = jobs_arg ? int(parse_int("--jobs", *jobs_arg, 1, 64)) : 1;
     if (batch)
-        return run_batch(inputs, *out, extension, jobs, "merged", [&](const std::string& folder, const std::string& output) {
-            merge_and_develop(burst_frames(folder), output, std::nullopt, burst, settings);
+        return print_batch(inputs, *out, extension, jobs, "merged", [&](const std::string& folder, const std::string& output) {
+            return merge_and_develop(burst_frames(folder), output, std::nullopt, burst, settings);
         });
-    merge_and_develop(inputs, *out, dng, burst, settings);
+    print_warnings(merge_and_develop(inputs, *out, dng, burst, settings));
     return 0;
 }
 

@@ -2,11 +2,11 @@
 // with less noise (HDR+ class: tile alignment on a grey pyramid, merge per
 // tile in the frequency domain, driven by the noise profile).
 #pragma once
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "obscura/decode.h"
 #include "obscura/raw_image.h"
 
 namespace obscura {
@@ -21,7 +21,15 @@ struct BurstOptions {
     // The CFA layout whatever the files claim (quad data in DNGs that claim
     // 2x2 Bayer, say); empty: the files'.
     std::optional<CfaPattern> cfa;
-    DecodeOptions decode;
+};
+
+// Where the merge takes its frames from: how many, and frame i as a
+// RawImage (decoded from a file by the pipeline, made in memory by a test or
+// a camera). Frame i may be asked for twice (the reference's candidates are
+// read to pick the sharpest); each is dropped before the next is read.
+struct FrameSource {
+    size_t count = 0;
+    std::function<RawImage(size_t index)> read;
 };
 
 struct BurstFrameReport {
@@ -36,12 +44,11 @@ struct BurstReport {
     double seconds_decode = 0, seconds_align = 0, seconds_merge = 0;
 };
 
-// Merges `frames` (paths; 2x2 Bayer or n x n-cell raws of one size) onto the reference
-// frame. Frames are read one at a time: memory grows with one frame, not
-// with the burst. The result is the reference frame's RawImage with merged,
+// Merges `frames` (2x2 Bayer or n x n-cell raws of one size) onto the
+// reference frame. Frames are read one at a time: memory grows with one
+// frame, not with the burst. The result is the reference frame's RawImage with merged,
 // 16-bit samples (levels scaled) and its noise profile reduced accordingly.
 // Throws obscura::Error naming the offending file.
-RawImage merge_burst(const std::vector<std::string>& frames, const BurstOptions& options = {},
-                     BurstReport* report = nullptr);
+RawImage merge_burst(const FrameSource& frames, const BurstOptions& options = {}, BurstReport* report = nullptr);
 
 }  // namespace obscura

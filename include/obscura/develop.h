@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "obscura/color_math.h"
+#include "obscura/color_solution.h"
 #include "obscura/image.h"
 #include "obscura/look.h"
 #include "obscura/raw_image.h"
@@ -37,19 +38,6 @@ struct DevelopOptions {
 const std::vector<std::string>& output_color_spaces();
 std::string color_space_named(const std::string& name);  // throws Error naming the known ones
 
-// How the camera's colour maps to the working space, as solved from the DNG
-// colour tags (dual-illuminant interpolation, ForwardMatrix when present).
-struct ColorSolution {
-    Vec3 neutral;              // camera response to white, max component 1
-    Mat3 camera_to_xyz_d50;    // white-balanced camera (camera / neutral) -> XYZ D50
-    double white_xy[2];        // chromaticity of the scene white
-    double temperature_k;      // its correlated colour temperature
-    bool used_forward_matrix;
-    bool camera_assumed_srgb;  // the file has no colour matrix: camera RGB taken as linear sRGB
-    double calibration1_weight;  // of calibration 1 against 2 for this white (for the profile's tables too)
-};
-
-ColorSolution solve_color(const CameraColor& color, const std::string& source = "");
 
 Image develop(const RawImage& raw, const DevelopOptions& options = {});
 

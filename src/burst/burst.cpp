@@ -200,8 +200,9 @@ double sharpness(const RawImage& raw) {
 // samples are not kept, since after the merge they would put one frame's
 // noise back into the merged samples.
 // `layout` is the file's own CFA, which frames of one burst share.
-RawImage read_frame(const std::string& file, const BurstOptions& options, CfaPattern& layout) {
-    RawImage raw = decode(file, options.decode);
+RawImage read_frame(const FrameSource& frames, size_t index, const BurstOptions& options, CfaPattern& layout) {
+    RawImage raw = frames.read(index);
+    const std::string& file = raw.source;
     // (The merge aligns and merges mosaics; a LinearRaw frame was
     // demosaiced and often merged already in the phone.)
     if (raw.is_linear())
@@ -348,17 +349,17 @@ NoiseProfile estimate_noise(const RawImage& ref, const Buffer<float>& ref_planes
 
 }  // namespace
 
-RawImage merge_burst(const std::vector<std::string>& files, const BurstOptions& options, BurstReport* report) {
+RawImage merge_burst(const FrameSource& files, const BurstOptions& options, BurstReport* report) {
     using clock = std::chrono::steady_clock;
-    if (files.empty()) throw Error("burst: no frames given");
-    if (options.reference >= int(files.size()))
-        throw Error("burst: --reference " + std::to_string(options.reference) + " but only " + std::to_string(files.size()) + " frames");
+    if (files.count == 0 || !files.read) throw Error("burst: no frames given");
+    if (options.reference >= int(files.count))
+        throw Error("burst: --reference " + std::to_string(options.reference) + " but only " + std::to_string(files.count) + " frames");
     if (!(options.strength > 0 && options.strength <= 1000)) throw Error("burst: strength must be in (0, 1000]");
     if (!(options.denoise >= 0 && options.denoise <= 100)) throw Error("burst: denoise must be in 0..100");
     BurstReport local;
     BurstReport& rep = report ? *report : local;
     rep = {};
-    for (const auto& f : files) rep.frames.push_back({f});
+    rep.frames.resize(files.count);
 
     // The reference: given, or the sharpest of the first three (a later one
     // only when clearly sharper, by 10%: the first is nearest the shutter
@@ -368,11 +369,13 @@ RawImage merge_burst(const std::vector<std::string>& files, const BurstOptions& 
     CfaPattern ref_layout, layout;
     if (options.reference >= 0) {
         rep.reference = options.reference;
-        ref = read_frame(files[size_t(options.reference)], options, ref_layout);
+        ref = read_frame(files, size_t(options.reference), options, ref_layout);
+        rep.frames[size_t(options.reference)].file = ref.source;
     } else {
         double best = -1;
-        for (int i = 0; i < std::min<int>(3, int(files.size())); ++i) {
-            RawImage candidate = read_frame(files[size_t(i)], options, layout);
+        for (int i = 0; i < std::min<int>(3, int(files.count)); ++i) {
+            RawImage candidate = read_frame(files, size_t(i), options, layout);
+            rep.frames[size_t(i)].file = candidate.source;
             if (i > 0) check_compatible(ref, ref_layout, candidate, layout);
             double s = sharpness(candidate);
             rep.frames[size_t(i)].sharpness = s;
@@ -402,10 +405,11 @@ RawImage merge_burst(const std::vector<std::string>& files, const BurstOptions& 
 
     Buffer<float> alt_planes;
     std::array<Level, 4> alt_grey;
-    for (size_t f = 0; f < files.size(); ++f) {
+    for (size_t f = 0; f < files.count; ++f) {
         if (int(f) == rep.reference) continue;
         auto t = clock::now();
-        RawImage alt = read_frame(files[f], options, layout);
+        RawImage alt = read_frame(files, f, options, layout);
+        rep.frames[f].file = alt.source;
         check_compatible(ref, ref_layout, alt, layout);
         alt_planes = padded_planes(alt, std::move(alt_planes));
         rep.seconds_decode += seconds_since(t);

@@ -39,7 +39,7 @@
 
 #include "../core/mirror.h"
 #include "../core/parallel.h"
-#include "obscura/develop.h"
+#include "obscura/color_solution.h"
 #include "obscura/error.h"
 
 namespace obscura {

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "obscura/develop.h"
+#include "obscura/color_solution.h"
 #include "obscura/error.h"
 
 namespace obscura {

@@ -1,0 +1,243 @@
+// pipeline: the stages run in order for a file, a burst or a batch, with the
+// checks and reports every face shares.
+#include "obscura/pipeline.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "obscura/binning.h"
+#include "obscura/dng_writer.h"
+#include "obscura/error.h"
+#include "obscura/frame.h"
+#include "obscura/lens_correction.h"
+#include "obscura/remosaic.h"
+
+namespace obscura {
+namespace {
+
+namespace fs = std::filesystem;
+
+class Stopwatch {
+public:
+    double lap() {
+        auto now = std::chrono::steady_clock::now();
+        double s = std::chrono::duration<double>(now - last_).count();
+        last_ = now;
+        return s;
+    }
+
+private:
+    std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
+// An output may not be an input, nor replace a file unless asked to.
+void check_output(const std::string& output, const std::vector<std::string>& inputs, bool overwrite) {
+    std::error_code ec;
+    const bool exists = fs::exists(output, ec);
+    for (const auto& in : inputs)
+        if (exists && fs::equivalent(in, output, ec)) throw file_error(output, "output would overwrite the input");
+    if (exists && !overwrite) throw file_error(output, "exists (use --overwrite to replace it)");
+}
+
+// Runs `work`; an error that names neither file gets the input's name (a
+// memory refusal, say, comes from deep down).
+template <typename F>
+void naming(const std::string& input, const std::string& output, F work) {
+    try {
+        work();
+    } catch (const Error& e) {
+        std::string what = e.what();
+        if (what.find(input) == std::string::npos && what.find(output) == std::string::npos) throw file_error(input, what);
+        throw;
+    }
+}
+
+}  // namespace
+
+RawImage read_raw(const std::string& path, const PipelineOptions& options, RunReport* report) {
+    Stopwatch clock;
+    RawImage raw = decode(path, options.decode);
+    if (raw.is_linear() && (options.cfa || options.binning))
+        throw file_error(path, std::string("LinearRaw file (demosaiced in the camera) has no CFA for ") +
+                                   (options.cfa ? "--cfa" : "--binning"));
+    if (options.cfa) raw.cfa = *options.cfa;
+    if (report) report->decode_s += clock.lap();
+    return raw;
+}
+
+RawImage to_bayer(RawImage raw, const PipelineOptions& options, RunReport* report) {
+    if (raw.is_linear() || (!options.binning && raw.cfa.cell_size() <= 1)) return raw;
+    Stopwatch clock;
+    const char* step = options.binning ? "binning" : "remosaic";
+    raw = options.binning ? bin_cells(std::move(raw)) : remosaic(std::move(raw));
+    if (report) report->sensor_s += clock.lap(), report->sensor_step = step;
+    return raw;
+}
+
+namespace {
+
+// The warnings a develop of `raw` gives, and the lens corrections it
+// applies (for the output's processing note). A required opcode we lack
+// fails here, before any output.
+std::vector<std::string> develop_notes(const RawImage& raw, const PipelineOptions& options, OutputMetadata& meta) {
+    std::vector<std::string> warnings;
+    if (!raw.color.color_matrix[0] && !raw.color.color_matrix[1])
+        warnings.push_back(raw.source + ": warning: no colour matrix for this camera; its RGB is taken as sRGB");
+    if (options.develop.lens_correction) {
+        LensCorrection plan = plan_lens_correction(raw);
+        for (const auto& s : plan.skipped) warnings.push_back(raw.source + ": skipped optional " + s);
+        for (const auto& a : plan.applied) meta.processing += (meta.processing.empty() ? "lens correction: " : ", ") + a;
+    }
+    return warnings;
+}
+
+void add_warnings(RunReport* report, std::vector<std::string> warnings) {
+    if (report) report->warnings.insert(report->warnings.end(), warnings.begin(), warnings.end());
+}
+
+}  // namespace
+
+Image render(const RawImage& raw, const PipelineOptions& options, RunReport* report) {
+    Stopwatch clock;
+    OutputMetadata meta = metadata_of(raw);
+    add_warnings(report, develop_notes(raw, options, meta));
+    Image image = develop(raw, options.develop);
+    if (options.frame) image = add_frame(image, raw.shot);
+    if (report) report->develop_s += clock.lap();
+    return image;
+}
+
+void write_developed(const RawImage& raw, const std::string& output, const PipelineOptions& options, RunReport* report) {
+    Stopwatch clock;
+    OutputMetadata meta = metadata_of(raw);
+    add_warnings(report, develop_notes(raw, options, meta));
+    if (raw.shot.orientation <= 1 && !options.frame) {
+        // Streamed: each strip is encoded while the next one develops.
+        auto file = OutputFile::open(output, raw.crop.width, raw.crop.height, meta, options.encode,
+                                     color_space_named(options.develop.color_space));
+        develop_rows(raw, options.develop, *file);
+        file->commit();
+    } else {
+        // Turned or framed photos are developed whole, turned, framed, then encoded.
+        Image image = develop(raw, options.develop);
+        if (options.frame) image = add_frame(image, raw.shot);
+        encode(image, output, meta, options.encode);
+    }
+    if (report) report->develop_s += clock.lap();
+}
+
+void develop_file(const std::string& input, const std::string& output, const PipelineOptions& options, RunReport* report) {
+    check_output(output, {input}, options.encode.overwrite);
+    naming(input, output, [&] { write_developed(to_bayer(read_raw(input, options, report), options, report), output, options, report); });
+}
+
+RawImage merge_burst_files(const std::vector<std::string>& paths, const BurstOptions& burst, BurstReport* report,
+                           const DecodeOptions& decode_options) {
+    FrameSource source{paths.size(), [&](size_t i) { return decode(paths[i], decode_options); }};
+    return merge_burst(source, burst, report);
+}
+
+void develop_burst(const std::vector<std::string>& frames, const std::string& output, const std::optional<std::string>& dng,
+                   const BurstOptions& burst, const PipelineOptions& options, BurstReport* burst_report, RunReport* report) {
+    for (const std::string* target : {&output, dng ? &*dng : nullptr})
+        if (target) check_output(*target, frames, options.encode.overwrite);
+    Stopwatch clock;
+    RawImage merged = merge_burst_files(frames, burst, burst_report, options.decode);
+    if (report) report->decode_s += clock.lap();
+    if (dng) write_dng(merged, *dng, {options.encode.overwrite});
+    write_developed(merged, output, options, report);
+}
+
+std::vector<std::string> burst_frames(const std::string& folder) {
+    static const std::vector<std::string> raw_extensions = {".dng", ".cr2", ".cr3", ".nef", ".arw", ".raf", ".orf",
+                                                            ".rw2", ".pef", ".srw", ".3fr", ".iiq", ".x3f", ".nrw"};
+    std::vector<std::string> frames;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(folder, ec)) {
+        if (!entry.is_regular_file() || entry.path().filename().string()[0] == '.') continue;
+        std::string ext = entry.path().extension().string();
+        std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+        if (std::find(raw_extensions.begin(), raw_extensions.end(), ext) != raw_extensions.end())
+            frames.push_back(entry.path().string());
+    }
+    if (ec) throw file_error(folder, "cannot read this folder (" + ec.message() + ")");
+    std::sort(frames.begin(), frames.end());
+    if (frames.empty()) throw file_error(folder, "no raw frames in this folder");
+    return frames;
+}
+
+BatchResult run_batch(const std::vector<std::string>& inputs, const std::string& dir, const std::string& extension,
+                      const BatchOptions& batch, const BatchJob& job) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (!fs::is_directory(dir)) throw file_error(dir, "cannot create the output folder");
+    BatchResult result;
+    std::map<std::string, std::string> taken;  // output -> the input that claimed it
+    std::vector<bool> clash(inputs.size(), false);
+    for (size_t i = 0; i < inputs.size(); ++i) {
+        fs::path p(inputs[i]);
+        if (!p.has_filename()) p = p.parent_path();  // "burst/" names its folder
+        result.outputs.push_back((fs::path(dir) / (p.stem().string() + extension)).string());
+        // Two inputs with one name would write one output: the later is refused.
+        if (!taken.emplace(result.outputs[i], inputs[i]).second) clash[i] = true;
+    }
+    result.errors.assign(inputs.size(), "");
+
+    std::mutex lock;
+    std::atomic<size_t> next{0};
+    size_t done = 0;
+    std::exception_ptr callback_error;  // the progress callback's, rethrown once the workers stop
+    Stopwatch clock;
+    auto worker = [&] {
+        for (size_t i; (i = next++) < inputs.size();) {
+            Stopwatch t;
+            BatchProgress progress;
+            try {
+                if (clash[i])
+                    throw file_error(inputs[i], "has the same name as " + taken[result.outputs[i]] + " (both would write " +
+                                                    result.outputs[i] + ")");
+                progress.warnings = job(inputs[i], result.outputs[i]);
+            } catch (const std::exception& e) {
+                progress.error = e.what();
+                if (progress.error.empty()) progress.error = inputs[i] + ": failed";
+            }
+            progress.seconds = t.lap();
+            std::lock_guard<std::mutex> hold(lock);
+            result.errors[i] = progress.error;
+            if (!progress.error.empty()) ++result.failed;
+            progress.index = i, progress.done = ++done, progress.failed = result.failed, progress.total = inputs.size();
+            progress.input = inputs[i], progress.output = result.outputs[i];
+            if (batch.progress && !callback_error) {
+                try {
+                    batch.progress(progress);
+                } catch (...) {
+                    callback_error = std::current_exception();
+                    next = inputs.size();  // (no new inputs started)
+                }
+            }
+        }
+    };
+    std::vector<std::thread> pool;
+    for (int j = 1; j < batch.jobs; ++j) pool.emplace_back(worker);
+    worker();
+    for (auto& t : pool) t.join();
+    if (callback_error) std::rethrow_exception(callback_error);
+    result.seconds = clock.lap();
+    return result;
+}
+
+BatchResult develop_batch(const std::vector<std::string>& inputs, const std::string& dir, const std::string& extension,
+                          const PipelineOptions& options, const BatchOptions& batch) {
+    return run_batch(inputs, dir, extension, batch, [&](const std::string& in, const std::string& out) {
+        RunReport report;
+        develop_file(in, out, options, &report);
+        return report.warnings;
+    });
+}
+
+}  // namespace obscura
