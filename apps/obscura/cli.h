@@ -6,24 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "obscura/stopwatch.h"
+
 namespace obscura::cli {
 
 constexpr int kExitFailed = 1;  // a file could not be read or written
 constexpr int kExitUsage = 2;   // the command line was wrong
 
-// Wall-clock seconds between laps.
-class Stopwatch {
-public:
-    double lap() {
-        auto now = std::chrono::steady_clock::now();
-        double s = std::chrono::duration<double>(now - last_).count();
-        last_ = now;
-        return s;
-    }
-
-private:
-    std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
-};
+using obscura::Stopwatch;  // (obscura/stopwatch.h)
 
 struct UsageError : std::runtime_error {
     using std::runtime_error::runtime_error;

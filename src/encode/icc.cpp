@@ -20,6 +20,14 @@ std::vector<uint8_t> saved(cmsHPROFILE p, const char* description) {
     std::vector<uint8_t> bytes(size);
     cmsSaveProfileToMem(p, bytes.data(), &size);
     cmsCloseProfile(p);
+    // The header's creation date (bytes 24..35: year, month, day, hour,
+    // minute, second, big-endian 16-bit) is when lcms2 made it; a fixed one
+    // makes every output of the same input byte-identical, whichever run or
+    // machine wrote it. (The profile ID, bytes 84..99, stays zero: "not
+    // computed", as lcms2 leaves it.)
+    const uint16_t date[6] = {2026, 1, 1, 0, 0, 0};
+    if (bytes.size() >= 128)
+        for (int i = 0; i < 6; ++i) bytes[size_t(24 + 2 * i)] = uint8_t(date[i] >> 8), bytes[size_t(25 + 2 * i)] = uint8_t(date[i]);
     return bytes;
 }
 

@@ -16,24 +16,12 @@
 #include "obscura/frame.h"
 #include "obscura/lens_correction.h"
 #include "obscura/remosaic.h"
+#include "obscura/stopwatch.h"
 
 namespace obscura {
 namespace {
 
 namespace fs = std::filesystem;
-
-class Stopwatch {
-public:
-    double lap() {
-        auto now = std::chrono::steady_clock::now();
-        double s = std::chrono::duration<double>(now - last_).count();
-        last_ = now;
-        return s;
-    }
-
-private:
-    std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
-};
 
 // An output may not be an input, nor replace a file unless asked to.
 void check_output(const std::string& output, const std::vector<std::string>& inputs, bool overwrite) {
