@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build demo test clean kodak asan fuzz
+.PHONY: all deps configure build demo test clean kodak asan fuzz install
 
 all: build
 
@@ -24,9 +24,15 @@ demo: deps build
 test: deps build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# The CLI, the looks and the Python module (into the system Python's site
+# packages under PREFIX, default /usr/local).
+install: build
+	cmake --install $(BUILD)
+
 # The test suite built with AddressSanitizer + UndefinedBehaviorSanitizer.
 asan: deps
-	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	# (No Python module: a sanitized library cannot load into the plain interpreter.)
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOBSCURA_PYTHON=OFF \
 	    -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
 	    -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined"
 	# The generators are build tools: what Halide leaves allocated at their

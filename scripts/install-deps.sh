@@ -16,6 +16,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev                # libFuzzer targets (make fuzz)
   python3 python3-numpy python3-pil python3-tifffile   # test-file maker and scorer
+  python3-dev python3-pybind11 pybind11-dev python3-pytest python3-distributed   # the Python module, its tests, Dask
   libraw-bin darktable rawtherapee        # the peers, for benchmarks
 )
 

@@ -48,6 +48,10 @@ public:
     virtual void commit() = 0;
 };
 
+// 16-bit -> 8-bit, rounded (round(x * 255 / 65535)), as every 8-bit writer
+// converts.
+void to_8bit(const uint16_t* src, uint8_t* dst, size_t n);
+
 // The ICC profile bytes for a colour space name ("sRGB").
 std::vector<uint8_t> icc_profile(const std::string& color_space);
 

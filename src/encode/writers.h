@@ -37,9 +37,6 @@ std::string create_temporary_beside(const std::string& path);
 // output); throws obscura::Error naming `path`, leaving `temp` to the caller.
 void move_into_place(const std::string& temp, const std::string& path);
 
-// 16-bit -> 8-bit, rounded (round(x * 255 / 65535)).
-void to_8bit(const uint16_t* src, uint8_t* dst, size_t n);
-
 // EXIF for the output: the source's, with the shot info filled in where it
 // is missing, orientation reset (pixels are already upright) and the size set.
 std::vector<uint8_t> output_exif(const OutputMetadata& metadata, int width, int height);
