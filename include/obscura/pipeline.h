@@ -17,6 +17,7 @@
 #include "obscura/decode.h"
 #include "obscura/develop.h"
 #include "obscura/encode.h"
+#include "obscura/frame_memory.h"
 #include "obscura/image.h"
 #include "obscura/raw_image.h"
 
@@ -90,6 +91,10 @@ struct BatchProgress {
 
 struct BatchOptions {
     int jobs = 1;  // inputs processed at once
+    // Frame memory for the whole process, in bytes (set_frame_memory_budget):
+    // a job that would pass it fails, naming its file, and the others go on.
+    // 0: leave the budget as it is.
+    size_t memory_budget = 0;
     // Called after each input, from the worker that did it, one call at a
     // time. If it throws, no further input is started and run_batch
     // rethrows once the running ones end.

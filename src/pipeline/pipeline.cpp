@@ -164,6 +164,7 @@ BatchResult run_batch(const std::vector<std::string>& inputs, const std::string&
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (!fs::is_directory(dir)) throw file_error(dir, "cannot create the output folder");
+    if (batch.memory_budget) set_frame_memory_budget(batch.memory_budget);
     BatchResult result;
     std::map<std::string, std::string> taken;  // output -> the input that claimed it
     std::vector<bool> clash(inputs.size(), false);
