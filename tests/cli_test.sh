@@ -39,6 +39,21 @@ done
 "$obscura" develop "$dngs/kodim05_RGGB_14.dng" "$dngs/kodim19_GRBG_16.dng" "$dngs/kodim23_GBRG_12.dng" -o "$work/det_j2/" --jobs 2 2>/dev/null
 check "a batch on 1 or 2 jobs writes the same bytes" diff -r "$work/det_j1" "$work/det_j2"
 
+# Denoise: bad strengths are usage errors (one line, exit 2, nothing written);
+# a noisy file gains from it, scored against the photo.
+for bad in -1 x 17 0; do
+    msg=$("$obscura" develop "$dngs/kodim23_noise.dng" -o "$work/dn_bad.jpg" --denoise "$bad" 2>&1)
+    check "--denoise $bad exits 2" test $? -eq 2
+    check "--denoise $bad is one line naming the flag" bash -c "[ \$(wc -l <<<\"\$1\") -eq 1 ] && grep -q -- '--denoise must be auto, off or a strength' <<<\"\$1\"" _ "$msg"
+done
+check "a bad --denoise writes nothing" test ! -e "$work/dn_bad.jpg"
+"$obscura" develop "$dngs/kodim23_noise.dng" -o "$work/dn_off.png" --look reference
+"$obscura" develop "$dngs/kodim23_noise.dng" -o "$work/dn_on.png" --look reference --denoise auto
+off=$(/usr/bin/python3 "$here/tools/score.py" "$work/dn_off.png" "$here/data/kodim23.png" --json)
+on=$(/usr/bin/python3 "$here/tools/score.py" "$work/dn_on.png" "$here/data/kodim23.png" --json)
+echo "kodim23 noise S 0.002: reference $off, --denoise auto $on"
+check "--denoise auto gains >= 3 dB and SSIM on a noisy file" /usr/bin/python3 -c "import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]); sys.exit(0 if b['cpsnr']>=a['cpsnr']+3 and b['ssim']>a['ssim']+0.1 and b['de2000']<a['de2000'] else 1)" "$off" "$on"
+
 # info says what the file says
 info=$("$obscura" info "$dngs/kodim19_GRBG_16.dng")
 check "info shows layout" grep -q "cfa: *GRBG" <<<"$info"

@@ -93,4 +93,7 @@ mk "$d/kodim05.png" "$out/burst05_mid" --frames 8 --noise 0.002,0.00002 --motion
 mk "$d/kodim23.png" "$out/burst23_high" --frames 8 --noise 0.01,0.0002 --motion 12 --mover --cfa GBRG --seed 7
 # A quad-Bayer burst (4 frames): each frame remosaicked or binned, then merged.
 mk "$d/kodim05.png" "$out/burst05_quad" --frames 4 --noise 0.002,0.00002 --motion 8 --cfa quad --seed 3
+# The noisy file less its NoiseProfile (dng_variants writes none): the
+# denoise measures the noise.
+var "$out/kodim23_noise.dng" "$out/v_noise_no_profile.dng"
 echo "test DNGs in $out"

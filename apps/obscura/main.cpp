@@ -83,6 +83,12 @@ std::string develop_help() {
            "  --look NAME|FILE   rendering (default: " + default_look_name() + "), or a look file (.toml):\n" + looks_list() +
            "  --lut FILE.cube    a 3D LUT applied after the look (replacing the look's own)\n"
            "  --demosaic METHOD  demosaicing method (default: best):\n" + demosaic_list() +
+           "  --denoise auto|off|S\n"
+           "                     noise reduction on the mosaic from the file's noise profile\n"
+           "                     (measured on the photo when it has none); S scales the noise\n"
+           "                     (0 < S <= 16; auto = 1, as measured). Not given: on for every\n"
+           "                     look but reference (the measurement rendering: off unless asked)\n"
+           "                     when the file has a noise profile\n"
            "  --lens-correction auto|off\n"
            "                     apply the file's lens corrections (DNG opcodes: shading gain\n"
            "                     maps, vignetting, distortion; default auto)\n"
@@ -159,10 +165,12 @@ struct DevelopSettings {
 // space, frame, quality, overwrite, timings), read and checked before any
 // work: an unknown look, method or colour space, or a bad look or LUT file,
 // is a usage error. The LUT is loaded here, once for every file.
-void read_rendering(Args& args, DevelopSettings& settings) {
+void read_rendering(Args& args, DevelopSettings& settings, bool with_denoise = true) {
     std::string look = args.value("--look").value_or(default_look_name());
     std::string lut = args.value("--lut").value_or("");
     std::string demosaic = args.value("--demosaic").value_or("best");
+    // (burst's --denoise is its merge's own, read by cmd_burst.)
+    std::string denoise = with_denoise ? args.value("--denoise").value_or("") : "";
     std::string colorspace = args.value("--colorspace").value_or("srgb");
     auto quality = args.value("--quality");
     PipelineOptions& o = settings.pipeline;
@@ -180,6 +188,18 @@ void read_rendering(Args& args, DevelopSettings& settings) {
     if (quality) o.encode.jpeg_quality = int(parse_int("--quality", *quality, 1, 100));
     o.develop.look = look;
     o.develop.demosaic = demosaic;
+    // (Not given: the look's own; auto given: on, whatever the look.)
+    if (denoise == "off") {
+        o.develop.denoise = 0.0;
+    } else if (denoise == "auto") {
+        o.develop.denoise = 1.0;
+    } else if (!denoise.empty()) {
+        char* end = nullptr;
+        double v = std::strtod(denoise.c_str(), &end);
+        if (*end || !(v > 0 && v <= 16))
+            throw UsageError("--denoise must be auto, off or a strength in (0, 16], not '" + denoise + "'");
+        o.develop.denoise = v;
+    }
 }
 
 void print_warnings(const std::vector<std::string>& warnings) {
@@ -374,7 +394,10 @@ int cmd_burst(Args args) {
     const bool binning = args.flag("--binning");
     auto cfa = args.value("--cfa");
     DevelopSettings settings;
-    read_rendering(args, settings);
+    read_rendering(args, settings, false);
+    // The merge's own denoise (--denoise D) works on the merged frame's
+    // noise; the develop adds none.
+    settings.pipeline.develop.denoise = 0.0;
     auto inputs = args.positional();
     if (inputs.empty()) throw UsageError("burst needs frames (see obscura burst --help)");
     if (!out) throw UsageError("burst needs -o OUT (see obscura burst --help)");

@@ -2,6 +2,7 @@
 // camera colour -> sRGB, look, crop, orientation).
 #pragma once
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,12 @@ struct DevelopOptions {
     bool lens_correction = true;  // apply the file's lens corrections (DNG opcodes)
     bool apply_orientation = true;
     std::string color_space = "sRGB";  // output primaries: "sRGB" or "Display P3" (both with the sRGB curve)
+    // Noise reduction on a Bayer mosaic (src/develop/denoise.h): empty, the
+    // look's strength (1 for every shipped look but reference, which is
+    // off) when the file has a noise profile, else off; 0 off; else the
+    // strength, a factor on the noise profile, or on the noise measured on
+    // the frame when the file has none (0 < S <= 16).
+    std::optional<double> denoise;
 };
 
 // The output colour spaces develop knows, by name ("sRGB", "Display P3");

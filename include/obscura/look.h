@@ -51,6 +51,9 @@ struct Look {
     double lens_vignette_kept = 0.0;  // fraction of the lens's own falloff left in, 0..1
     double vignette = 0.0;            // darkening added at the corners, -1..1 (negative lightens)
 
+    // [denoise]
+    double denoise = 1.0;  // noise reduction strength when the command line leaves it to the look; 0 = off
+
     // [grain]
     double grain = 0.0;       // amplitude, 0..1 (0.1 is strong film grain)
     double grain_size = 1.5;  // pixels, 0.5..8

@@ -51,7 +51,7 @@ PipelineOptions pipeline_options(const py::kwargs& kw, std::vector<std::string> 
     o.encode.overwrite = true;  // (Python's way: a save replaces; the CLI asks for --overwrite)
     static const std::vector<std::string> known = {"look",   "lut",     "demosaic", "lens_correction", "colorspace",
                                                    "frame",  "binning", "cfa",      "decoder",         "quality",
-                                                   "overwrite", "apply_orientation"};
+                                                   "overwrite", "apply_orientation", "denoise"};
     for (auto item : kw) {
         std::string key = py::str(item.first);
         if (std::find(known.begin(), known.end(), key) == known.end() &&
@@ -88,6 +88,24 @@ PipelineOptions pipeline_options(const py::kwargs& kw, std::vector<std::string> 
             std::string l = text("lens_correction").value();
             if (l != "auto" && l != "off") throw OptionError("lens_correction must be 'auto' or 'off', not '" + l + "'");
             o.develop.lens_correction = l == "auto";
+        }
+    }
+    py::object dn = get("denoise");
+    if (!dn.is_none()) {
+        if (py::isinstance<py::str>(dn)) {
+            std::string d = dn.cast<std::string>();
+            if (d == "off")
+                o.develop.denoise = 0.0;
+            else if (d == "auto")
+                o.develop.denoise = 1.0;
+            else
+                throw OptionError("denoise must be 'auto', 'off' or a strength in (0, 16], not '" + d + "'");
+        } else if (py::isinstance<py::float_>(dn) || py::isinstance<py::int_>(dn)) {
+            double v = dn.cast<double>();
+            if (!(v > 0 && v <= 16)) throw OptionError("denoise must be 'auto', 'off' or a strength in (0, 16]");
+            o.develop.denoise = v;
+        } else {
+            throw OptionError("denoise must be 'auto', 'off' or a number");
         }
     }
     if (auto cs = text("colorspace")) o.develop.color_space = option([&] { return color_space_named(*cs); });

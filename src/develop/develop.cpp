@@ -15,6 +15,7 @@
 #include "develop_fast_kernel.h"
 #include "develop_linear_kernel.h"
 #include "camera_profile.h"
+#include "denoise.h"
 #include "kernel_memory.h"
 #include "obscura/finish.h"
 #include "obscura/lens_correction.h"
@@ -65,6 +66,7 @@ namespace {
 struct Kernel {
     const RawImage* raw;
     Samples16 folded;  // samples with a black level the kernel cannot express folded in (black_folded)
+    Samples16 denoised;  // the samples with the noise removed (denoise.h)
     const uint16_t* samples;
     bool linear = false;  // a LinearRaw frame: develop_linear_kernel, no demosaic
     float levels[4][3];  // per site parity (per channel when linear): black, gain, white (see develop_gen.cpp)
@@ -349,6 +351,23 @@ Kernel prepare(const RawImage& raw, const DevelopOptions& options) {
             k.levels[x + 2 * y][2] = float(std::clamp(raw.white_level, 1.0, 65535.0));
         }
 
+    // Left to the look, only a file's own noise profile is trusted: measured
+    // on the frame, texture reads as noise (a clean Kodak photo loses 7 dB
+    // to it), so that takes an explicit --denoise.
+    const double strength = options.denoise ? *options.denoise : raw.noise.planes.empty() ? 0.0 : look.denoise;
+    if (strength > 0) {
+        // On the mosaic, before everything else: the noise is still white
+        // and independent per sample there.
+        MosaicLevels levels;
+        for (int s = 0; s < 4; ++s) {
+            int parity = (((s & 1) - k.cfa_dx) & 1) + 2 * (((s >> 1) - k.cfa_dy) & 1);
+            levels.black[size_t(s)] = k.levels[parity][0], levels.white[size_t(s)] = k.levels[parity][2];
+        }
+        MosaicNoise noise = mosaic_noise(raw, k.samples, levels, k.cfa_dx, k.cfa_dy);
+        k.denoised = denoise_mosaic(raw, k.samples, levels, k.cfa_dx, k.cfa_dy, noise, strength);
+        k.samples = k.denoised.data();
+        Samples16().swap(k.folded);
+    }
     set_colour_and_curve(raw, color, look, options, k);
     if (options.lens_correction) {
         k.lens = plan_lens_correction(raw);
@@ -365,7 +384,8 @@ Kernel prepare(const RawImage& raw, const DevelopOptions& options) {
     // (Not with lateral aberration corrected: the red and blue samples move,
     // and putting the unmoved cell samples back would undo it. The fast
     // demosaic, for previews, leaves them out.)
-    if (!raw.cell_samples.empty() && !k.use_ca && !method.fast) {
+    // (Nor when denoising: the cell samples carry the noise.)
+    if (!raw.cell_samples.empty() && !k.use_ca && !method.fast && k.denoised.empty()) {
         use_cell_samples(raw, k);
         if (k.use_cells) k.run_tiles = develop_cells_kernel;
     }

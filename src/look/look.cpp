@@ -151,6 +151,7 @@ const toml::table* subtable(const std::string& path, const toml::table& root, co
 Look reference_look() {
     Look l;
     l.name = "reference";
+    l.denoise = 0;  // (the measurement rendering: off unless asked)
     l.description = "measurement rendering: sRGB encoding only, no tone curve";
     return l;
 }
@@ -181,7 +182,7 @@ Look load_look(const std::string& path) {
     look.name = top.text("name", fs::path(path).stem().string());
     look.description = top.text("description", "");
     if (look.name.empty() || look.name.size() > 64) throw file_error(path, "name must be 1..64 characters");
-    static const char* kTables[] = {"tone", "color", "mono", "split_toning", "vignette", "grain", "lut", "local"};
+    static const char* kTables[] = {"tone", "color", "mono", "split_toning", "vignette", "grain", "lut", "local", "denoise"};
     std::vector<Section> sections;
     for (const char* t : kTables) {
         top.allow(t);  // (its keys are checked below)
@@ -227,6 +228,7 @@ Look load_look(const std::string& path) {
     if (!look.lut.empty() && fs::path(look.lut).is_relative()) look.lut = (fs::path(path).parent_path() / look.lut).string();
     Section& local = sections[7];
     look.local_amount = local.number("amount", 0, 0, 1);
+    look.denoise = sections[8].number("strength", 1, 0, 16);
     for (const Section& s : sections) s.check_all_known();
     return look;
 }

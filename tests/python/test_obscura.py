@@ -105,6 +105,9 @@ def test_errors_are_oserror_or_valueerror(dngs, work):
         raw.postprocess(output_bps=12)
     with pytest.raises(ValueError):
         obscura.check_options(colorspace="adobe")
+    for bad in (-1, 0, 17, "x", [1]):
+        with pytest.raises(ValueError, match="denoise"):
+            obscura.check_options(denoise=bad)
     with pytest.raises(OSError, match="unknown output format|extension"):
         obscura.develop(os.path.join(dngs, "kodim05_RGGB_14.dng"), work / "x.bmp")
 
@@ -129,6 +132,15 @@ def test_write_keeps_pixels_and_exif(dngs, work):
     assert exif.get(271) == "VariantCam"  # Make, from the raw's EXIF
     with pytest.raises(ValueError):
         obscura.write(work / "bad.png", np.zeros((4, 4), np.uint8))
+
+
+def test_denoise_keyword_matches_the_cli(dngs, cli, work):
+    f = os.path.join(dngs, "kodim23_noise.dng")
+    subprocess.run([cli, "develop", f, "-o", str(work / "cli.tif"), "--look", "reference", "--denoise", "1.5"], check=True)
+    ours = obscura.imread(f).postprocess(look="reference", output_bps=16, denoise=1.5)
+    assert np.array_equal(ours, tifffile.imread(str(work / "cli.tif")))
+    off = obscura.imread(f).postprocess(look="reference", output_bps=16)
+    assert not np.array_equal(ours, off)
 
 
 def test_looks_lists_the_shipped_ones():
