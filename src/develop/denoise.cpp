@@ -14,8 +14,8 @@ namespace obscura {
 namespace {
 
 // Tuned on the Kodak photos at two phone noise levels (scripts/denoise_eval.py).
-constexpr float kStrength = 1.2f;      // h, in noise sigmas
-constexpr float kChromaWeight = 0.3f;  // the colour channels' share of the patch distance
+constexpr float kStrength = 1.2f;     // h, in noise sigmas
+constexpr float kChromaWeight = 0.4f;  // the colour channels' share of the patch distance
 
 // The noise measured on the frame, for all sites at once (a sensor's S
 // and O are the same for every colour in raw units): in blocks of 4 x 4
