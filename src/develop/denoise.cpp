@@ -14,7 +14,7 @@ namespace obscura {
 namespace {
 
 // Tuned on the Kodak photos at two phone noise levels (scripts/denoise_eval.py).
-constexpr float kStrength = 1.2f;     // h, in noise sigmas
+constexpr float kStrength = 1.25f;     // h, in noise sigmas
 constexpr float kChromaWeight = 0.4f;  // the colour channels' share of the patch distance
 
 // The noise measured on the frame, for all sites at once (a sensor's S
