@@ -31,7 +31,8 @@ if [ ! -e "$out/seeds/done" ]; then
     for v in "--tiles 16" "--pack 12" "--big-endian --pack 12 --tiles 16" "--subifd --exif --orientation 6" \
              "--margin 4" "--black-pattern" "--linearize --pack 12" "--forward-matrix" "--dual-illuminant" \
              "--ljpeg --tiles 16 --pack 12" "--opcode3 warp:1,0.02,0,0,0,0 --opcode3 raw:14:1" \
-             "--deflate --tiles 16" "--float --tiles 16" "--no-matrix"; do
+             "--deflate --tiles 16" "--float --tiles 16" "--no-matrix" "--profile" \
+             "--profile --dual-illuminant --big-endian"; do
         name=$(echo "$v" | tr -cd 'a-z0-9')
         # shellcheck disable=SC2086
         "$py" "$t/dng_variants.py" "$out/seeds/base.dng" "$out/seeds/v_$name.dng" $v
