@@ -28,6 +28,7 @@ def main():
     ap.add_argument("--layouts", default="quad,nona,hexadeca")
     ap.add_argument("--photos", default=",".join(str(i) for i in range(1, 25)))
     ap.add_argument("--noise", help="S,O of mkdng.py --noise (default: none)")
+    ap.add_argument("--denoise", default="off", help="--denoise of both develops (default off)")
     ap.add_argument("--obscura", default=os.path.join(ROOT, "build", "bin", "obscura"))
     a = ap.parse_args()
     rows = []
@@ -41,8 +42,9 @@ def main():
                 dng, full, binned, up, truth = (f"{tmp}/{layout}{i}.{e}" for e in ("dng", "full.png", "bin.png", "up.png", "truth.png"))
                 noise = ["--noise", a.noise, "--seed", str(i)] if a.noise else []
                 subprocess.check_call([PY, tool("mkdng.py"), photo, dng, "--cfa", layout] + noise)
-                subprocess.check_call([a.obscura, "develop", dng, "--look", "reference", "-o", full, "--overwrite"])
-                subprocess.check_call([a.obscura, "develop", dng, "--binning", "--look", "reference", "-o", binned, "--overwrite"])
+                dn = ["--denoise", a.denoise]
+                subprocess.check_call([a.obscura, "develop", dng, "--look", "reference", "-o", full, "--overwrite"] + dn)
+                subprocess.check_call([a.obscura, "develop", dng, "--binning", "--look", "reference", "-o", binned, "--overwrite"] + dn)
                 im = Image.open(binned)
                 im.resize((im.width * n, im.height * n), Image.BICUBIC).save(up)
                 w, h = Image.open(full).size

@@ -54,6 +54,21 @@ on=$(/usr/bin/python3 "$here/tools/score.py" "$work/dn_on.png" "$here/data/kodim
 echo "kodim23 noise S 0.002: reference $off, --denoise auto $on"
 check "--denoise auto gains >= 3 dB and SSIM on a noisy file" /usr/bin/python3 -c "import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]); sys.exit(0 if b['cpsnr']>=a['cpsnr']+3 and b['ssim']>a['ssim']+0.1 and b['de2000']<a['de2000'] else 1)" "$off" "$on"
 
+# --binning auto (the default): full resolution unless the noise profile says
+# the light was so low that binning wins; bad values one line, exit 2.
+t=$("$obscura" develop "$dngs/kodim05_hexadeca.dng" -o "$work/bin_auto.jpg" --timings 2>&1)
+check "binning auto remosaics a hexadeca file at S 0.002" grep -q "remosaic" <<<"$t"
+t=$("$obscura" develop "$dngs/kodim23_quad_dark.dng" -o "$work/bin_dark.jpg" --timings 2>&1)
+check "binning auto bins a quad file at S 0.05" grep -q "binning" <<<"$t"
+t=$("$obscura" develop "$dngs/kodim23_quad_dark.dng" -o "$work/bin_off.jpg" --binning off --timings 2>&1)
+check "--binning off keeps full resolution" grep -q "remosaic" <<<"$t"
+t=$("$obscura" develop --binning "$dngs/kodim05_hexadeca.dng" -o "$work/bin_on.jpg" --timings 2>&1)
+check "a bare --binning still bins" grep -q "binning" <<<"$t"
+check "info says a dark quad file is binned" grep -q "cells: binned to 384 x 256 (the noise profile says low light)" <<<"$("$obscura" info "$dngs/kodim23_quad_dark.dng")"
+msg=$("$obscura" develop "$dngs/kodim05_hexadeca.dng" -o "$work/bin_bad.jpg" --binning maybe 2>&1)
+check "--binning maybe exits 2" test $? -eq 2
+check "--binning maybe is one line" bash -c "[ \$(wc -l <<<\"\$1\") -eq 1 ] && grep -q -- \"--binning must be one of auto, on, off, not 'maybe'\" <<<\"\$1\"" _ "$msg"
+
 # info says what the file says
 info=$("$obscura" info "$dngs/kodim19_GRBG_16.dng")
 check "info shows layout" grep -q "cfa: *GRBG" <<<"$info"

@@ -96,4 +96,6 @@ mk "$d/kodim05.png" "$out/burst05_quad" --frames 4 --noise 0.002,0.00002 --motio
 # The noisy file less its NoiseProfile (dng_variants writes none): the
 # denoise measures the noise.
 var "$out/kodim23_noise.dng" "$out/v_noise_no_profile.dng"
+# Quad-Bayer in very low light (noise S 0.05): --binning auto bins it.
+mk "$d/kodim23.png" "$out/kodim23_quad_dark.dng" --cfa quad --noise 0.05,0.001 --seed 7
 echo "test DNGs in $out"

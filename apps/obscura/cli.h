@@ -1,6 +1,7 @@
 // Shared by the obscura commands: exit codes, a stopwatch, argument reading.
 #pragma once
 #include <chrono>
+#include <filesystem>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -49,6 +50,28 @@ public:
         }
         return std::nullopt;
     }
+    // A switch that may take one of `choices`: "--name" alone, "--name=X",
+    // or "--name X" when X is not an option nor an existing file (so a
+    // mistyped choice is reported, not read as an input). Empty when absent.
+    std::optional<std::string> switch_or_choice(const std::string& name, const std::vector<std::string>& choices) {
+        for (size_t i = 0; i < items_.size(); ++i) {
+            if (items_[i].rfind(name + "=", 0) == 0) {
+                std::string v = items_[i].substr(name.size() + 1);
+                items_.erase(items_.begin() + long(i));
+                return check_choice(name, v, choices);
+            }
+            if (items_[i] != name) continue;
+            std::error_code ec;
+            if (i + 1 < items_.size() && items_[i + 1][0] != '-' && !std::filesystem::exists(items_[i + 1], ec)) {
+                std::string v = items_[i + 1];
+                items_.erase(items_.begin() + long(i), items_.begin() + long(i) + 2);
+                return check_choice(name, v, choices);
+            }
+            items_.erase(items_.begin() + long(i));
+            return std::string();
+        }
+        return std::nullopt;
+    }
     std::vector<std::string> positional() {
         for (const auto& a : items_)
             if (a.size() > 1 && a[0] == '-') throw UsageError("unknown option " + a);
@@ -56,6 +79,14 @@ public:
     }
 
 private:
+    static std::string check_choice(const std::string& name, const std::string& v, const std::vector<std::string>& choices) {
+        std::string known;
+        for (const auto& c : choices) {
+            if (c == v) return v;
+            known += (known.empty() ? "" : ", ") + c;
+        }
+        throw UsageError(name + " must be one of " + known + ", not '" + v + "'");
+    }
     std::vector<std::string> items_;
 };
 

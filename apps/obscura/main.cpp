@@ -95,9 +95,12 @@ std::string develop_help() {
            "  --cfa LAYOUT       the CFA layout whatever the file claims: RGGB, BGGR, GRBG, GBRG,\n"
            "                     or quad|nona|hexadeca[-LAYOUT] (obscura info says when the\n"
            "                     data disagrees with the file)\n"
-           "  --binning          for quad, nona and hexadeca-Bayer sensors: average each\n"
-           "                     n x n cell into one pixel (1/n^2 the pixels, far less noise);\n"
-           "                     without it such sensors are remosaicked to full-resolution Bayer\n"
+           "  --binning [auto|on|off]\n"
+           "                     for quad, nona and hexadeca-Bayer sensors: average each n x n\n"
+           "                     cell into one pixel (on; 1/n^2 the pixels, far less noise), or\n"
+           "                     remosaic to full-resolution Bayer (off). auto (the default):\n"
+           "                     binning only when the noise profile says the light was so low\n"
+           "                     that it beats the denoised full resolution\n"
            "  --frame            add a band under the photo with the camera, lens, focal\n"
            "                     length, f-number, shutter time, ISO and date from its EXIF\n"
            "                     (what the file lacks is left out)\n"
@@ -274,7 +277,10 @@ int cmd_develop(Args args) {
     args.flag("--no-overwrite");  // the default; still accepted
     DevelopSettings settings;
     read_rendering(args, settings);
-    settings.pipeline.binning = args.flag("--binning");
+    if (auto b = args.switch_or_choice("--binning", {"auto", "on", "off"}))
+        settings.pipeline.binning = *b == "off" ? PipelineOptions::Binning::Off
+                                    : *b == "auto" ? PipelineOptions::Binning::Auto
+                                                   : PipelineOptions::Binning::On;
     if (auto cfa = args.value("--cfa")) settings.pipeline.cfa = parse_cfa(*cfa);
     settings.pipeline.decode.decoder = parse_decoder(args.value("--decoder"));
     auto inputs = args.positional();
@@ -516,9 +522,14 @@ int cmd_info(Args args) {
             o << "; the data has " << n << "x" << n << "-pixel cells of one colour: develop with --cfa " << names[n] << " (remosaicked, or --binning)";
     }
     o << "\n";
-    if (int n = raw.cfa.cell_size(); n > 1)
-        o << "sensor:          " << n << "x" << n << " cells: developed at full size, remosaicked to " << raw.cfa.cells().name()
-          << "; --binning: " << raw.crop.width / n << " x " << raw.crop.height / n << "\n";
+    if (int n = raw.cfa.cell_size(); n > 1) {
+        if (binning_pays(raw))
+            o << "sensor:          " << n << "x" << n << " cells: binned to " << raw.crop.width / n << " x " << raw.crop.height / n
+              << " (the noise profile says low light); --binning off: full size, remosaicked to " << raw.cfa.cells().name() << "\n";
+        else
+            o << "sensor:          " << n << "x" << n << " cells: developed at full size, remosaicked to " << raw.cfa.cells().name()
+              << "; --binning: " << raw.crop.width / n << " x " << raw.crop.height / n << "\n";
+    }
     o << "bits:            " << raw.bits << "\n";
     o << "black level:     ";
     for (size_t i = 0; i < raw.black.pattern.size(); ++i) o << (i ? " " : "") << fmt(raw.black.pattern[i], 6);

@@ -16,6 +16,14 @@ namespace obscura {
 // not an n x n-cell Bayer.
 RawImage bin_cells(RawImage raw);
 
+// Whether binning gives this n x n-cell frame a better photo than the
+// full-resolution remosaic, both denoised, judged by the noise at mid-grey
+// (S 0.18 + O of its noise profile): binning pays only in very low light
+// (quad: measured on Kodak photos, the remosaic + denoise wins up to S 0.01
+// by 1.5-4.5 dB and binning starts to win near S 0.04; nona and hexadeca
+// bin still later). False without a noise profile or for a Bayer frame.
+bool binning_pays(const RawImage& raw);
+
 // Some phone apps write quad-Bayer data into DNGs that claim a 2x2 pattern.
 // From the data: the n (2, 3 or 4) of n x n cells when neighbouring samples
 // change colour only every n columns and rows, else 1 (plain Bayer).

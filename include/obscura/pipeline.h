@@ -28,7 +28,10 @@ namespace obscura {
 struct PipelineOptions {
     DecodeOptions decode;
     std::optional<CfaPattern> cfa;  // the CFA layout whatever the file claims (--cfa)
-    bool binning = false;           // n x n-cell CFAs: each cell one Bayer pixel (--binning); else remosaicked
+    // n x n-cell CFAs: each cell one Bayer pixel (On), remosaicked to full
+    // resolution (Off), or whichever the noise level favours (Auto:
+    // binning_pays).
+    enum class Binning { Auto, On, Off } binning = Binning::Auto;
     DevelopOptions develop;
     bool frame = false;             // the watermark band under the photo (--frame)
     EncodeOptions encode;

@@ -110,7 +110,16 @@ PipelineOptions pipeline_options(const py::kwargs& kw, std::vector<std::string> 
     }
     if (auto cs = text("colorspace")) o.develop.color_space = option([&] { return color_space_named(*cs); });
     o.frame = flag("frame", false);
-    o.binning = flag("binning", false);
+    py::object bn = get("binning");
+    if (!bn.is_none()) {
+        if (py::isinstance<py::bool_>(bn)) {
+            o.binning = bn.cast<bool>() ? PipelineOptions::Binning::On : PipelineOptions::Binning::Off;
+        } else if (py::isinstance<py::str>(bn) && (bn.cast<std::string>() == "auto")) {
+            o.binning = PipelineOptions::Binning::Auto;
+        } else {
+            throw OptionError("binning must be True, False or 'auto'");
+        }
+    }
     o.develop.apply_orientation = flag("apply_orientation", true);
     if (auto cfa = text("cfa")) {
         auto parsed = CfaPattern::parse(*cfa);
@@ -170,7 +179,7 @@ py::array postprocess(const RawPtr& raw, int output_bps, const py::kwargs& kw) {
     {
         py::gil_scoped_release release;
         // (A copy only when the sensor step or a CFA override changes it.)
-        const bool changes = !raw->is_linear() && (o.cfa || o.binning || raw->cfa.cell_size() > 1);
+        const bool changes = !raw->is_linear() && (o.cfa || o.binning == PipelineOptions::Binning::On || raw->cfa.cell_size() > 1);
         if (changes) {
             RawImage copy = *raw;
             if (o.cfa) copy.cfa = *o.cfa;

@@ -50,7 +50,7 @@ void naming(const std::string& input, const std::string& output, F work) {
 RawImage read_raw(const std::string& path, const PipelineOptions& options, RunReport* report) {
     Stopwatch clock;
     RawImage raw = decode(path, options.decode);
-    if (raw.is_linear() && (options.cfa || options.binning))
+    if (raw.is_linear() && (options.cfa || options.binning == PipelineOptions::Binning::On))
         throw file_error(path, std::string("LinearRaw file (demosaiced in the camera) has no CFA for ") +
                                    (options.cfa ? "--cfa" : "--binning"));
     if (options.cfa) raw.cfa = *options.cfa;
@@ -59,10 +59,12 @@ RawImage read_raw(const std::string& path, const PipelineOptions& options, RunRe
 }
 
 RawImage to_bayer(RawImage raw, const PipelineOptions& options, RunReport* report) {
-    if (raw.is_linear() || (!options.binning && raw.cfa.cell_size() <= 1)) return raw;
+    using B = PipelineOptions::Binning;
+    const bool bin = options.binning == B::On || (options.binning == B::Auto && binning_pays(raw));
+    if (raw.is_linear() || (!bin && raw.cfa.cell_size() <= 1)) return raw;
     Stopwatch clock;
-    const char* step = options.binning ? "binning" : "remosaic";
-    raw = options.binning ? bin_cells(std::move(raw)) : remosaic(std::move(raw));
+    const char* step = bin ? "binning" : "remosaic";
+    raw = bin ? bin_cells(std::move(raw)) : remosaic(std::move(raw));
     if (report) report->sensor_s += clock.lap(), report->sensor_step = step;
     return raw;
 }

@@ -143,6 +143,17 @@ def test_denoise_keyword_matches_the_cli(dngs, cli, work):
     assert not np.array_equal(ours, off)
 
 
+def test_binning_keyword(dngs):
+    quad = obscura.imread(os.path.join(dngs, "kodim23_quad.dng"))
+    assert quad.postprocess(binning=True).shape[:2] == (256, 384)
+    assert quad.postprocess(binning=False).shape[:2] == (512, 768)
+    assert quad.postprocess().shape[:2] == (512, 768)  # auto: no noise profile, full resolution
+    dark = obscura.imread(os.path.join(dngs, "kodim23_quad_dark.dng"))
+    assert dark.postprocess(binning="auto").shape[:2] == (256, 384)  # S 0.05: binning wins
+    with pytest.raises(ValueError, match="binning"):
+        quad.postprocess(binning="maybe")
+
+
 def test_looks_lists_the_shipped_ones():
     names = [l["name"] for l in obscura.looks()]
     assert names[0] == "reference" and "authentic" in names and "vibrant" in names
