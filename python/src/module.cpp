@@ -275,7 +275,8 @@ PYBIND11_MODULE(_obscura, m) {
         .def("postprocess", &postprocess, py::arg("output_bps") = 8,
              "Develops the frame: an H x W x 3 uint8 (output_bps=8) or uint16 array, display-encoded, upright.\n"
              "Options as the CLI's: look, lut, demosaic, lens_correction ('auto'/'off'), colorspace ('srgb',\n"
-             "'display-p3'), frame, binning, cfa, apply_orientation.")
+             "'display-p3'), frame, binning (True/False/'auto'), cfa, denoise ('auto'/'off'/strength),\n"
+             "apply_orientation.")
         .def("__repr__", [](const RawImage& r) {
             return "<obscura.RawImage " + r.source + ": " + std::to_string(r.width) + " x " + std::to_string(r.height) + " " +
                    (r.is_linear() ? std::string("LinearRaw") : r.cfa.name()) + ">";
