@@ -1,6 +1,7 @@
 # Convenience front door: `make` builds everything into build/ (CLI at
 # build/bin/obscura); `make demo` and `make test` are the README's commands.
 BUILD ?= build
+ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
 .PHONY: all deps configure build demo test clean kodak asan fuzz install
@@ -31,14 +32,12 @@ install: build
 
 # The test suite built with AddressSanitizer + UndefinedBehaviorSanitizer.
 asan: deps
-	# (No Python module: a sanitized library cannot load into the plain interpreter.)
-	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOBSCURA_PYTHON=OFF \
-	    -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
-	    -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined"
-	# The generators are build tools: what Halide leaves allocated at their
-	# exit is no finding (the tests below check leaks).
-	ASAN_OPTIONS=detect_leaks=0 cmake --build build-asan -j $(JOBS)
-	cd build-asan && ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	# (No Python module: a sanitized library cannot load into the plain
+	# interpreter. The Halide generators are build tools and stay plain.)
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOBSCURA_PYTHON=OFF \
+	    -DOBSCURA_SANITIZE=address,undefined
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	    ctest --output-on-failure -j $(JOBS)
 
 # The libFuzzer targets (clang, ASan + UBSan): FUZZ_RUNS inputs each from a
