@@ -95,10 +95,12 @@ public:
         }
         while (count_ <= 56) {
             uint64_t byte = 0;
-            if (p_ < end_) {
-                byte = *p_++;
-                if (byte == 0xFF && p_ < end_ && *p_ == 0x00) ++p_;
+            if (p_ < end_ && (*p_ != 0xFF || (p_ + 1 < end_ && p_[1] == 0x00))) {
+                byte = *p_;
+                p_ += byte == 0xFF ? 2 : 1;  // (a stuffed zero after 0xFF dropped)
             } else {
+                // The end, or a marker (0xFF not followed by a stuffed zero):
+                // zeros from here, counted, and the marker left unread.
                 ++past_end_;
             }
             buf_ |= byte << (56 - count_);
@@ -114,6 +116,16 @@ public:
     }
     // Bits taken beyond the interval's data.
     bool overran() const { return int64_t(past_end_) * 8 > count_; }
+    // On to the next restart interval: past the RSTn marker that ends this
+    // one (bytes left before it are padding), bits dropped. False when
+    // there is no marker.
+    bool next_interval() {
+        while (p_ + 1 < end_ && !(p_[0] == 0xFF && p_[1] >= 0xD0 && p_[1] <= 0xD7)) ++p_;
+        if (p_ + 1 >= end_) return false;
+        p_ += 2;
+        buf_ = 0, count_ = 0, past_end_ = 0;
+        return true;
+    }
 
 private:
     const uint8_t *p_, *end_;
@@ -295,8 +307,7 @@ void decode_rows(const Scan& scan, BitReader& bits, uint16_t* out, size_t stride
     }
 }
 
-void decode_interval(const Scan& scan, const uint8_t* begin, const uint8_t* end, uint16_t* out, size_t stride, int r0, int r1) {
-    BitReader bits(begin, end);
+void decode_rows_with(const Scan& scan, BitReader& bits, uint16_t* out, size_t stride, int r0, int r1) {
     switch (scan.frame.predictor) {
         case 1:
             if (scan.frame.components == 2)
@@ -316,6 +327,11 @@ void decode_interval(const Scan& scan, const uint8_t* begin, const uint8_t* end,
     if (bits.overran()) throw JpegError("Huffman data ends early (truncated or damaged)");
 }
 
+void decode_interval(const Scan& scan, const uint8_t* begin, const uint8_t* end, uint16_t* out, size_t stride, int r0, int r1) {
+    BitReader bits(begin, end);
+    decode_rows_with(scan, bits, out, stride, r0, r1);
+}
+
 }  // namespace
 
 LosslessJpegFrame lossless_jpeg_frame(const uint8_t* data, size_t size) {
@@ -333,17 +349,26 @@ void decode_lossless_jpeg(const uint8_t* data, size_t size, uint16_t* out, size_
     if (stride < row || count < (size_t(f.rows) - 1) * stride + row) throw JpegError("frame holds more samples than its block");
     const int step = f.restart_rows ? f.restart_rows : f.rows;
     const int needed = (f.rows + step - 1) / step;
-    auto parts = intervals(data, size, p.scan.data_start);
-    if (int(parts.size()) < needed)
-        throw JpegError(std::to_string(parts.size()) + " restart intervals; the frame needs " + std::to_string(needed));
-    auto run = [&](int k) {
-        int r0 = k * step, r1 = std::min(f.rows, r0 + step);
-        decode_interval(p.scan, data + parts[size_t(k)].first, data + parts[size_t(k)].second, out, stride, r0, r1);
-    };
-    if (parallel && needed > 1)
-        parallel_tasks(needed, run);
-    else
-        for (int k = 0; k < needed; ++k) run(k);
+    if (!parallel || needed == 1) {
+        // In sequence (a tile among many: the tiles are what runs in
+        // parallel): one reader steps over the RSTn markers as it meets
+        // them, so the data is not scanned for them first.
+        BitReader bits(data + p.scan.data_start, data + size);
+        for (int k = 0; k < needed; ++k) {
+            if (k > 0 && !bits.next_interval())
+                throw JpegError(std::to_string(k) + " restart intervals; the frame needs " + std::to_string(needed));
+            decode_rows_with(p.scan, bits, out, stride, k * step, std::min(f.rows, (k + 1) * step));
+        }
+    } else {
+        // One block alone: its intervals, found first, run on every core.
+        auto parts = intervals(data, size, p.scan.data_start);
+        if (int(parts.size()) < needed)
+            throw JpegError(std::to_string(parts.size()) + " restart intervals; the frame needs " + std::to_string(needed));
+        parallel_tasks(needed, [&](int k) {
+            int r0 = k * step, r1 = std::min(f.rows, r0 + step);
+            decode_interval(p.scan, data + parts[size_t(k)].first, data + parts[size_t(k)].second, out, stride, r0, r1);
+        });
+    }
     if (f.point_transform)
         for (int r = 0; r < f.rows; ++r)
             for (size_t i = 0; i < row; ++i) out[size_t(r) * stride + i] = uint16_t(out[size_t(r) * stride + i] << f.point_transform);
