@@ -44,6 +44,18 @@ Decoder decoder_named(const std::string& name) {
     throw OptionError("decoder must be 'auto', 'dng' or 'libraw', not '" + name + "'");
 }
 
+// A str, or an os.PathLike's path; empty for anything else.
+std::optional<std::string> as_text(const py::object& v) {
+    if (py::isinstance<py::str>(v)) return v.cast<std::string>();
+    if (py::hasattr(v, "__fspath__")) return py::str(v.attr("__fspath__")()).cast<std::string>();
+    return std::nullopt;
+}
+
+std::string path_of(const py::object& p) {
+    if (auto t = as_text(p)) return *t;
+    throw OptionError("a path must be a str or os.PathLike");
+}
+
 // The develop options every call takes, by keyword (the CLI's flags);
 // `taken` collects the keys read, so an unknown one is refused.
 PipelineOptions pipeline_options(const py::kwargs& kw, std::vector<std::string> extra = {}) {
@@ -65,9 +77,9 @@ PipelineOptions pipeline_options(const py::kwargs& kw, std::vector<std::string> 
     auto text = [&](const char* key) -> std::optional<std::string> {
         py::object v = get(key);
         if (v.is_none()) return std::nullopt;
-        if (!py::isinstance<py::str>(v) && !py::hasattr(v, "__fspath__"))
-            throw OptionError(std::string(key) + " must be a string");
-        return py::isinstance<py::str>(v) ? v.cast<std::string>() : py::str(v.attr("__fspath__")()).cast<std::string>();
+        auto t = as_text(v);
+        if (!t) throw OptionError(std::string(key) + " must be a string");
+        return t;
     };
     auto flag = [&](const char* key, bool fallback) {
         py::object v = get(key);
@@ -135,12 +147,6 @@ PipelineOptions pipeline_options(const py::kwargs& kw, std::vector<std::string> 
     }
     o.encode.overwrite = flag("overwrite", true);
     return o;
-}
-
-std::string path_of(const py::object& p) {
-    if (py::isinstance<py::str>(p)) return p.cast<std::string>();
-    if (py::hasattr(p, "__fspath__")) return py::str(p.attr("__fspath__")()).cast<std::string>();
-    throw OptionError("a path must be a str or os.PathLike");
 }
 
 // A RawImage shared between Python objects and the arrays that view it.

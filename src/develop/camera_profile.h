@@ -11,7 +11,6 @@
 // and before local tone mapping and the look's finishing.
 #pragma once
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <vector>
 
