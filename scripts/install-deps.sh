@@ -11,6 +11,7 @@ packages=(
   libtomlplusplus-dev                     # look files (styles/*.toml)
   libtiff-dev libpng-dev libjpeg62-turbo-dev liblcms2-dev libexiv2-dev
   libheif-dev libheif-examples            # HEIF/AVIF output; heif-convert decodes it in the tests
+  libopenexr-dev                          # OpenEXR output (scene-linear HDR)
   libjxl-dev libjxl-tools zlib1g-dev      # JPEG XL and Deflate DNG tiles; cjxl makes JPEG XL test DNGs
   libfreetype-dev libharfbuzz-dev fonts-dejavu-core   # the watermark frame (--frame)
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -36,11 +36,13 @@ struct BurstFrameReport {
     std::string file;
     double sharpness = 0;      // measured for reference candidates, else 0
     int median_dx = 0, median_dy = 0;  // median tile offset to the reference, raw pixels
+    double exposure_ev = 0;    // exposure relative to the reference's (a bracket), EV
 };
 
 struct BurstReport {
     int reference = 0;
     std::vector<BurstFrameReport> frames;
+    double headroom_ev = 0;  // a bracket's range kept over the reference white, EV
     double seconds_decode = 0, seconds_align = 0, seconds_merge = 0;
 };
 
@@ -48,6 +50,13 @@ struct BurstReport {
 // reference frame. Frames are read one at a time: memory grows with one
 // frame, not with the burst. The result is the reference frame's RawImage with merged,
 // 16-bit samples (levels scaled) and its noise profile reduced accordingly.
+// An exposure bracket (frames whose exposure -- time x ISO / aperture^2,
+// or measured when the files do not say -- differs from the reference's by
+// a sixth of a stop or more): the frames of the reference's exposure merge as
+// above, the others are fused onto them by signal-to-noise, and the result
+// keeps their range (BaselineExposure raised by the headroom). Without
+// exposure data the reference is the first frame's exposure; by default it
+// is the sharpest of the first three frames of that exposure.
 // Throws obscura::Error naming the offending file.
 RawImage merge_burst(const FrameSource& frames, const BurstOptions& options = {}, BurstReport* report = nullptr);
 

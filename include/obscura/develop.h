@@ -38,7 +38,16 @@ struct DevelopOptions {
     // strength, a factor on the noise profile, or on the noise measured on
     // the frame when the file has none (0 < S <= 16).
     std::optional<double> denoise;
+    // The HDR rendition instead of the photograph: scene-linear light, 1.0 =
+    // the white of the raw (times 2^BaselineExposure), nothing of the look
+    // but its noise reduction (Image::scene_peak).
+    bool scene_linear = false;
 };
+
+// The brightest light a scene-linear develop of `raw` keeps (Image::scene_peak):
+// its white times 2^BaselineExposure, with a stop to spare for colours
+// brighter than white.
+double scene_linear_peak(const RawImage& raw);
 
 // The output colour spaces develop knows, by name ("sRGB", "Display P3");
 // color_space_named also takes the command line's "srgb" and "display-p3".

@@ -1,4 +1,5 @@
 // encode: Image -> JPEG, PNG, 16-bit TIFF, HEIF or AVIF, with EXIF and an ICC profile,
+// or OpenEXR (scene-linear half floats),
 // written to a temporary file beside the target and renamed into place.
 #pragma once
 #include <cstdint>
@@ -11,7 +12,7 @@
 
 namespace obscura {
 
-enum class Format { Jpeg, Png, Tiff, Heif, Avif };
+enum class Format { Jpeg, Png, Tiff, Heif, Avif, Exr };
 
 // From the file name's extension; throws obscura::Error for unknown ones.
 Format format_for_path(const std::string& path);
@@ -41,10 +42,11 @@ void encode(const Image& image, const std::string& path, const OutputMetadata& m
 class OutputFile : public RowSink {
 public:
     // Throws obscura::Error (unknown extension, existing file without
-    // overwrite, cannot create) naming `path`.
+    // overwrite, cannot create) naming `path`. `scene_peak` > 0: the rows
+    // are scene-linear (Image::scene_peak), which only OpenEXR takes.
     static std::unique_ptr<OutputFile> open(const std::string& path, int width, int height,
                                             const OutputMetadata& metadata = {}, const EncodeOptions& options = {},
-                                            const std::string& color_space = "sRGB");
+                                            const std::string& color_space = "sRGB", double scene_peak = 0);
     virtual void commit() = 0;
 };
 

@@ -12,6 +12,11 @@ struct Image {
     int width = 0, height = 0;
     Samples16 pixels;  // RGB interleaved, row-major, encoded for `color_space`
     std::string color_space = "sRGB";
+    // 0: a finished photograph, display-referred. > 0: scene-linear light in
+    // the primaries of `color_space` (the HDR rendition, for OpenEXR and the
+    // HDR side of Ultra HDR), stored with the sRGB curve over [0, scene_peak]:
+    // light = scene_peak * srgb_decode(code / 65535), 1.0 = the reference white.
+    double scene_peak = 0;
 
     uint16_t at(int x, int y, int c) const { return pixels[(size_t(y) * width + x) * 3 + c]; }
 };

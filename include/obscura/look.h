@@ -69,7 +69,11 @@ struct Look {
 
     // The look's tone curve composed with the sRGB encoding, sampled
     // uniformly over linear 0..1 (`samples` points), values 0..1.
-    std::vector<float> encoding_curve(int samples = 16385) const;
+    // Over linear light [0, range] (1 = white before the look's exposure;
+    // beyond 1 where the raw keeps more, as a bracket merge does), with the
+    // shoulder's white at `peak`: highlights up to it roll off instead of
+    // clipping.
+    std::vector<float> encoding_curve(int samples = 16385, double range = 1.0, double peak = 1.0) const;
 };
 
 // Reads a look file; throws obscura::Error naming the file and the key for

@@ -17,6 +17,8 @@
 #include "align_mid.h"
 #include "finish_merge.h"
 #include "merge_kernel.h"
+#include "burst/bracket.h"
+#include "burst/burst_parts.h"
 #include "core/mirror.h"
 #include "core/parallel.h"
 #include "obscura/binning.h"
@@ -24,34 +26,12 @@
 #include "obscura/remosaic.h"
 
 namespace obscura {
-namespace {
-
-using Halide::Runtime::Buffer;
-
-// Margins, so the kernels never clamp an index: in raw pixels (the merge
-// reads tile groups rounded up to 16 tiles on the right and bottom, hence the
-// wider end), as the Bayer planes hold them (half), and around grey levels
-// 0 (raw resolution) to 3.
-constexpr int kRawPad = 256, kRawPadEnd = 512;
-constexpr int kPlanePad = kRawPad / 2, kPlanePadEnd = kRawPadEnd / 2;
-constexpr int kLevelPad[4] = {224, 110, 48, 32};
-constexpr int kLevelRadius[4] = {1, 2, 4, 4};
-// A tile whose low frequencies differ from the reference's by more than
-// kMotionLow times the noise starts to be refused; by kMotionHigh it is
-// refused whole (measured on Kodak bursts with a moving patch: see
-// scripts/burst_eval.py).
-constexpr float kMotionLow = 1.5f, kMotionHigh = 3.0f;
-// The largest offset (raw pixels) the merge may read at: within the planes'
-// margin with a tile and the interpolation's taps to spare.
-constexpr int kMergeLimit = kRawPad - 16 - 4 - 32;
+namespace burst {
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-// Samples of one Bayer plane across `extent` raw pixels (an odd last
-// column or row still belongs to a plane).
-int plane_extent(int extent) { return (extent + 1) / 2; }
 
 // A buffer of these extents and mins: `reuse` when it already is one (a burst
 // refills the same buffers frame after frame instead of faulting in fresh
@@ -67,11 +47,6 @@ Buffer<T> recycled(Buffer<T>&& reuse, std::vector<int> extents, std::vector<int>
     return b;
 }
 
-// One level of the grey pyramid: valid over [-pad, w + pad) x [-pad, h + pad).
-struct Level {
-    int w = 0, h = 0, pad = 0;
-    Buffer<float> img;
-};
 
 Level make_level(int w, int h, int pad, Level&& reuse) {
     return {w, h, pad, recycled(std::move(reuse.img), {w + 2 * pad, h + 2 * pad}, {-pad, -pad})};
@@ -82,7 +57,7 @@ Level make_level(int w, int h, int pad, Level&& reuse) {
 // measurable). Level 1: the same at even pixels, i.e. one value per Bayer
 // quad. Levels 2 and 3: 4x4 means of the level below. Made from the padded
 // Bayer planes P0..P3 (x parity + 2 * y parity).
-std::array<Level, 4> grey_pyramid(const Buffer<float>& planes, int width, int height, std::array<Level, 4>&& reuse = {}) {
+std::array<Level, 4> grey_pyramid(const Buffer<float>& planes, int width, int height, std::array<Level, 4>&& reuse) {
     std::array<Level, 4> lv;
     lv[0] = make_level(width, height, kLevelPad[0], std::move(reuse[0]));
     lv[1] = make_level(plane_extent(width), plane_extent(height), kLevelPad[1], std::move(reuse[1]));
@@ -133,9 +108,6 @@ std::array<Level, 4> grey_pyramid(const Buffer<float>& planes, int width, int he
     return lv;
 }
 
-// Tiles of 16 at stride 8 (32 at 16 on level 0) starting one stride before
-// the image: this many cover `extent` samples twice.
-int tile_count(int extent) { return (extent + 7) / 8 + 1; }
 
 // Offsets for every tile of level `s`, coarse to fine.
 Buffer<int16_t> align_frame(std::array<Level, 4>& ref, std::array<Level, 4>& alt) {
@@ -270,7 +242,7 @@ float interpolation_gain(int dx, int dy, bool green) {
 
 // The four Bayer planes of a raw frame as floats, padded by mirroring (which
 // keeps each sample's colour): what the merge and the grey pyramid read.
-Buffer<float> padded_planes(const RawImage& raw, Buffer<float>&& reuse = {}) {
+Buffer<float> padded_planes(const RawImage& raw, Buffer<float>&& reuse) {
     const int width = raw.width, height = raw.height;
     const int w = plane_extent(width) + kPlanePad + kPlanePadEnd, h = plane_extent(height) + kPlanePad + kPlanePadEnd;
     Buffer<float> planes = recycled(std::move(reuse), {w, h, 4}, {-kPlanePad, -kPlanePad, 0});
@@ -347,7 +319,9 @@ NoiseProfile estimate_noise(const RawImage& ref, const Buffer<float>& ref_planes
     return np;
 }
 
-}  // namespace
+}  // namespace burst
+
+using namespace burst;
 
 RawImage merge_burst(const FrameSource& files, const BurstOptions& options, BurstReport* report) {
     using clock = std::chrono::steady_clock;
@@ -361,12 +335,15 @@ RawImage merge_burst(const FrameSource& files, const BurstOptions& options, Burs
     rep = {};
     rep.frames.resize(files.count);
 
-    // The reference: given, or the sharpest of the first three (a later one
-    // only when clearly sharper, by 10%: the first is nearest the shutter
-    // press, and a frame blurred by motion loses far more than that).
+    // The reference: given, or the sharpest of the first three of the
+    // first frame's exposure (a later one only when clearly sharper, by 10%:
+    // the first is nearest the shutter press, and a frame blurred by motion
+    // loses far more than that). Frames of other exposures (a bracket) are
+    // fused after the merge of those of the reference's.
     auto t0 = clock::now();
     RawImage ref;
     CfaPattern ref_layout, layout;
+    std::vector<size_t> others;
     if (options.reference >= 0) {
         rep.reference = options.reference;
         ref = read_frame(files, size_t(options.reference), options, ref_layout);
@@ -376,7 +353,13 @@ RawImage merge_burst(const FrameSource& files, const BurstOptions& options, Burs
         for (int i = 0; i < std::min<int>(3, int(files.count)); ++i) {
             RawImage candidate = read_frame(files, size_t(i), options, layout);
             rep.frames[size_t(i)].file = candidate.source;
-            if (i > 0) check_compatible(ref, ref_layout, candidate, layout);
+            if (i > 0) {
+                check_compatible(ref, ref_layout, candidate, layout);
+                if (!same_exposure(exposure_ratio(ref, candidate))) {
+                    others.push_back(size_t(i));
+                    continue;
+                }
+            }
             double s = sharpness(candidate);
             rep.frames[size_t(i)].sharpness = s;
             if (s > best * 1.10) best = s, rep.reference = i, ref = std::move(candidate), ref_layout = layout;
@@ -408,9 +391,15 @@ RawImage merge_burst(const FrameSource& files, const BurstOptions& options, Burs
     for (size_t f = 0; f < files.count; ++f) {
         if (int(f) == rep.reference) continue;
         auto t = clock::now();
+        if (std::find(others.begin(), others.end(), f) != others.end()) continue;
         RawImage alt = read_frame(files, f, options, layout);
         rep.frames[f].file = alt.source;
         check_compatible(ref, ref_layout, alt, layout);
+        if (!same_exposure(exposure_ratio(ref, alt))) {
+            others.push_back(f);
+            rep.seconds_decode += seconds_since(t);
+            continue;
+        }
         alt_planes = padded_planes(alt, std::move(alt_planes));
         rep.seconds_decode += seconds_since(t);
         t = clock::now();
@@ -458,6 +447,12 @@ RawImage merge_burst(const FrameSource& files, const BurstOptions& options, Burs
     Buffer<float> denoised(wp, hp, 4);
     if (int rc = finish_merge(ref_planes, sums, tile_noise, denoised); rc != 0)
         throw Error("burst: merge kernel failed (" + std::to_string(rc) + ")");
+    rep.seconds_merge += seconds_since(t);
+    if (!others.empty()) {
+        std::sort(others.begin(), others.end());
+        return fuse_exposures(std::move(ref), ref_planes, denoised, merged, others, files, options, ref_layout, rep);
+    }
+    t = clock::now();
     // Rescaled to 16 bits.
     const double scale = std::clamp(std::floor(65535.0 / std::max(1.0, ref.white_level)), 1.0, 16.0);
     parallel_rows(0, ref.height, [&](int y0, int y1) {

@@ -9,6 +9,7 @@ Image oriented(Image in, int o) {
     out.width = swap ? in.height : in.width;
     out.height = swap ? in.width : in.height;
     out.color_space = in.color_space;
+    out.scene_peak = in.scene_peak;
     out.pixels.resize(in.pixels.size());
     for (int y = 0; y < out.height; ++y)
         for (int x = 0; x < out.width; ++x) {

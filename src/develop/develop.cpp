@@ -72,6 +72,7 @@ struct Kernel {
     float levels[4][3];  // per site parity (per channel when linear): black, gain, white (see develop_gen.cpp)
     float matrix[3][3];
     std::string color_space = "sRGB";  // what `matrix` maps to
+    double scene_peak = 0;             // > 0: the scene-linear rendition (Image::scene_peak)
     std::vector<uint32_t> curve;
     int srgb_curve = 0;  // the curve is the sRGB encoding alone (the kernel evaluates it)
     int cfa_dx = -1, cfa_dy = -1;
@@ -253,19 +254,43 @@ void set_colour_and_curve(const RawImage& raw, const ColorSolution& color, const
     }
     const Mat3& to_output = k.color_space == "Display P3" ? kXyzToLinearDisplayP3 : kXyzToLinearSrgb;
     Mat3 to_srgb = mul(to_output, mul(bradford(kD50, kD65), color.camera_to_xyz_d50));
-    to_srgb = scale(to_srgb, std::pow(2.0, raw.color.baseline_exposure));
+    const double baseline = std::pow(2.0, raw.color.baseline_exposure);
+    to_srgb = scale(to_srgb, baseline);
+    auto set_matrix = [&](const Mat3& m) {
+        for (int r = 0; r < 3; ++r)
+            for (int c = 0; c < 3; ++c) k.matrix[r][c] = float(m[r * 3 + c]);
+    };
+    if (options.scene_linear) {
+        // Light over [0, peak] in the sRGB encoding, which the kernel
+        // evaluates exactly and which keeps the shadows' precision.
+        k.scene_peak = scene_linear_peak(raw);
+        set_matrix(scale(to_srgb, 1.0 / k.scene_peak));
+        k.srgb_curve = 1;
+        k.curve.assign(2, 0);
+        return;
+    }
+    // A raw that keeps light beyond the white its look renders (a bracket
+    // merge: BaselineExposure raised by its headroom) is rolled off by the
+    // look's shoulder up to its brightest light instead of clipped; the
+    // kernel then works on light over [0, range], with a stop to spare for
+    // colours brighter than white. (The reference look clips, as ever.)
+    double range = 1.0;
     // A look that only shifts exposure is the sRGB encoding after a gain,
     // which the matrix can carry.
     if (look.tone_is_plain()) {
         to_srgb = scale(to_srgb, std::pow(2.0, look.exposure_ev));
         k.srgb_curve = 1;
+    } else if (raw.color.baseline_exposure > 1.0 / 6.0) {
+        range = 2.0 * baseline;
+        to_srgb = scale(to_srgb, 1.0 / range);
     }
-    for (int r = 0; r < 3; ++r)
-        for (int c = 0; c < 3; ++c) k.matrix[r][c] = float(to_srgb[r * 3 + c]);
+    set_matrix(to_srgb);
 
     // The curve as the kernel wants it: 16-bit codes, each entry packing a
-    // sample and the next, so one lookup gives both ends of a segment.
-    std::vector<float> points = look.encoding_curve();
+    // sample and the next, so one lookup gives both ends of a segment (as
+    // finely spaced over a wider range).
+    const int samples = int(std::min(16384.0 * range, 1048576.0)) + 1;
+    std::vector<float> points = look.encoding_curve(samples, range, range > 1 ? baseline : 1.0);
     k.curve.resize(points.size() - 1);
     auto code = [](float v) { return uint32_t(std::lround(std::clamp(v, 0.0f, 1.0f) * 65535.0f)); };
     for (size_t i = 0; i < k.curve.size(); ++i) k.curve[i] = code(points[i]) | code(points[i + 1]) << 16;
@@ -311,8 +336,16 @@ Kernel prepare_linear(const RawImage& raw, const Look& look, Kernel& k, const De
     return std::move(k);
 }
 
+// What the scene-linear rendition keeps of a look: its noise reduction.
+Look scene_linear_look(const Look& look) {
+    Look plain;
+    plain.name = "scene-linear";
+    plain.denoise = look.denoise;
+    return plain;
+}
+
 Kernel prepare(const RawImage& raw, const DevelopOptions& options) {
-    const Look look = find_look(options.look);
+    const Look look = options.scene_linear ? scene_linear_look(find_look(options.look)) : find_look(options.look);
     const DemosaicMethod& method = find_demosaic(options.demosaic);
     if (!raw.is_linear() && !raw.cfa.is_bayer())
         throw file_error(raw.source, "CFA " + raw.cfa.name() + " is developed after binning (bin_cells, --binning) or remosaicing (remosaic)");
@@ -404,6 +437,7 @@ Image develop_whole(const Kernel& kernel, const RawImage& raw) {
     out.width = raw.crop.width;
     out.height = raw.crop.height;
     out.color_space = kernel.color_space;
+    out.scene_peak = kernel.scene_peak;
     out.pixels.resize(size_t(out.width) * out.height * 3);
     for (int y = 0; y < out.height; ++y)
         std::copy_n(first + y * stride, size_t(out.width) * 3, &out.pixels[size_t(y) * out.width * 3]);
@@ -465,6 +499,8 @@ std::string color_space_named(const std::string& name) {
     if (key == "displayp3" || key == "p3") return "Display P3";
     throw Error("unknown colour space '" + name + "' (use srgb or display-p3)");
 }
+
+double scene_linear_peak(const RawImage& raw) { return 2.0 * std::pow(2.0, std::max(raw.color.baseline_exposure, 0.0)); }
 
 Image develop(const RawImage& raw, const DevelopOptions& options) {
     Image out = develop_whole(prepare(raw, options), raw);

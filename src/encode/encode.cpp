@@ -19,7 +19,8 @@ Format format_for_path(const std::string& path) {
     if (ext == ".tif" || ext == ".tiff") return Format::Tiff;
     if (ext == ".heic" || ext == ".heif") return Format::Heif;
     if (ext == ".avif") return Format::Avif;
-    throw file_error(path, "unknown output format '" + ext + "' (use .jpg, .png, .tif, .heic or .avif)");
+    if (ext == ".exr") return Format::Exr;
+    throw file_error(path, "unknown output format '" + ext + "' (use .jpg, .png, .tif, .heic, .avif or .exr)");
 }
 
 const char* format_name(Format f) {
@@ -29,6 +30,7 @@ const char* format_name(Format f) {
         case Format::Tiff: return "TIFF (16-bit)";
         case Format::Heif: return "HEIF (HEVC)";
         case Format::Avif: return "AVIF (AV1)";
+        case Format::Exr: return "OpenEXR (half float, scene-linear)";
     }
     return "?";
 }
@@ -74,10 +76,12 @@ namespace {
 class TemporaryOutput : public OutputFile {
 public:
     TemporaryOutput(const std::string& path, int width, int height, const OutputMetadata& metadata,
-                    const EncodeOptions& options, const std::string& color_space)
+                    const EncodeOptions& options, const std::string& color_space, double scene_peak)
         : path_(path), height_(height) {
         Format format = format_for_path(path);
         if (width <= 0 || height <= 0) throw file_error(path, "nothing to write (empty image)");
+        if (scene_peak > 0 && format != Format::Exr)
+            throw file_error(path, "scene-linear (HDR) pixels are written as OpenEXR (.exr) only");
         if (!options.overwrite && fs::exists(path)) throw file_error(path, "exists (use --overwrite to replace it)");
         temp_ = create_temporary_beside(path);
         guarded([&] {
@@ -88,6 +92,7 @@ public:
                 case Format::Tiff: writer_ = tiff16_writer(setup); break;
                 case Format::Heif: writer_ = heif_writer(setup, options.jpeg_quality); break;
                 case Format::Avif: writer_ = avif_writer(setup, options.jpeg_quality); break;
+                case Format::Exr: writer_ = exr_writer(setup, color_space, scene_peak); break;
             }
         });
     }
@@ -134,14 +139,14 @@ private:
 
 std::unique_ptr<OutputFile> OutputFile::open(const std::string& path, int width, int height,
                                              const OutputMetadata& metadata, const EncodeOptions& options,
-                                             const std::string& color_space) {
-    return std::make_unique<TemporaryOutput>(path, width, height, metadata, options, color_space);
+                                             const std::string& color_space, double scene_peak) {
+    return std::make_unique<TemporaryOutput>(path, width, height, metadata, options, color_space, scene_peak);
 }
 
 void encode(const Image& image, const std::string& path, const OutputMetadata& metadata, const EncodeOptions& options) {
     format_for_path(path);
     if (image.width <= 0 || image.height <= 0) throw file_error(path, "nothing to write (empty image)");
-    auto out = OutputFile::open(path, image.width, image.height, metadata, options, image.color_space);
+    auto out = OutputFile::open(path, image.width, image.height, metadata, options, image.color_space, image.scene_peak);
     out->write_rows(image.pixels.data(), size_t(image.width) * 3, 0, image.height);
     out->commit();
 }

@@ -29,6 +29,8 @@ std::unique_ptr<FormatWriter> png_writer(const WriterSetup& setup);
 std::unique_ptr<FormatWriter> tiff16_writer(const WriterSetup& setup);
 std::unique_ptr<FormatWriter> heif_writer(const WriterSetup& setup, int quality);  // .heic: HEVC
 std::unique_ptr<FormatWriter> avif_writer(const WriterSetup& setup, int quality);  // .avif: AV1
+// .exr: half floats; scene_peak as Image::scene_peak (0: sRGB-encoded rows).
+std::unique_ptr<FormatWriter> exr_writer(const WriterSetup& setup, const std::string& color_space, double scene_peak);
 
 // An empty hidden file beside `path` (".NAME.XXXXXX") to write into and then
 // rename over `path`, so a reader never sees half a file.

@@ -34,15 +34,15 @@ bool Look::finishing_is_identity() const {
            highlight_amount == 0 && vignette == 0 && grain == 0;
 }
 
-std::vector<float> Look::encoding_curve(int samples) const {
+std::vector<float> Look::encoding_curve(int samples, double range, double peak) const {
     std::vector<float> out(size_t(std::max(samples, 2)));
     const double gain = std::pow(2.0, exposure_ev);
     for (size_t i = 0; i < out.size(); ++i) {
-        double x = double(i) / double(out.size() - 1) * gain;
+        double x = double(i) / double(out.size() - 1) * range * gain;
         if (shoulder > 0) {
             // Extended Reinhard with its white at the brightest input: a soft
             // shoulder that still reaches white, so highlights roll off.
-            double w = gain, k = shoulder;
+            double w = gain * peak, k = shoulder;
             auto f = [&](double t) { return t * (1 + k * t / (w * w)) / (1 + k * t); };
             x = f(x) / f(w);
         }

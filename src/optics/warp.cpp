@@ -29,6 +29,7 @@ Image warp_image(const Image& image, const RadialWarp& warp, int area_w, int are
     cx -= x0, cy -= y0;  // into the image's own coordinates
     Image out;
     out.width = image.width, out.height = image.height, out.color_space = image.color_space;
+    out.scene_peak = image.scene_peak;
     out.pixels.resize(image.pixels.size());
     Halide::Runtime::Buffer<const uint16_t> in(image.pixels.data(), 3, image.width, image.height);
     Halide::Runtime::Buffer<uint16_t> dst(out.pixels.data(), 3, out.width, out.height);

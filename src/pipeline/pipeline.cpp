@@ -101,14 +101,21 @@ Image render(const RawImage& raw, const PipelineOptions& options, RunReport* rep
     return image;
 }
 
-void write_developed(const RawImage& raw, const std::string& output, const PipelineOptions& options, RunReport* report) {
+void write_developed(const RawImage& raw, const std::string& output, const PipelineOptions& input_options,
+                     RunReport* report) {
     Stopwatch clock;
+    // OpenEXR takes the scene-linear rendition.
+    PipelineOptions options = input_options;
+    const bool scene_linear = format_for_path(output) == Format::Exr;
+    if (scene_linear && options.frame) throw file_error(output, "--frame is for photographs, not scene-linear OpenEXR");
+    options.develop.scene_linear = scene_linear;
     OutputMetadata meta = metadata_of(raw);
     add_warnings(report, develop_notes(raw, options, meta));
     if (raw.shot.orientation <= 1 && !options.frame) {
         // Streamed: each strip is encoded while the next one develops.
         auto file = OutputFile::open(output, raw.crop.width, raw.crop.height, meta, options.encode,
-                                     color_space_named(options.develop.color_space));
+                                     color_space_named(options.develop.color_space),
+                                     scene_linear ? scene_linear_peak(raw) : 0.0);
         develop_rows(raw, options.develop, *file);
         file->commit();
     } else {

@@ -1,0 +1,370 @@
+// Exposure fusion of a bracket, on the raw: every frame is scaled to the
+// reference's exposure, and each Bayer sample of the result is the mean of
+// the frames' samples weighted by the inverse of their noise variance,
+// which the noise profile gives per exposure (a frame exposed r times
+// longer has r^2 / (S r s + O) of the weight at scene level s). Clipped
+// samples weigh nothing; where every frame clips, the darkest frame's bound
+// stands. Alternate frames are aligned per tile (the pyramid of burst.cpp,
+// on grey clipped where the brighter frame clips) and blended with the
+// merge's sine-squared windows, so tiles overlap seamlessly.
+#include "burst/bracket.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "core/parallel.h"
+#include "obscura/error.h"
+
+namespace obscura::burst {
+namespace {
+
+// Where a sample starts to count as clipped, and where it counts for nothing
+// (fractions of the range above black): a ramp, so frames hand over without
+// a seam where one of them reaches white.
+constexpr float kClipStart = 0.90f, kClipEnd = 0.96f;
+// A raw sample this close to white is clipped whatever its neighbours.
+constexpr float kSaturated = 0.99f;
+// A tile whose mean differs from the reference's by more than kShiftLow
+// standard deviations (noise, and 2% of the level for what alignment and
+// interpolation leave) starts to be refused; by kShiftHigh it is refused.
+constexpr float kShiftLow = 4.0f, kShiftHigh = 8.0f, kShiftLevel = 0.02f;
+
+float clip_weight(float u) { return std::clamp((kClipEnd - u) / (kClipEnd - kClipStart), 0.0f, 1.0f); }
+
+// Sine-squared window of a 16-sample tile: sums to one over tiles that
+// overlap by half.
+struct Window {
+    float w[16];
+    Window() {
+        for (int n = 0; n < 16; ++n) w[n] = float(std::pow(std::sin(M_PI * (n + 0.5) / 16.0), 2));
+    }
+};
+
+bool black_is_periodic(const BlackLevel& b) {
+    if (b.has_deltas()) return false;
+    for (int y = 0; y < 2 * b.repeat_height; ++y)
+        for (int x = 0; x < 2 * b.repeat_width; ++x)
+            if (b.at(x, y) != b.at(x % 2, y % 2)) return false;
+    return true;
+}
+
+// Per plane: black, range, and the noise profile's S and O of its colour.
+struct PlaneLevels {
+    float black[4], range[4], scale[4], offset[4];
+    int color[4];
+};
+
+PlaneLevels plane_levels(const RawImage& ref) {
+    PlaneLevels l{};
+    for (int p = 0; p < 4; ++p) {
+        l.color[p] = ref.cfa.at(p & 1, p / 2);
+        l.black[p] = float(ref.black.at(p & 1, p / 2));
+        l.range[p] = float(std::max(1.0, ref.white_level - l.black[p]));
+        // (Without a profile, one of a typical sensor at base ISO: the weights
+        // then follow the exposures, which is what matters most.)
+        std::array<double, 2> sn = ref.noise.planes.empty() ? std::array<double, 2>{2e-4, 2e-6}
+                                   : ref.noise.planes.size() == 3 ? ref.noise.planes[size_t(l.color[p])]
+                                                                  : ref.noise.planes[0];
+        l.scale[p] = float(std::max(sn[0], 1e-9)), l.offset[p] = float(std::max(sn[1], 1e-12));
+    }
+    return l;
+}
+
+// Padded planes as fractions of white, scaled by 1 / ratio (to the
+// reference's exposure) and clipped at `ceiling`: what alignment compares.
+Buffer<float> normalised_planes(const Buffer<float>& planes, const PlaneLevels& l, float ratio, float ceiling) {
+    Buffer<float> out(planes.dim(0).extent(), planes.dim(1).extent(), 4);
+    out.set_min({planes.dim(0).min(), planes.dim(1).min(), 0});
+    for (int p = 0; p < 4; ++p) {
+        const float gain = 1.0f / (l.range[p] * ratio), black = l.black[p];
+        parallel_rows(planes.dim(1).min(), planes.dim(1).max() + 1, [&](int y0, int y1) {
+            for (int y = y0; y < y1; ++y) {
+                const float* src = &planes(planes.dim(0).min(), y, p);
+                float* dst = &out(out.dim(0).min(), y, p);
+                for (int x = 0; x < planes.dim(0).extent(); ++x) dst[x] = std::min((src[x] - black) * gain, ceiling);
+            }
+        });
+    }
+    return out;
+}
+
+}  // namespace
+
+std::optional<double> stated_exposure_ratio(const RawImage& ref, const RawImage& alt) {
+    const ShotInfo &a = alt.shot, &r = ref.shot;
+    if (!a.exposure_s || !r.exposure_s || !(*a.exposure_s > 0) || !(*r.exposure_s > 0)) return std::nullopt;
+    double ratio = *a.exposure_s / *r.exposure_s;
+    if (a.iso && r.iso && *a.iso > 0 && *r.iso > 0) ratio *= *a.iso / *r.iso;
+    if (a.f_number && r.f_number && *a.f_number > 0 && *r.f_number > 0)
+        ratio *= (*r.f_number * *r.f_number) / (*a.f_number * *a.f_number);
+    // A frame brightened more in development was exposed less.
+    ratio *= std::pow(2.0, ref.color.baseline_exposure - alt.color.baseline_exposure);
+    return ratio;
+}
+
+double measured_exposure_ratio(const RawImage& ref, const RawImage& alt) {
+    constexpr int kBlock = 32;
+    const int bw = ref.width / kBlock, bh = ref.height / kBlock;
+    std::vector<double> ratios;
+    auto block_mean = [](const RawImage& raw, int bx, int by, double& mean, double& peak) {
+        double sum = 0;
+        peak = 0;
+        for (int y = by * kBlock; y < (by + 1) * kBlock; ++y)
+            for (int x = bx * kBlock; x < (bx + 1) * kBlock; ++x) {
+                double range = raw.white_level - raw.black.at(x, y);
+                double u = (raw.at(x, y) - raw.black.at(x, y)) / std::max(range, 1.0);
+                sum += u, peak = std::max(peak, u);
+            }
+        mean = sum / (kBlock * kBlock);
+    };
+    for (int by = 0; by < bh; ++by)
+        for (int bx = 0; bx < bw; ++bx) {
+            double mr, pr, ma, pa;
+            block_mean(ref, bx, by, mr, pr);
+            block_mean(alt, bx, by, ma, pa);
+            if (mr > 0.02 && ma > 0.02 && pr < kClipStart && pa < kClipStart) ratios.push_back(ma / mr);
+        }
+    if (ratios.size() < 16)
+        throw file_error(alt.source, "no exposure time in the file, and too little of the frame is well exposed in both it and "
+                                     "the reference to measure its exposure");
+    std::nth_element(ratios.begin(), ratios.begin() + long(ratios.size() / 2), ratios.end());
+    return ratios[ratios.size() / 2];
+}
+
+double exposure_ratio(const RawImage& ref, const RawImage& alt) {
+    if (auto stated = stated_exposure_ratio(ref, alt)) return *stated;
+    return measured_exposure_ratio(ref, alt);
+}
+
+bool same_exposure(double ratio) { return std::abs(std::log2(ratio)) < 1.0 / 6.0; }
+
+RawImage fuse_exposures(RawImage ref, const Buffer<float>& ref_planes, const Buffer<float>& merged, int merged_frames,
+                        const std::vector<size_t>& others, const FrameSource& files, const BurstOptions& options,
+                        const CfaPattern& ref_layout, BurstReport& rep) {
+    using clock = std::chrono::steady_clock;
+    if (!black_is_periodic(ref.black))
+        throw file_error(ref.source, "black level varies across the frame: a bracket merge needs one level per CFA site");
+    const PlaneLevels lv = plane_levels(ref);
+    const int pw = plane_extent(ref.width), ph = plane_extent(ref.height);
+    const int ntx = tile_count(pw), nty = tile_count(ph);
+    static const Window window;
+
+    // The reference's level where it is read: the 3 x 3 mean of its merged
+    // plane. (Deciding where the reference is exposed by its own noisy
+    // samples would pick those whose noise fell low, and the comparison
+    // with the other frames would see motion in every bright tile.)
+    Buffer<float> level(pw, ph, 4);
+    for (int p = 0; p < 4; ++p)
+        parallel_rows(0, ph, [&](int y0, int y1) {
+            for (int j = y0; j < y1; ++j)
+                for (int i = 0; i < pw; ++i) {
+                    float sum = 0;
+                    for (int b = -1; b <= 1; ++b)
+                        for (int a = -1; a <= 1; ++a)
+                            sum += merged(std::clamp(i + a, 0, pw - 1), std::clamp(j + b, 0, ph - 1), p);
+                    level(i, j, p) = (sum / 9 - lv.black[p]) / lv.range[p];
+                }
+        });
+    // The reference: its merged value (less noisy by the frames merged),
+    // weighted as it clips: by its level, and not at all where the raw
+    // sample itself reached white.
+    Buffer<float> num(pw, ph, 4), den(pw, ph, 4), bound(pw, ph, 4);
+    for (int p = 0; p < 4; ++p)
+        parallel_rows(0, ph, [&](int y0, int y1) {
+            for (int j = y0; j < y1; ++j)
+                for (int i = 0; i < pw; ++i) {
+                    float u = (ref_planes(i, j, p) - lv.black[p]) / lv.range[p];
+                    float s = (merged(i, j, p) - lv.black[p]) / lv.range[p];
+                    float var = (lv.scale[p] * std::max(level(i, j, p), 0.0f) + lv.offset[p]) / float(merged_frames);
+                    float w = (u < kSaturated ? clip_weight(level(i, j, p)) : 0.0f) / var;
+                    num(i, j, p) = w * s, den(i, j, p) = w, bound(i, j, p) = std::min(s, 1.0f);
+                }
+        });
+
+    double lowest = 1.0;
+    CfaPattern layout;
+    Buffer<float> alt_planes;
+    for (size_t f : others) {
+        auto t = clock::now();
+        RawImage alt = read_frame(files, f, options, layout);
+        rep.frames[f].file = alt.source;
+        check_compatible(ref, ref_layout, alt, layout);
+        const double ratio_d = exposure_ratio(ref, alt);
+        if (!(ratio_d > 1.0 / 65536 && ratio_d < 65536))
+            throw file_error(alt.source, "exposure " + std::to_string(ratio_d) + " times the reference's: not a bracket");
+        const float ratio = float(ratio_d);
+        rep.frames[f].exposure_ev = std::log2(ratio_d);
+        lowest = std::min(lowest, ratio_d);
+        alt_planes = padded_planes(alt, std::move(alt_planes));
+        Samples16().swap(alt.data);
+        rep.seconds_decode += seconds_since(t);
+
+        // Aligned on grey at the reference's exposure, clipped where the
+        // brighter of the two clips (there the frames cannot agree).
+        t = clock::now();
+        const float ceiling = kClipStart * std::min(1.0f, 1.0f / ratio);
+        auto ref_grey = grey_pyramid(normalised_planes(ref_planes, lv, 1.0f, ceiling), ref.width, ref.height);
+        auto alt_grey = grey_pyramid(normalised_planes(alt_planes, lv, ratio, ceiling), ref.width, ref.height);
+        Buffer<int16_t> offsets = align_frame(ref_grey, alt_grey);
+        rep.seconds_align += seconds_since(t);
+
+        t = clock::now();
+        std::vector<int> xs, ys;
+        for (int ty = 0; ty < nty; ++ty)
+            for (int tx = 0; tx < ntx; ++tx) xs.push_back(offsets(tx, ty, 0)), ys.push_back(offsets(tx, ty, 1));
+        std::nth_element(xs.begin(), xs.begin() + long(xs.size() / 2), xs.end());
+        std::nth_element(ys.begin(), ys.begin() + long(ys.size() / 2), ys.end());
+        rep.frames[f].median_dx = xs[xs.size() / 2], rep.frames[f].median_dy = ys[ys.size() / 2];
+
+        // Tile rows of one parity at a time: their windows do not overlap.
+        for (int parity = 0; parity < 2; ++parity) {
+            const int rows = (nty - parity + 1) / 2;
+            parallel_rows(0, rows, [&](int r0, int r1) {
+                float value[4][16][16], clipw[4][16][16];
+                for (int r = r0; r < r1; ++r) {
+                    const int ty = 2 * r + parity;
+                    for (int tx = 0; tx < ntx; ++tx) {
+                        const int dx = std::clamp(int(offsets(tx, ty, 0)), -kMergeLimit, kMergeLimit);
+                        const int dy = std::clamp(int(offsets(tx, ty, 1)), -kMergeLimit, kMergeLimit);
+                        const int i0 = 8 * tx - 8, j0 = 8 * ty - 8;
+                        const int a0 = std::max(0, -i0), a1 = std::min(16, pw - i0);
+                        const int b0 = std::max(0, -j0), b1 = std::min(16, ph - j0);
+                        if (a0 >= a1 || b0 >= b1) continue;
+                        // The quads whose displaced site and its interpolation
+                        // taps lie inside the frame: past its edge the planes
+                        // are mirrored, no light of this scene point. (One
+                        // rule for all planes, so no colour gets data another
+                        // lacks.)
+                        const int ia = std::max(a0, (4 - dx + 1) / 2 - i0), ib = std::min(a1, (ref.width - 5 - dx) / 2 - i0);
+                        const int jb0 = std::max(b0, (4 - dy + 1) / 2 - j0), jb1 = std::min(b1, (ref.height - 5 - dy) / 2 - j0);
+                        if (ia >= ib || jb0 >= jb1) continue;
+                        // Motion: per plane, the tile's mean against the
+                        // reference's where both are exposed, in standard
+                        // deviations; the worst plane decides for all.
+                        double worst = 0;
+                        for (int p = 0; p < 4; ++p) {
+                            // The alternate sample of this plane's colour at the
+                            // displaced site: itself, or the half-way cubic
+                            // (-1, 9, 9, -1) / 16 along each odd direction (as
+                            // merge_kernel); green moved diagonally is the other green.
+                            const bool green = lv.color[p] == kGreen;
+                            const bool diagonal_green = green && (dx & 1) && (dy & 1);
+                            const int sx = diagonal_green ? 0 : dx & 1, sy = diagonal_green ? 0 : dy & 1;
+                            static const float cubic[4] = {-1.0f / 16, 9.0f / 16, 9.0f / 16, -1.0f / 16}, direct[4] = {0, 1, 0, 0};
+                            const float* wx = sx ? cubic : direct;
+                            const float* wy = sy ? cubic : direct;
+                            const float black = lv.black[p], range = lv.range[p];
+                            double dsum = 0, vsum = 0, lsum = 0;
+                            int n = 0;
+                            for (int b = jb0; b < jb1; ++b)
+                                for (int a = ia; a < ib; ++a) {
+                                    const int i = i0 + a, j = j0 + b;
+                                    const int ax = 2 * i + (p & 1) + dx - sx, ay = 2 * j + (p >> 1) + dy - sy;
+                                    const int q = (ax & 1) + 2 * (ay & 1), bx = ax >> 1, by = ay >> 1;
+                                    float v = 0, peak = -1e30f;
+                                    for (int m = 0; m < 4; ++m) {
+                                        if (wy[m] == 0) continue;
+                                        const float* row = &alt_planes(0, by + m - 1, q);
+                                        for (int k = 0; k < 4; ++k) {
+                                            if (wx[k] == 0) continue;
+                                            const float x = row[bx + k - 1];
+                                            v += wy[m] * wx[k] * x;
+                                            peak = std::max(peak, x);
+                                        }
+                                    }
+                                    const float s = (v - black) / (range * ratio);
+                                    const float cw = clip_weight((peak - black) / range);
+                                    value[p][b][a] = s, clipw[p][b][a] = cw;
+                                    if (cw >= 1.0f && (ref_planes(i, j, p) - black) / range < kClipStart &&
+                                        level(i, j, p) < kClipStart - 0.04f) {
+                                        const float sr = (merged(i, j, p) - black) / range, sp = std::max(sr, 0.0f);
+                                        dsum += s - sr;
+                                        vsum += (lv.scale[p] * sp + lv.offset[p]) / float(merged_frames) +
+                                                (lv.scale[p] * ratio * sp + lv.offset[p]) / (ratio * ratio);
+                                        lsum += sp;
+                                        ++n;
+                                    }
+                                }
+                            if (n >= 32) {
+                                const double level = lsum / n;
+                                const double sigma = std::sqrt(vsum / (double(n) * n) + std::pow(kShiftLevel * level, 2));
+                                worst = std::max(worst, std::abs(dsum / n) / std::max(sigma, 1e-12));
+                            }
+                        }
+                        const float keep = std::clamp(float((kShiftHigh - worst) / (kShiftHigh - kShiftLow)), 0.0f, 1.0f);
+                        if (keep <= 0) continue;
+                        for (int p = 0; p < 4; ++p) {
+                            for (int b = jb0; b < jb1; ++b)
+                                for (int a = ia; a < ib; ++a) {
+                                    const int i = i0 + a, j = j0 + b;
+                                    const float s = value[p][b][a];
+                                    // The level the weight is taken at: the
+                                    // reference's where it is exposed (smooth),
+                                    // else this frame's.
+                                    const float at = std::max(level(i, j, p) < kClipStart ? level(i, j, p) : s, 0.0f);
+                                    const float var = (lv.scale[p] * ratio * at + lv.offset[p]) / (ratio * ratio);
+                                    const float w = window.w[a] * window.w[b] * keep * clipw[p][b][a] / var;
+                                    num(i, j, p) += w * s;
+                                    den(i, j, p) += w;
+                                    if (keep >= 0.5f) bound(i, j, p) = std::max(bound(i, j, p), std::min(s, 1.0f / ratio));
+                                }
+                        }
+                    }
+                }
+            });
+        }
+        rep.seconds_merge += seconds_since(t);
+    }
+
+    // Back to 16 bits, the range kept: the reference white at 2^-headroom
+    // of full scale, a black level with room for the noise below it.
+    auto t = clock::now();
+    const double headroom = lowest < 1.0 ? std::log2(1.0 / lowest) : 0.0;
+    constexpr double kBlack = 1024;
+    const double full = (65535.0 - kBlack) * std::min(1.0, lowest);
+    // Where every frame clipped a sample, its light is only known to be
+    // above the bound; it is raised to the level the quad's other colours
+    // give as if the light were neutral (the camera's white), so clipped
+    // highlights go to white instead of magenta.
+    // (Never past the darkest frame's white, the top of the range.)
+    const double top = 1.0 / std::min(1.0, lowest);
+    double neutral[3] = {1, 1, 1};
+    if (ref.color.as_shot_neutral)
+        for (int c = 0; c < 3; ++c) neutral[c] = std::max((*ref.color.as_shot_neutral)[size_t(c)], 1e-3);
+    parallel_rows(0, ph, [&](int j0, int j1) {
+        for (int j = j0; j < j1; ++j)
+            for (int i = 0; i < pw; ++i) {
+                double s[4], white = 0;
+                bool clipped[4];
+                for (int p = 0; p < 4; ++p) {
+                    clipped[p] = !(den(i, j, p) > 0);
+                    s[p] = clipped[p] ? bound(i, j, p) : num(i, j, p) / den(i, j, p);
+                    white = std::max(white, s[p] / neutral[lv.color[p]]);
+                }
+                for (int p = 0; p < 4; ++p) {
+                    if (clipped[p]) s[p] = std::max(s[p], std::min(white * neutral[lv.color[p]], top));
+                    const int x = 2 * i + (p & 1), y = 2 * j + (p >> 1);
+                    if (x < ref.width && y < ref.height)
+                        ref.data[size_t(y) * ref.width + x] = uint16_t(std::clamp(std::lround(kBlack + s[p] * full), 0L, 65535L));
+                }
+            }
+    });
+    // The noise profile in the new units (a fraction u of white is now
+    // u * k): the reference's with its merged frames; the brighter frames
+    // only lower it.
+    const double k = std::min(1.0, lowest);
+    for (auto& n : ref.noise.planes) n[0] = n[0] * k / merged_frames, n[1] = n[1] * k * k / merged_frames;
+    ref.black = BlackLevel{};
+    ref.black.pattern = {kBlack};
+    ref.white_level = 65535;
+    ref.bits = 16;
+    ref.color.baseline_exposure += headroom;
+    rep.headroom_ev = headroom;
+    ref.shot.software = "obscura burst (" + std::to_string(merged_frames + others.size()) + " frames, " +
+                        std::to_string(others.size()) + " of other exposures, merged)";
+    rep.seconds_merge += seconds_since(t);
+    return ref;
+}
+
+}  // namespace obscura::burst
