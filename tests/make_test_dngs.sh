@@ -91,6 +91,9 @@ for cut in 6 60 400 $((size / 2)) $((size - 100)); do head -c "$cut" "$base" > "
 # medium noise on RGGB, high noise on GBRG. Each folder has truth.png.
 mk "$d/kodim05.png" "$out/burst05_mid" --frames 8 --noise 0.002,0.00002 --motion 12 --mover
 mk "$d/kodim23.png" "$out/burst23_high" --frames 8 --noise 0.01,0.0002 --motion 12 --mover --cfa GBRG --seed 7
+# An exposure bracket (EV 0, -4, +2) of a scene 4 stops over white, with
+# hand shake; truth.tiff is the scene, linear, 1.0 = white at EV 0.
+mk "$d/kodim23.png" "$out/bracket23" --frames 3 --ev=0,-4,2 --hdr 4 --motion 8 --noise 0.002,0.00002 --seed 323
 # A quad-Bayer burst (4 frames): each frame remosaicked or binned, then merged.
 mk "$d/kodim05.png" "$out/burst05_quad" --frames 4 --noise 0.002,0.00002 --motion 8 --cfa quad --seed 3
 # The noisy file less its NoiseProfile (dng_variants writes none): the

@@ -51,6 +51,9 @@ struct BlackLevel {
     // The highest level at any pixel of a width x height frame.
     double highest(int width, int height) const;
     bool has_deltas() const { return !delta_h.empty() || !delta_v.empty(); }
+    // One level per site of a 2x2 repeat, no deltas: what the develop kernel
+    // and the bracket merge take as they are.
+    bool is_2x2_periodic() const;
 };
 
 // Per-colour-plane noise: variance = scale * x + offset, x in 0..1 of the

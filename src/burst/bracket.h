@@ -16,7 +16,7 @@ namespace obscura::burst {
 std::optional<double> stated_exposure_ratio(const RawImage& ref, const RawImage& alt);
 
 // The same measured on the pixels, for files that do not say: the median
-// ratio of 32 x 32-pixel block means where both frames are well exposed.
+// ratio of the frames' grey-level quantiles where both are well exposed.
 // Throws naming `alt` when too few blocks are.
 double measured_exposure_ratio(const RawImage& ref, const RawImage& alt);
 

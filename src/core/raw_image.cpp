@@ -102,6 +102,14 @@ double BlackLevel::highest(int width, int height) const {
     return most;
 }
 
+bool BlackLevel::is_2x2_periodic() const {
+    if (has_deltas()) return false;
+    for (int y = 0; y < 2 * repeat_height; ++y)
+        for (int x = 0; x < 2 * repeat_width; ++x)
+            if (at(x, y) != at(x % 2, y % 2)) return false;
+    return true;
+}
+
 double BlackLevel::at(int x, int y) const {
     double b = pattern[size_t((y % repeat_height) * repeat_width + (x % repeat_width))];
     if (!delta_h.empty()) b += delta_h[size_t(x)];

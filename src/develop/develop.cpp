@@ -26,16 +26,6 @@
 namespace obscura {
 namespace {
 
-// True when the black level repeats every 2x2 sites with no deltas, which
-// is all the kernel can express.
-bool black_is_2x2_periodic(const BlackLevel& b) {
-    if (b.has_deltas()) return false;
-    for (int y = 0; y < 2 * b.repeat_height; ++y)
-        for (int x = 0; x < 2 * b.repeat_width; ++x)
-            if (b.at(x, y) != b.at(x % 2, y % 2)) return false;
-    return true;
-}
-
 // The develop kernel's tile (see develop_gen.cpp), and the rows developed
 // at a time when streaming (two tiles; a multiple of every writer's strip).
 constexpr int kMinOutputWidth = 512, kMinOutputHeight = 128;
@@ -366,7 +356,7 @@ Kernel prepare(const RawImage& raw, const DevelopOptions& options) {
     // usable range (see develop_gen.cpp).
     k.samples = raw.data.data();
     double flat = 0;
-    bool periodic = black_is_2x2_periodic(raw.black);
+    bool periodic = raw.black.is_2x2_periodic();
     if (!periodic) {
         // Folded onto the highest level, so no sample goes below black.
         flat = raw.black.highest(raw.width, raw.height);

@@ -1,0 +1,239 @@
+// HDR: an exposure bracket (EV 0, -4, +2 of a scene 4 stops over white, with
+// hand shake and noise, made by the independent mkdng.py with the scene as
+// a float truth.tiff) merged on the raw and written as OpenEXR, read back by
+// OpenEXR and scored against the scene (PSNR-mu, stops); the merged DNG
+// keeps the range; the looks roll the highlights off; the scene-linear
+// rendition of an ordinary frame is its photograph, linear.
+#include <ImfArray.h>
+#include <ImfRgbaFile.h>
+#include <gtest/gtest.h>
+#include <tiffio.h>
+
+#include <cmath>
+#include <filesystem>
+#include <stdexcept>
+
+#include "obscura/burst.h"
+#include "obscura/decode.h"
+#include "obscura/dng_writer.h"
+#include "obscura/error.h"
+#include "obscura/look.h"
+#include "obscura/pipeline.h"
+#include "support/truth.h"
+
+namespace obscura::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Linear RGB, row-major, interleaved.
+struct FloatImage {
+    int width = 0, height = 0;
+    std::vector<float> rgb;
+    float at(int x, int y, int c) const { return rgb[(size_t(y) * width + x) * 3 + c]; }
+};
+
+FloatImage read_exr(const std::string& path) {
+    Imf::RgbaInputFile in(path.c_str());
+    const Imath::Box2i dw = in.dataWindow();
+    FloatImage out{dw.max.x - dw.min.x + 1, dw.max.y - dw.min.y + 1, {}};
+    Imf::Array2D<Imf::Rgba> px(out.height, out.width);
+    in.setFrameBuffer(&px[0][0] - dw.min.x - dw.min.y * out.width, 1, size_t(out.width));
+    in.readPixels(dw.min.y, dw.max.y);
+    for (int y = 0; y < out.height; ++y)
+        for (int x = 0; x < out.width; ++x)
+            for (float v : {float(px[y][x].r), float(px[y][x].g), float(px[y][x].b)}) out.rgb.push_back(v);
+    return out;
+}
+
+// mkdng's truth.tiff: 32-bit float RGB.
+FloatImage read_float_tiff(const std::string& path) {
+    TIFF* t = TIFFOpen(path.c_str(), "r");
+    if (!t) throw std::runtime_error("cannot open " + path);
+    uint32_t w = 0, h = 0;
+    TIFFGetField(t, TIFFTAG_IMAGEWIDTH, &w);
+    TIFFGetField(t, TIFFTAG_IMAGELENGTH, &h);
+    FloatImage out{int(w), int(h), std::vector<float>(size_t(w) * h * 3)};
+    for (uint32_t y = 0; y < h; ++y) TIFFReadScanline(t, &out.rgb[size_t(y) * w * 3], y, 0);
+    TIFFClose(t);
+    return out;
+}
+
+// The HDR-merging literature's measure: mu-law (mu = 5000) of both images
+// divided by the truth's peak, then PSNR.
+double psnr_mu(const FloatImage& img, const FloatImage& truth) {
+    float peak = 0;
+    for (float v : truth.rgb) peak = std::max(peak, v);
+    auto mu = [&](float v) { return std::log1p(5000.0 * std::max(v / peak, 0.0f)) / std::log1p(5000.0); };
+    double se = 0;
+    for (size_t i = 0; i < truth.rgb.size(); ++i) se += std::pow(mu(img.rgb[i]) - mu(truth.rgb[i]), 2);
+    return 10 * std::log10(1.0 / (se / double(truth.rgb.size())));
+}
+
+// Mean |log2(ours / truth)| of the grey level where the truth's is in
+// (lo, hi), in stops.
+double stops_error(const FloatImage& img, const FloatImage& truth, double lo, double hi) {
+    double sum = 0;
+    size_t n = 0;
+    for (size_t p = 0; p < truth.rgb.size() / 3; ++p) {
+        double t = (truth.rgb[3 * p] + truth.rgb[3 * p + 1] + truth.rgb[3 * p + 2]) / 3;
+        if (!(t > lo && t < hi)) continue;
+        double v = std::max((img.rgb[3 * p] + img.rgb[3 * p + 1] + img.rgb[3 * p + 2]) / 3.0, 1e-6);
+        sum += std::abs(std::log2(v / t)), ++n;
+    }
+    return n ? sum / double(n) : 0.0;
+}
+
+std::vector<std::string> bracket() {
+    std::vector<std::string> frames;
+    for (int i = 0; i < 3; ++i) frames.push_back(dng_path("bracket23/frame_0" + std::to_string(i) + ".dng"));
+    return frames;
+}
+
+fs::path scratch(const std::string& name) {
+    fs::path dir = fs::temp_directory_path() / ("obscura_hdr_test_" + name);
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    return dir;
+}
+
+TEST(Hdr, BracketMergeKeepsTheSceneInOpenExr) {
+    const fs::path dir = scratch("merge");
+    const FloatImage truth = read_float_tiff(dng_path("bracket23/truth.tiff"));
+    BurstReport report;
+    develop_burst(bracket(), (dir / "merge.exr").string(), std::nullopt, {}, {}, &report);
+    develop_file(bracket()[0], (dir / "ev0.exr").string(), {});
+    const FloatImage merged = read_exr((dir / "merge.exr").string()), single = read_exr((dir / "ev0.exr").string());
+    ASSERT_EQ(merged.width, truth.width);
+    ASSERT_EQ(merged.height, truth.height);
+    // Measured 33.6 dB here (one EV 0 frame: 20.5); over white 0.14 stops,
+    // shadows 0.14 (EV 0 alone: 2.7 and 0.11).
+    const double p = psnr_mu(merged, truth), p0 = psnr_mu(single, truth);
+    EXPECT_GT(p, 32.0) << "EV 0 alone: " << p0;
+    EXPECT_GT(p, p0 + 10.0);
+    EXPECT_LT(stops_error(merged, truth, 1.0, 1e9), 0.25);
+    EXPECT_GT(stops_error(single, truth, 1.0, 1e9), 2.0);
+    EXPECT_LT(stops_error(merged, truth, 0.0, 0.05), 0.2);
+    // What the merge reports: the reference, the exposures, the range kept.
+    EXPECT_EQ(report.reference, 0);
+    EXPECT_NEAR(report.frames[1].exposure_ev, -4.0, 1e-6);
+    EXPECT_NEAR(report.frames[2].exposure_ev, 2.0, 1e-6);
+    EXPECT_NEAR(report.headroom_ev, 4.0, 1e-6);
+}
+
+TEST(Hdr, WithoutExposureTimesTheExposuresAreMeasured) {
+    const fs::path dir = scratch("measured");
+    std::vector<std::string> frames;
+    for (const auto& f : bracket()) {
+        RawImage raw = decode(f);
+        raw.shot.exposure_s.reset();
+        raw.exif.clear();
+        frames.push_back((dir / fs::path(f).filename()).string());
+        write_dng(raw, frames.back());
+    }
+    ASSERT_FALSE(decode(frames[1]).shot.exposure_s);
+    BurstReport report;
+    RawImage merged = merge_burst_files(frames, {}, &report);
+    EXPECT_NEAR(report.frames[1].exposure_ev, -4.0, 0.1);
+    EXPECT_NEAR(report.frames[2].exposure_ev, 2.0, 0.1);
+    EXPECT_NEAR(merged.color.baseline_exposure, 4.0, 0.1);
+}
+
+TEST(Hdr, MergedDngKeepsTheRangeAndDevelopsTheSame) {
+    const fs::path dir = scratch("dng");
+    develop_burst(bracket(), (dir / "merge.exr").string(), (dir / "merge.dng").string(), {}, {});
+    RawImage back = decode((dir / "merge.dng").string());
+    EXPECT_NEAR(back.color.baseline_exposure, 4.0, 1e-6);
+    EXPECT_EQ(back.white_level, 65535);
+    develop_file((dir / "merge.dng").string(), (dir / "again.exr").string(), {});
+    const FloatImage a = read_exr((dir / "merge.exr").string()), b = read_exr((dir / "again.exr").string());
+    ASSERT_EQ(a.rgb.size(), b.rgb.size());
+    EXPECT_GT(psnr_mu(b, a), 60.0);
+}
+
+TEST(Hdr, LooksRollTheMergedHighlightsOffInsteadOfClipping) {
+    const FloatImage truth = read_float_tiff(dng_path("bracket23/truth.tiff"));
+    PipelineOptions o;
+    o.develop.look = "authentic";
+    o.develop.apply_orientation = false;
+    const Image merged = render(merge_burst_files(bracket()), o), single = render(decode(bracket()[0]), o);
+    // Over white in the scene: the share of pixels at full scale in every
+    // channel, and how many distinct levels the green keeps there.
+    auto clipped = [&](const Image& im, int* levels) {
+        size_t n = 0, full = 0;
+        std::vector<bool> seen(65536);
+        *levels = 0;
+        for (int y = 0; y < im.height; ++y)
+            for (int x = 0; x < im.width; ++x) {
+                if ((truth.at(x, y, 0) + truth.at(x, y, 1) + truth.at(x, y, 2)) / 3 < 1.5) continue;
+                ++n;
+                full += im.at(x, y, 0) == 65535 && im.at(x, y, 1) == 65535 && im.at(x, y, 2) == 65535;
+                if (!seen[im.at(x, y, 1)]) seen[im.at(x, y, 1)] = true, ++*levels;
+            }
+        return double(full) / double(std::max<size_t>(n, 1));
+    };
+    int levels_merged = 0, levels_single = 0;
+    const double cm = clipped(merged, &levels_merged), cs = clipped(single, &levels_single);
+    EXPECT_GT(cs, 0.5) << "the single frame should clip its highlights";
+    EXPECT_LT(cm, 0.05) << levels_merged << " levels vs " << levels_single;
+    EXPECT_GT(levels_merged, 4 * levels_single);
+    // Reference stays the measurement rendering: it clips, as ever.
+    o.develop.look = "reference";
+    int levels = 0;
+    EXPECT_GT(clipped(render(merge_burst_files(bracket()), o), &levels), 0.5);
+}
+
+TEST(Hdr, SceneLinearIsThePhotographLinear) {
+    // An ordinary frame: the OpenEXR is the reference look's 16-bit TIFF
+    // with the sRGB curve undone, 1.0 = white.
+    const fs::path dir = scratch("linear");
+    const std::string dng = dng_path("kodim05_RGGB_14.dng");
+    PipelineOptions o;
+    o.develop.look = "reference";
+    develop_file(dng, (dir / "a.exr").string(), o);
+    const Image photo = render(decode(dng), o);
+    const FloatImage exr = read_exr((dir / "a.exr").string());
+    ASSERT_EQ(exr.width, photo.width);
+    double worst = 0;
+    for (int y = 0; y < photo.height; y += 3)
+        for (int x = 0; x < photo.width; x += 3)
+            for (int c = 0; c < 3; ++c) {
+                const double code = photo.at(x, y, c) / 65535.0;
+                if (code > 0.99) continue;  // (the photo clips at white, the scene does not)
+                const double lin = srgb_decode(code);
+                worst = std::max(worst, std::abs(exr.at(x, y, c) - lin) / (lin + 0.01));
+            }
+    EXPECT_LT(worst, 0.01);
+}
+
+TEST(Hdr, BadBracketsAreRefusedByName) {
+    const fs::path dir = scratch("bad");
+    // A frame of another size.
+    RawImage small = decode(bracket()[1]);
+    small.width /= 2, small.height /= 2;
+    small.data.resize(size_t(small.width) * small.height);
+    small.crop = {0, 0, small.width, small.height};
+    const std::string odd = (dir / "small.dng").string();
+    write_dng(small, odd);
+    try {
+        merge_burst_files({bracket()[0], odd});
+        FAIL() << "merged frames of two sizes";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("small.dng"), std::string::npos) << e.what();
+    }
+    // Scene-linear light into a format that cannot hold it.
+    try {
+        Image im;
+        im.width = im.height = 8;
+        im.pixels.assign(8 * 8 * 3, 0);
+        im.scene_peak = 32;
+        encode(im, (dir / "x.jpg").string());
+        FAIL() << "wrote scene-linear light as JPEG";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find(".exr"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(fs::exists(dir / "x.jpg"));
+}
+
+}  // namespace
+}  // namespace obscura::test
