@@ -5,6 +5,11 @@
 // keeps the range; the looks roll the highlights off; the scene-linear
 // rendition of an ordinary frame is its photograph, linear.
 #include <ImfArray.h>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <regex>
+#include <jpeglib.h>
 #include <ImfRgbaFile.h>
 #include <gtest/gtest.h>
 #include <tiffio.h>
@@ -183,6 +188,90 @@ TEST(Hdr, LooksRollTheMergedHighlightsOffInsteadOfClipping) {
     EXPECT_GT(clipped(render(merge_burst_files(bracket()), o), &levels), 0.5);
 }
 
+// A JPEG in memory decoded by libjpeg-turbo: RGB, 8 bits.
+FloatImage decode_jpeg(const uint8_t* data, size_t size) {
+    jpeg_decompress_struct cinfo{};
+    jpeg_error_mgr err{};
+    cinfo.err = jpeg_std_error(&err);
+    jpeg_create_decompress(&cinfo);
+    jpeg_mem_src(&cinfo, data, (unsigned long)size);
+    jpeg_read_header(&cinfo, TRUE);
+    cinfo.out_color_space = JCS_RGB;
+    jpeg_start_decompress(&cinfo);
+    FloatImage out{int(cinfo.output_width), int(cinfo.output_height), {}};
+    std::vector<uint8_t> row(size_t(out.width) * 3);
+    while (cinfo.output_scanline < cinfo.output_height) {
+        JSAMPROW r = row.data();
+        jpeg_read_scanlines(&cinfo, &r, 1);
+        for (uint8_t v : row) out.rgb.push_back(v / 255.0f);
+    }
+    jpeg_finish_decompress(&cinfo);
+    jpeg_destroy_decompress(&cinfo);
+    return out;
+}
+
+uint32_t be32(const std::vector<uint8_t>& d, size_t at) {
+    return uint32_t(d[at]) << 24 | uint32_t(d[at + 1]) << 16 | uint32_t(d[at + 2]) << 8 | d[at + 3];
+}
+
+double xmp_number(const std::string& xmp, const std::string& name) {
+    std::smatch m;
+    if (!std::regex_search(xmp, m, std::regex("hdrgm:" + name + "=\"([-0-9.e]+)\""))) return NAN;
+    return std::stod(m[1]);
+}
+
+TEST(Hdr, UltraHdrOpensAsAJpegAndItsGainMapRebuildsTheScene) {
+    // Read as the Ultra HDR v1 format says (not by our writer's code): the
+    // MPF index in the primary gives the gain map's offset and size; its
+    // XMP the boost range; HDR = (SDR + k_sdr) * 2^(gain) - k_hdr, gain =
+    // min + (max - min) * map. (libultrahdr's own decoder rebuilt this
+    // bracket within 0.1 dB of the OpenEXR: see the note.)
+    const fs::path dir = scratch("ultrahdr");
+    const FloatImage truth = read_float_tiff(dng_path("bracket23/truth.tiff"));
+    PipelineOptions o;
+    o.develop.look = "reference";
+    o.hdr_output = PipelineOptions::HdrOutput::UltraHdr;
+    develop_burst(bracket(), (dir / "u.jpg").string(), std::nullopt, {}, o);
+    o.hdr_output = PipelineOptions::HdrOutput::None;
+    develop_burst(bracket(), (dir / "m.exr").string(), std::nullopt, {}, o);
+    std::ifstream in(dir / "u.jpg", std::ios::binary);
+    const std::vector<uint8_t> file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // The primary is a JPEG any decoder opens, the size of the photo.
+    const FloatImage sdr = decode_jpeg(file.data(), file.size());
+    ASSERT_EQ(sdr.width, truth.width);
+    const std::string text(file.begin(), file.end());
+    const size_t mpf = text.find(std::string("MPF\0", 4));
+    ASSERT_NE(mpf, std::string::npos);
+    const size_t tiff = mpf + 4;
+    ASSERT_EQ(text.substr(tiff, 4), std::string("MM\0*", 4));
+    const size_t entries = tiff + be32(file, tiff + 8 + 2 + 2 * 12 + 8);  // MPEntry's value offset
+    EXPECT_EQ(be32(file, entries + 4), 0u + uint32_t(be32(file, entries + 16 + 8) + tiff));  // primary size = where the map starts
+    const size_t map_at = tiff + be32(file, entries + 16 + 8), map_size = be32(file, entries + 16 + 4);
+    ASSERT_EQ(map_at + map_size, file.size());
+    ASSERT_EQ(file[map_at], 0xff);
+    ASSERT_EQ(file[map_at + 1], 0xd8);
+    EXPECT_NE(text.find("hdrgm:Version=\"1.0\""), std::string::npos);
+    EXPECT_NE(text.find("Item:Length=\"" + std::to_string(map_size) + "\""), std::string::npos);
+    const std::string map_xmp = text.substr(map_at, 4096);
+    const double gmin = xmp_number(map_xmp, "GainMapMin"), gmax = xmp_number(map_xmp, "GainMapMax");
+    const double gamma = xmp_number(map_xmp, "Gamma"), osdr = xmp_number(map_xmp, "OffsetSDR"), ohdr = xmp_number(map_xmp, "OffsetHDR");
+    ASSERT_FALSE(std::isnan(gmax));
+    EXPECT_GT(gmax, 3.0);  // the scene reaches 4 stops over white
+    const FloatImage map = decode_jpeg(file.data() + map_at, map_size);
+    FloatImage rebuilt = sdr;
+    for (int y = 0; y < sdr.height; ++y)
+        for (int x = 0; x < sdr.width; ++x)
+            for (int c = 0; c < 3; ++c) {
+                const int mx = std::min(x * map.width / sdr.width, map.width - 1), my = std::min(y * map.height / sdr.height, map.height - 1);
+                const double g = gmin + (gmax - gmin) * std::pow(map.at(mx, my, c), 1.0 / gamma);
+                rebuilt.rgb[(size_t(y) * sdr.width + x) * 3 + c] =
+                    float((srgb_decode(sdr.at(x, y, c)) + osdr) * std::pow(2.0, g) - ohdr);
+            }
+    const double p_exr = psnr_mu(read_exr((dir / "m.exr").string()), truth), p_uhdr = psnr_mu(rebuilt, truth);
+    EXPECT_GT(p_uhdr, p_exr - 2.0) << "OpenEXR " << p_exr;
+    EXPECT_LT(psnr_mu(sdr, truth), p_uhdr - 5.0);  // the gain map is what brings the range back
+}
+
 TEST(Hdr, SceneLinearIsThePhotographLinear) {
     // An ordinary frame: the OpenEXR is the reference look's 16-bit TIFF
     // with the sRGB curve undone, 1.0 = white.
@@ -221,6 +310,16 @@ TEST(Hdr, BadBracketsAreRefusedByName) {
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("small.dng"), std::string::npos) << e.what();
     }
+    // Ultra HDR is a JPEG.
+    PipelineOptions o;
+    o.hdr_output = PipelineOptions::HdrOutput::UltraHdr;
+    try {
+        develop_file(bracket()[0], (dir / "u.png").string(), o);
+        FAIL() << "wrote Ultra HDR as PNG";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("u.png"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(fs::exists(dir / "u.png"));
     // Scene-linear light into a format that cannot hold it.
     try {
         Image im;

@@ -72,6 +72,7 @@ std::string develop_help() {
            "Develops the raw file IN into OUT; the format follows OUT's extension:\n"
            "  .jpg/.jpeg  8-bit JPEG     .png  8-bit PNG     .tif/.tiff  16-bit TIFF\n"
            "  .heic/.heif 8-bit HEIF (HEVC)                  .avif  8-bit AVIF (AV1)\n"
+           "  .exr        OpenEXR, half float, scene-linear (1.0 = white; no look)\n"
            "Every output carries the shot's EXIF and an ICC profile, and is written\n"
            "to a temporary file that is renamed into place when complete.\n"
            "With several inputs (or -o naming a folder) each IN becomes DIR/NAME.EXT; bad\n"
@@ -106,6 +107,10 @@ std::string develop_help() {
            "                     (what the file lacks is left out)\n"
            "  --colorspace CS    srgb (default) or display-p3: the output's primaries and\n"
            "                     ICC profile (both use the sRGB tone curve)\n"
+           "  --hdr-output ultrahdr\n"
+           "                     with a .jpg: an Ultra HDR JPEG, the photo plus a gain map that\n"
+           "                     HDR displays (Android 14+, Chrome, Photoshop, Lightroom) use to\n"
+           "                     show the highlights a bracket or a raw keeps beyond white\n"
            "  --quality Q        JPEG, HEIF and AVIF quality 1..100 (default 92)\n"
            "  --overwrite        replace existing outputs (default: refuse, and say so)\n"
            "  --format EXT       with several inputs or -o DIR: jpg (default), png, tif, heic or avif\n"
@@ -180,6 +185,10 @@ void read_rendering(Args& args, DevelopSettings& settings, bool with_denoise = t
     o.encode.overwrite = args.flag("--overwrite");
     settings.timings = args.flag("--timings");
     o.frame = args.flag("--frame");
+    if (auto hdr = args.value("--hdr-output")) {
+        if (*hdr == "ultrahdr") o.hdr_output = PipelineOptions::HdrOutput::UltraHdr;
+        else if (*hdr != "none") throw UsageError("--hdr-output must be ultrahdr or none, not '" + *hdr + "'");
+    }
     try {
         find_look(look);
         if (!lut.empty()) o.develop.lut = std::make_shared<const Lut3D>(Lut3D::load(lut));
@@ -318,20 +327,25 @@ const char* kBurstHelp =
     "usage: obscura burst FRAME... -o OUT [--dng MERGED.dng] [--reference N] [options]\n"
     "       obscura burst FOLDER... -o DIR [--format jpg|png|tif] [--jobs N] [options]\n"
     "\n"
-    "Aligns the frames of a handheld burst (same camera, same exposure) to a\n"
-    "reference frame and merges them on the raw data: tiles are aligned coarse to\n"
-    "fine on a grey pyramid, then merged in the frequency domain, taking from each\n"
-    "frame only what differs from the reference like noise does; what moved falls\n"
-    "back to the reference. The merge is developed into OUT like obscura develop.\n"
+    "Aligns the frames of a handheld burst (same camera) to a reference frame and\n"
+    "merges them on the raw data: tiles are aligned coarse to fine on a grey pyramid,\n"
+    "then merged in the frequency domain, taking from each frame only what differs\n"
+    "from the reference like noise does; what moved falls back to the reference.\n"
+    "An exposure bracket (EV 0, -4, +2...: exposure time x ISO / aperture^2, or\n"
+    "measured when the files do not say) is fused by signal-to-noise with clipped\n"
+    "samples dropped, and keeps the range: write it as .exr, or as an Ultra HDR\n"
+    "JPEG (--hdr-output ultrahdr); the looks roll its highlights off.\n"
+    "The merge is developed into OUT like obscura develop.\n"
     "Folders are bursts of their own (their raw files in name order): each becomes\n"
     "DIR/FOLDER.EXT; a bad burst is reported in one line and the others are written,\n"
     "and the exit status is 1 when any failed.\n"
     "\n"
     "options:\n"
-    "  -o, --output OUT   the developed photo (.jpg, .png, .tif)\n"
-    "  --dng FILE.dng     also write the merged raw as a 16-bit DNG\n"
+    "  -o, --output OUT   the developed photo (.jpg, .png, .tif, .heic, .avif, .exr)\n"
+    "  --dng FILE.dng     also write the merged raw as a 16-bit DNG (a bracket's with\n"
+    "                     its range: BaselineExposure raised by the stops kept)\n"
     "  --reference N      reference frame, counted from 0 (default: the sharpest of\n"
-    "                     the first three)\n"
+    "                     the first three of the first frame's exposure)\n"
     "  --strength S       how much difference is still taken for noise (default 8;\n"
     "                     higher merges more, lower keeps detail safer)\n"
     "  --denoise D        spatial denoise after the merge, in units of the noise the\n"
@@ -342,6 +356,7 @@ const char* kBurstHelp =
     "  --cfa LAYOUT       the frames' CFA layout whatever the files claim (as for\n"
     "                     obscura develop)\n"
     "  --look NAME|FILE, --lut FILE.cube, --demosaic METHOD, --colorspace CS,\n"
+    "  --hdr-output ultrahdr,\n"
     "  --frame, --quality Q, --overwrite\n"
     "                     as for obscura develop\n"
     "  --format EXT       with folders: jpg (default), png, tif, heic or avif\n"

@@ -50,6 +50,13 @@ public:
     virtual void commit() = 0;
 };
 
+// An Ultra HDR JPEG (the gain-map JPEG of Android 14+, Chrome, Photoshop,
+// Lightroom): `sdr`, the photograph, is the JPEG every viewer shows; the gain
+// map, from `hdr` (its scene-linear rendition, Image::scene_peak), gives an
+// HDR display the highlights back. Written to a temporary and renamed.
+void encode_ultrahdr(const Image& sdr, const Image& hdr, const std::string& path, const OutputMetadata& metadata = {},
+                     const EncodeOptions& options = {});
+
 // 16-bit -> 8-bit, rounded (round(x * 255 / 65535)), as every 8-bit writer
 // converts.
 void to_8bit(const uint16_t* src, uint8_t* dst, size_t n);

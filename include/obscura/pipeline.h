@@ -34,6 +34,8 @@ struct PipelineOptions {
     enum class Binning { Auto, On, Off } binning = Binning::Auto;
     DevelopOptions develop;
     bool frame = false;             // the watermark band under the photo (--frame)
+    // An HDR photo: Ultra HDR (a .jpg with a gain map, --hdr-output ultrahdr).
+    enum class HdrOutput { None, UltraHdr } hdr_output = HdrOutput::None;
     EncodeOptions encode;
 };
 

@@ -108,6 +108,20 @@ void write_developed(const RawImage& raw, const std::string& output, const Pipel
     PipelineOptions options = input_options;
     const bool scene_linear = format_for_path(output) == Format::Exr;
     if (scene_linear && options.frame) throw file_error(output, "--frame is for photographs, not scene-linear OpenEXR");
+    if (options.hdr_output == PipelineOptions::HdrOutput::UltraHdr) {
+        if (format_for_path(output) != Format::Jpeg)
+            throw file_error(output, "--hdr-output ultrahdr writes a JPEG (.jpg); OpenEXR (.exr) is HDR already");
+        if (options.frame) throw file_error(output, "--frame and --hdr-output ultrahdr do not go together");
+        // The photograph and its scene-linear rendition, whole, turned alike.
+        OutputMetadata meta = metadata_of(raw);
+        add_warnings(report, develop_notes(raw, options, meta));
+        Image sdr = develop(raw, options.develop);
+        options.develop.scene_linear = true;
+        Image hdr = develop(raw, options.develop);
+        encode_ultrahdr(sdr, hdr, output, meta, options.encode);
+        if (report) report->develop_s += clock.lap();
+        return;
+    }
     options.develop.scene_linear = scene_linear;
     OutputMetadata meta = metadata_of(raw);
     add_warnings(report, develop_notes(raw, options, meta));
