@@ -246,38 +246,48 @@ RawImage fuse_exposures(RawImage ref, const Buffer<float>& ref_planes, const Buf
                             // The alternate sample of this plane's colour at the
                             // displaced site: itself, or the half-way cubic
                             // (-1, 9, 9, -1) / 16 along each odd direction (as
-                            // merge_kernel); green moved diagonally is the other green.
+                            // merge_kernel); green moved diagonally is the other
+                            // green. Separably: rows first, then down the columns.
                             const bool green = lv.color[p] == kGreen;
                             const bool diagonal_green = green && (dx & 1) && (dy & 1);
                             const int sx = diagonal_green ? 0 : dx & 1, sy = diagonal_green ? 0 : dy & 1;
-                            static const float cubic[4] = {-1.0f / 16, 9.0f / 16, 9.0f / 16, -1.0f / 16}, direct[4] = {0, 1, 0, 0};
-                            const float* wx = sx ? cubic : direct;
-                            const float* wy = sy ? cubic : direct;
-                            const float black = lv.black[p], range = lv.range[p];
+                            const int ax0 = 2 * i0 + (p & 1) + dx - sx, ay0 = 2 * j0 + (p >> 1) + dy - sy;
+                            const int q = (ax0 & 1) + 2 * (ay0 & 1), bx0 = ax0 >> 1, by0 = ay0 >> 1;
+                            float hv[19][16], hp[19][16];  // row b of the tile at b + 1, with the vertical taps' rows
+                            for (int b = jb0 - sy; b < jb1 + 2 * sy; ++b) {
+                                const float* row = &alt_planes(0, by0 + b, q) + bx0;
+                                for (int a = ia; a < ib; ++a) {
+                                    const float* t = row + a;
+                                    if (sx) {
+                                        hv[b + 1][a] = (9.0f * (t[0] + t[1]) - t[-1] - t[2]) * (1.0f / 16);
+                                        hp[b + 1][a] = std::max(std::max(t[-1], t[0]), std::max(t[1], t[2]));
+                                    } else {
+                                        hv[b + 1][a] = hp[b + 1][a] = t[0];
+                                    }
+                                }
+                            }
+                            const float black = lv.black[p], range = lv.range[p], to_scene = 1.0f / (range * ratio);
                             double dsum = 0, vsum = 0, lsum = 0;
                             int n = 0;
-                            for (int b = jb0; b < jb1; ++b)
+                            for (int b = jb0; b < jb1; ++b) {
+                                const int j = j0 + b;
+                                const float* ref_row = &ref_planes(0, j, p);
+                                const float* merged_row = &merged(0, j, p);
+                                const float* level_row = &level(0, j, p);
                                 for (int a = ia; a < ib; ++a) {
-                                    const int i = i0 + a, j = j0 + b;
-                                    const int ax = 2 * i + (p & 1) + dx - sx, ay = 2 * j + (p >> 1) + dy - sy;
-                                    const int q = (ax & 1) + 2 * (ay & 1), bx = ax >> 1, by = ay >> 1;
-                                    float v = 0, peak = -1e30f;
-                                    for (int m = 0; m < 4; ++m) {
-                                        if (wy[m] == 0) continue;
-                                        const float* row = &alt_planes(0, by + m - 1, q);
-                                        for (int k = 0; k < 4; ++k) {
-                                            if (wx[k] == 0) continue;
-                                            const float x = row[bx + k - 1];
-                                            v += wy[m] * wx[k] * x;
-                                            peak = std::max(peak, x);
-                                        }
+                                    float v, peak;
+                                    if (sy) {
+                                        v = (9.0f * (hv[b + 1][a] + hv[b + 2][a]) - hv[b][a] - hv[b + 3][a]) * (1.0f / 16);
+                                        peak = std::max(std::max(hp[b][a], hp[b + 1][a]), std::max(hp[b + 2][a], hp[b + 3][a]));
+                                    } else {
+                                        v = hv[b + 1][a], peak = hp[b + 1][a];
                                     }
-                                    const float s = (v - black) / (range * ratio);
+                                    const float s = (v - black) * to_scene;
                                     const float cw = clip_weight((peak - black) / range);
                                     value[p][b][a] = s, clipw[p][b][a] = cw;
-                                    if (cw >= 1.0f && (ref_planes(i, j, p) - black) / range < kClipStart &&
-                                        level(i, j, p) < kClipStart - 0.04f) {
-                                        const float sr = (merged(i, j, p) - black) / range, sp = std::max(sr, 0.0f);
+                                    const int i = i0 + a;
+                                    if (cw >= 1.0f && (ref_row[i] - black) / range < kClipStart && level_row[i] < kClipStart - 0.04f) {
+                                        const float sr = (merged_row[i] - black) / range, sp = std::max(sr, 0.0f);
                                         dsum += s - sr;
                                         vsum += (lv.scale[p] * sp + lv.offset[p]) / float(merged_frames) +
                                                 (lv.scale[p] * ratio * sp + lv.offset[p]) / (ratio * ratio);
@@ -285,29 +295,36 @@ RawImage fuse_exposures(RawImage ref, const Buffer<float>& ref_planes, const Buf
                                         ++n;
                                     }
                                 }
+                            }
                             if (n >= 32) {
-                                const double level = lsum / n;
-                                const double sigma = std::sqrt(vsum / (double(n) * n) + std::pow(kShiftLevel * level, 2));
+                                const double level_mean = lsum / n;
+                                const double sigma = std::sqrt(vsum / (double(n) * n) + std::pow(kShiftLevel * level_mean, 2));
                                 worst = std::max(worst, std::abs(dsum / n) / std::max(sigma, 1e-12));
                             }
                         }
                         const float keep = std::clamp(float((kShiftHigh - worst) / (kShiftHigh - kShiftLow)), 0.0f, 1.0f);
                         if (keep <= 0) continue;
                         for (int p = 0; p < 4; ++p) {
-                            for (int b = jb0; b < jb1; ++b)
+                            const float inv_ratio2 = 1.0f / (ratio * ratio), top = 1.0f / ratio;
+                            for (int b = jb0; b < jb1; ++b) {
+                                const int j = j0 + b;
+                                const float* level_row = &level(0, j, p);
+                                float *num_row = &num(0, j, p), *den_row = &den(0, j, p), *bound_row = &bound(0, j, p);
+                                const float wb = window.w[b] * keep;
                                 for (int a = ia; a < ib; ++a) {
-                                    const int i = i0 + a, j = j0 + b;
+                                    const int i = i0 + a;
                                     const float s = value[p][b][a];
                                     // The level the weight is taken at: the
                                     // reference's where it is exposed (smooth),
                                     // else this frame's.
-                                    const float at = std::max(level(i, j, p) < kClipStart ? level(i, j, p) : s, 0.0f);
-                                    const float var = (lv.scale[p] * ratio * at + lv.offset[p]) / (ratio * ratio);
-                                    const float w = window.w[a] * window.w[b] * keep * clipw[p][b][a] / var;
-                                    num(i, j, p) += w * s;
-                                    den(i, j, p) += w;
-                                    if (keep >= 0.5f) bound(i, j, p) = std::max(bound(i, j, p), std::min(s, 1.0f / ratio));
+                                    const float at = std::max(level_row[i] < kClipStart ? level_row[i] : s, 0.0f);
+                                    const float var = (lv.scale[p] * ratio * at + lv.offset[p]) * inv_ratio2;
+                                    const float w = wb * window.w[a] * clipw[p][b][a] / var;
+                                    num_row[i] += w * s;
+                                    den_row[i] += w;
+                                    if (keep >= 0.5f) bound_row[i] = std::max(bound_row[i], std::min(s, top));
                                 }
+                            }
                         }
                     }
                 }

@@ -374,15 +374,21 @@ RawImage merge_burst(const FrameSource& files, const BurstOptions& options, Burs
     const int wp = (plane_extent(ref.width) + 7) / 8 * 8, hp = (plane_extent(ref.height) + 7) / 8 * 8;
     const int ntx = tile_count(plane_extent(ref.width)), nty = tile_count(plane_extent(ref.height));
     Buffer<float> ref_planes = padded_planes(ref);
-    auto ref_grey = grey_pyramid(ref_planes, ref.width, ref.height);
+    std::array<Level, 4> ref_grey;  // (made when a frame of the reference's exposure needs it)
     Buffer<float> ref_var;
     if (!estimate) ref_var = reference_noise(ref, ref_planes, ntx, nty);
     Buffer<uint8_t> plane_color(4);
     for (int p = 0; p < 4; ++p) plane_color(p) = uint8_t(ref.cfa.at(p & 1, p / 2));
     // The merge's spectra: per tile, plane and coefficient, the weighted
     // differences and the weights, summed over the frames.
-    Buffer<uint16_t> sums((ntx + 15) / 16 * 16, 3, 16, 9, 4, nty);  // bfloat16
-    sums.fill(0);  // 0x0000 is 0.0
+    // (Made at the first frame merged: a bracket with no other frame of the
+    // reference's exposure has none to sum.)
+    Buffer<uint16_t> sums;  // bfloat16
+    auto spectra = [&] {
+        if (sums.data()) return;
+        sums = Buffer<uint16_t>((ntx + 15) / 16 * 16, 3, 16, 9, 4, nty);
+        sums.fill(0);  // 0x0000 is 0.0
+    };
     Buffer<float> tile_noise(ntx, nty, 4);
     int merged = 1;
 
@@ -403,6 +409,7 @@ RawImage merge_burst(const FrameSource& files, const BurstOptions& options, Burs
         alt_planes = padded_planes(alt, std::move(alt_planes));
         rep.seconds_decode += seconds_since(t);
         t = clock::now();
+        if (!ref_grey[0].img.data()) ref_grey = grey_pyramid(ref_planes, ref.width, ref.height);
         alt_grey = grey_pyramid(alt_planes, alt.width, alt.height, std::move(alt_grey));
         Buffer<int16_t> offsets = align_frame(ref_grey, alt_grey);
         if (!ref_var.data()) {
@@ -426,6 +433,7 @@ RawImage merge_burst(const FrameSource& files, const BurstOptions& options, Burs
         std::nth_element(ys.begin(), ys.begin() + long(ys.size() / 2), ys.end());
         rep.frames[f].median_dx = xs[xs.size() / 2];
         rep.frames[f].median_dy = ys[ys.size() / 2];
+        spectra();
         if (int rc = merge_kernel(ref_planes, alt_planes, offsets, tile_noise, plane_color, kMergeLimit,
                                    float(options.strength), kMotionLow, kMotionHigh, sums, sums); rc != 0)
             throw Error("burst: merge kernel failed (" + std::to_string(rc) + ")");
@@ -444,11 +452,24 @@ RawImage merge_burst(const FrameSource& files, const BurstOptions& options, Burs
     for (int ty = 0; ty < nty; ++ty)
         for (int tx = 0; tx < ntx; ++tx)
             for (int p = 0; p < 4; ++p) tile_noise(tx, ty, p) = float(options.denoise * 64.0 * ref_var(tx, ty, p));
+    if (!others.empty() && merged == 1) {
+        // A bracket with one frame of the reference's exposure: the other
+        // exposures are fused onto it as it is.
+        alt_planes = Buffer<float>();
+        ref_grey = alt_grey = {};
+        std::sort(others.begin(), others.end());
+        return fuse_exposures(std::move(ref), ref_planes, ref_planes, 1, others, files, options, ref_layout, rep);
+    }
+    spectra();
     Buffer<float> denoised(wp, hp, 4);
     if (int rc = finish_merge(ref_planes, sums, tile_noise, denoised); rc != 0)
         throw Error("burst: merge kernel failed (" + std::to_string(rc) + ")");
     rep.seconds_merge += seconds_since(t);
     if (!others.empty()) {
+        // (What the frequency merge held is no longer needed.)
+        sums = Buffer<uint16_t>();
+        alt_planes = Buffer<float>();
+        ref_grey = alt_grey = {};
         std::sort(others.begin(), others.end());
         return fuse_exposures(std::move(ref), ref_planes, denoised, merged, others, files, options, ref_layout, rep);
     }
