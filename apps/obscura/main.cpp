@@ -107,10 +107,12 @@ std::string develop_help() {
            "                     (what the file lacks is left out)\n"
            "  --colorspace CS    srgb (default) or display-p3: the output's primaries and\n"
            "                     ICC profile (both use the sRGB tone curve)\n"
-           "  --hdr-output ultrahdr\n"
-           "                     with a .jpg: an Ultra HDR JPEG, the photo plus a gain map that\n"
-           "                     HDR displays (Android 14+, Chrome, Photoshop, Lightroom) use to\n"
-           "                     show the highlights a bracket or a raw keeps beyond white\n"
+           "  --hdr-output ultrahdr|pq|hlg\n"
+           "                     ultrahdr, with a .jpg: an Ultra HDR JPEG, the photo plus a gain\n"
+           "                     map that HDR displays (Android 14+, Chrome, Photoshop,\n"
+           "                     Lightroom) use to show the highlights a bracket or a raw keeps\n"
+           "                     beyond white. pq or hlg, with a .heic or .avif: 10-bit BT.2100\n"
+           "                     (BT.2020 primaries; PQ with white at 203 cd/m2, or HLG)\n"
            "  --quality Q        JPEG, HEIF and AVIF quality 1..100 (default 92)\n"
            "  --overwrite        replace existing outputs (default: refuse, and say so)\n"
            "  --format EXT       with several inputs or -o DIR: jpg (default), png, tif, heic or avif\n"
@@ -186,8 +188,11 @@ void read_rendering(Args& args, DevelopSettings& settings, bool with_denoise = t
     settings.timings = args.flag("--timings");
     o.frame = args.flag("--frame");
     if (auto hdr = args.value("--hdr-output")) {
-        if (*hdr == "ultrahdr") o.hdr_output = PipelineOptions::HdrOutput::UltraHdr;
-        else if (*hdr != "none") throw UsageError("--hdr-output must be ultrahdr or none, not '" + *hdr + "'");
+        using Hdr = PipelineOptions::HdrOutput;
+        if (*hdr == "ultrahdr") o.hdr_output = Hdr::UltraHdr;
+        else if (*hdr == "pq") o.hdr_output = Hdr::Pq;
+        else if (*hdr == "hlg") o.hdr_output = Hdr::Hlg;
+        else if (*hdr != "none") throw UsageError("--hdr-output must be ultrahdr, pq, hlg or none, not '" + *hdr + "'");
     }
     try {
         find_look(look);
@@ -356,7 +361,7 @@ const char* kBurstHelp =
     "  --cfa LAYOUT       the frames' CFA layout whatever the files claim (as for\n"
     "                     obscura develop)\n"
     "  --look NAME|FILE, --lut FILE.cube, --demosaic METHOD, --colorspace CS,\n"
-    "  --hdr-output ultrahdr,\n"
+    "  --hdr-output ultrahdr|pq|hlg,\n"
     "  --frame, --quality Q, --overwrite\n"
     "                     as for obscura develop\n"
     "  --format EXT       with folders: jpg (default), png, tif, heic or avif\n"

@@ -21,6 +21,8 @@ const char* format_name(Format f);
 struct EncodeOptions {
     int jpeg_quality = 92;  // also the HEIF/AVIF quality
     bool overwrite = true;  // false: refuse to replace an existing file
+    // Scene-linear rows into HEIF/AVIF: 10-bit BT.2100 with PQ (true) or HLG.
+    bool hdr_pq = true;
 };
 
 // Metadata the output carries: the source's EXIF blob (may be empty) and the
@@ -43,7 +45,7 @@ class OutputFile : public RowSink {
 public:
     // Throws obscura::Error (unknown extension, existing file without
     // overwrite, cannot create) naming `path`. `scene_peak` > 0: the rows
-    // are scene-linear (Image::scene_peak), which only OpenEXR takes.
+    // are scene-linear (Image::scene_peak): OpenEXR, or HDR HEIF/AVIF.
     static std::unique_ptr<OutputFile> open(const std::string& path, int width, int height,
                                             const OutputMetadata& metadata = {}, const EncodeOptions& options = {},
                                             const std::string& color_space = "sRGB", double scene_peak = 0);

@@ -34,8 +34,9 @@ struct PipelineOptions {
     enum class Binning { Auto, On, Off } binning = Binning::Auto;
     DevelopOptions develop;
     bool frame = false;             // the watermark band under the photo (--frame)
-    // An HDR photo: Ultra HDR (a .jpg with a gain map, --hdr-output ultrahdr).
-    enum class HdrOutput { None, UltraHdr } hdr_output = HdrOutput::None;
+    // An HDR photo (--hdr-output): Ultra HDR (a .jpg with a gain map), or a
+    // 10-bit BT.2100 HEIF/AVIF with PQ or HLG (the scene-linear rendition).
+    enum class HdrOutput { None, UltraHdr, Pq, Hlg } hdr_output = HdrOutput::None;
     EncodeOptions encode;
 };
 

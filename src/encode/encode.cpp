@@ -80,8 +80,9 @@ public:
         : path_(path), height_(height) {
         Format format = format_for_path(path);
         if (width <= 0 || height <= 0) throw file_error(path, "nothing to write (empty image)");
-        if (scene_peak > 0 && format != Format::Exr)
-            throw file_error(path, "scene-linear (HDR) pixels are written as OpenEXR (.exr) only");
+        if (scene_peak > 0 && format != Format::Exr && format != Format::Heif && format != Format::Avif)
+            throw file_error(path, "scene-linear (HDR) pixels are written as OpenEXR (.exr), HEIF (.heic) or AVIF (.avif) only");
+        const HdrEncoding hdr{scene_peak, color_space, options.hdr_pq};
         if (!options.overwrite && fs::exists(path)) throw file_error(path, "exists (use --overwrite to replace it)");
         temp_ = create_temporary_beside(path);
         guarded([&] {
@@ -90,8 +91,8 @@ public:
                 case Format::Jpeg: writer_ = jpeg_writer(setup, options.jpeg_quality); break;
                 case Format::Png: writer_ = png_writer(setup); break;
                 case Format::Tiff: writer_ = tiff16_writer(setup); break;
-                case Format::Heif: writer_ = heif_writer(setup, options.jpeg_quality); break;
-                case Format::Avif: writer_ = avif_writer(setup, options.jpeg_quality); break;
+                case Format::Heif: writer_ = heif_writer(setup, options.jpeg_quality, scene_peak > 0 ? &hdr : nullptr); break;
+                case Format::Avif: writer_ = avif_writer(setup, options.jpeg_quality, scene_peak > 0 ? &hdr : nullptr); break;
                 case Format::Exr: writer_ = exr_writer(setup, color_space, scene_peak); break;
             }
         });

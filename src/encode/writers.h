@@ -27,8 +27,15 @@ struct WriterSetup {
 std::unique_ptr<FormatWriter> jpeg_writer(const WriterSetup& setup, int quality);
 std::unique_ptr<FormatWriter> png_writer(const WriterSetup& setup);
 std::unique_ptr<FormatWriter> tiff16_writer(const WriterSetup& setup);
-std::unique_ptr<FormatWriter> heif_writer(const WriterSetup& setup, int quality);  // .heic: HEVC
-std::unique_ptr<FormatWriter> avif_writer(const WriterSetup& setup, int quality);  // .avif: AV1
+// An HDR HEIF/AVIF: scene-linear rows (Image::scene_peak) in `color_space`,
+// written as 10-bit BT.2020 with PQ or HLG.
+struct HdrEncoding {
+    double scene_peak;
+    std::string color_space;
+    bool pq;  // else HLG
+};
+std::unique_ptr<FormatWriter> heif_writer(const WriterSetup& setup, int quality, const HdrEncoding* hdr = nullptr);  // .heic: HEVC
+std::unique_ptr<FormatWriter> avif_writer(const WriterSetup& setup, int quality, const HdrEncoding* hdr = nullptr);  // .avif: AV1
 // .exr: half floats; scene_peak as Image::scene_peak (0: sRGB-encoded rows).
 std::unique_ptr<FormatWriter> exr_writer(const WriterSetup& setup, const std::string& color_space, double scene_peak);
 

@@ -106,8 +106,14 @@ void write_developed(const RawImage& raw, const std::string& output, const Pipel
     Stopwatch clock;
     // OpenEXR takes the scene-linear rendition.
     PipelineOptions options = input_options;
-    const bool scene_linear = format_for_path(output) == Format::Exr;
-    if (scene_linear && options.frame) throw file_error(output, "--frame is for photographs, not scene-linear OpenEXR");
+    using Hdr = PipelineOptions::HdrOutput;
+    const Format format = format_for_path(output);
+    const bool bt2100 = options.hdr_output == Hdr::Pq || options.hdr_output == Hdr::Hlg;
+    if (bt2100 && format != Format::Heif && format != Format::Avif)
+        throw file_error(output, "--hdr-output pq and hlg write HEIF or AVIF (.heic, .avif)");
+    const bool scene_linear = format == Format::Exr || bt2100;
+    if (scene_linear && options.frame) throw file_error(output, "--frame is for photographs, not HDR renditions");
+    options.encode.hdr_pq = options.hdr_output != Hdr::Hlg;
     if (options.hdr_output == PipelineOptions::HdrOutput::UltraHdr) {
         if (format_for_path(output) != Format::Jpeg)
             throw file_error(output, "--hdr-output ultrahdr writes a JPEG (.jpg); OpenEXR (.exr) is HDR already");
