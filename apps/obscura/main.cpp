@@ -370,7 +370,7 @@ const char* kBurstHelp =
 
 const char* kSimulateHelp =
     "usage: obscura simulate PHOTO.png -o DIR [--frames N] [--noise S,O] [--motion PX]\n"
-    "                        [--mover] [--seed N]\n"
+    "                        [--mover] [--seed N] [--ev=LIST] [--hdr STOPS]\n"
     "\n"
     "Makes a raw burst from an 8-bit sRGB PNG with its ground truth known: the photo\n"
     "is unprocessed (inverse sRGB, camera gains), shaken by hand (whole pixels),\n"
@@ -383,7 +383,13 @@ const char* kSimulateHelp =
     "  --noise S,O        noise profile (default 0.002,0.00002)\n"
     "  --motion PX        largest hand-shake offset in pixels (default 12)\n"
     "  --mover            a patch of the scene moves on its own (the ghost test)\n"
-    "  --seed N           random seed (default 1)\n";
+    "  --seed N           random seed (default 1)\n"
+    "  --ev=E0,E1,...     an exposure bracket: frame i exposed 2^Ei times (one value\n"
+    "                     per frame; ExposureTime says so), e.g. --frames 3 --ev=0,-4,2\n"
+    "  --hdr STOPS        an HDR scene: the photo's highlights lifted smoothly up to\n"
+    "                     STOPS over white\n"
+    "With --ev or --hdr, DIR/truth.tiff is the scene: 32-bit float linear sRGB,\n"
+    "1.0 = the photo's white at EV 0.\n";
 
 // One burst merged and developed (and written as DNG when asked), its
 // timings printed when asked.
@@ -421,9 +427,8 @@ int cmd_burst(Args args) {
     auto cfa = args.value("--cfa");
     DevelopSettings settings;
     read_rendering(args, settings, false);
-    // The merge's own denoise (--denoise D) works on the merged frame's
-    // noise; the develop adds none.
-    settings.pipeline.develop.denoise = 0.0;
+    // (The merge's own denoise, --denoise D, replaces the develop's:
+    // develop_burst.)
     auto inputs = args.positional();
     if (inputs.empty()) throw UsageError("burst needs frames (see obscura burst --help)");
     if (!out) throw UsageError("burst needs -o OUT (see obscura burst --help)");
@@ -475,11 +480,33 @@ int cmd_simulate(Args args) {
             throw UsageError("--noise must be S,O (two numbers in 0..1), not '" + *n + "'");
     }
     sim.mover = args.flag("--mover");
+    if (auto e = args.value("--ev")) {
+        std::string list = *e;
+        for (size_t at = 0; at <= list.size();) {
+            size_t comma = std::min(list.find(',', at), list.size());
+            std::string item = list.substr(at, comma - at);
+            char* end = nullptr;
+            double v = std::strtod(item.c_str(), &end);
+            if (item.empty() || *end || !(v >= -10 && v <= 10))
+                throw UsageError("--ev must be exposures in EV (-10..10) separated by commas, not '" + list + "'");
+            sim.ev.push_back(v);
+            at = comma + 1;
+        }
+        if (!args.value("--frames")) sim.frames = int(sim.ev.size());
+        if (int(sim.ev.size()) != sim.frames)
+            throw UsageError("--ev gives " + std::to_string(sim.ev.size()) + " exposures for " + std::to_string(sim.frames) + " frames");
+    }
+    if (auto h = args.value("--hdr")) {
+        char* end = nullptr;
+        sim.hdr_stops = std::strtod(h->c_str(), &end);
+        if (*end || !(sim.hdr_stops >= 0 && sim.hdr_stops <= 10)) throw UsageError("--hdr must be 0..10 stops, not '" + *h + "'");
+    }
     auto inputs = args.positional();
     if (inputs.size() != 1) throw UsageError("simulate needs one photo (see obscura simulate --help)");
     if (!out) throw UsageError("simulate needs -o DIR (see obscura simulate --help)");
     auto frames = simulate_burst(inputs[0], *out, sim);
-    std::fprintf(stderr, "obscura: %zu frames of %s in %s (truth.png, truth.json)\n", frames.size(), inputs[0].c_str(), out->c_str());
+    std::fprintf(stderr, "obscura: %zu frames of %s in %s (truth.png, truth.json%s)\n", frames.size(), inputs[0].c_str(),
+                 out->c_str(), !sim.ev.empty() || sim.hdr_stops > 0 ? ", truth.tiff" : "");
     return 0;
 }
 

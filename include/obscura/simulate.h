@@ -15,6 +15,12 @@ struct BurstSimulation {
     bool mover = false;             // a patch of the scene moves on its own (the ghost test)
     int bits = 14;
     uint64_t seed = 1;
+    // An exposure bracket: frame i exposed 2^ev[i] times the photo's own
+    // exposure (its ExposureTime says so); empty: all at 0.
+    std::vector<double> ev;
+    // The photo's brightest parts lifted smoothly up to this many stops over
+    // white (an HDR scene); truth.tiff then holds the scene.
+    double hdr_stops = 0;
 };
 
 struct SimulatedFrame {
@@ -25,7 +31,9 @@ struct SimulatedFrame {
 // Unprocesses `photo` (an 8-bit sRGB PNG: inverse sRGB, camera gains),
 // shakes it, mosaics it (RGGB), adds Poisson-Gaussian noise and writes
 // DIR/frame_00.dng ... with the NoiseProfile, DIR/truth.png (the clean frame
-// 0) and DIR/truth.json (each frame's true offset). Throws obscura::Error.
+// 0) and DIR/truth.json (each frame's true offset and exposure); with an
+// exposure bracket or an HDR scene also DIR/truth.tiff, the scene as 32-bit
+// float linear sRGB, 1.0 = the photo's white at EV 0. Throws obscura::Error.
 std::vector<SimulatedFrame> simulate_burst(const std::string& photo, const std::string& dir, const BurstSimulation& sim);
 
 }  // namespace obscura

@@ -23,12 +23,18 @@ namespace {
 // (fractions of the range above black): a ramp, so frames hand over without
 // a seam where one of them reaches white.
 constexpr float kClipStart = 0.90f, kClipEnd = 0.96f;
+// Below this fraction of its white a frame's samples are not compared (the
+// noise, clipped at black, lifts their mean).
+constexpr float kFloor = 0.02f;
 // A raw sample this close to white is clipped whatever its neighbours.
 constexpr float kSaturated = 0.99f;
 // A tile whose mean differs from the reference's by more than kShiftLow
 // standard deviations (noise, and 2% of the level for what alignment and
 // interpolation leave) starts to be refused; by kShiftHigh it is refused.
 constexpr float kShiftLow = 4.0f, kShiftHigh = 8.0f, kShiftLevel = 0.02f;
+// A sample differing from the reference's by kRobust standard deviations of
+// their noise weighs half (a Cauchy weight).
+constexpr float kRobust = 3.0f;
 
 float clip_weight(float u) { return std::clamp((kClipEnd - u) / (kClipEnd - kClipStart), 0.0f, 1.0f); }
 
@@ -78,6 +84,27 @@ Buffer<float> normalised_planes(const Buffer<float>& planes, const PlaneLevels& 
             }
         });
     }
+    return out;
+}
+
+// Each tile's offset replaced by the median of its 5 x 5 neighbourhood's.
+// (In dark, flat tiles the search matches noise to noise: it picks the
+// displacement whose noise is brightest where the reference's is, and the
+// fused shadows came out 10% bright. Hand shake moves neighbouring tiles
+// alike; what moves on its own is left to the motion test.)
+Buffer<int16_t> smoothed(const Buffer<int16_t>& offsets) {
+    const int nx = offsets.dim(0).extent(), ny = offsets.dim(1).extent();
+    Buffer<int16_t> out(nx, ny, 2);
+    std::vector<int16_t> near;
+    for (int c = 0; c < 2; ++c)
+        for (int ty = 0; ty < ny; ++ty)
+            for (int tx = 0; tx < nx; ++tx) {
+                near.clear();
+                for (int y = std::max(0, ty - 2); y <= std::min(ny - 1, ty + 2); ++y)
+                    for (int x = std::max(0, tx - 2); x <= std::min(nx - 1, tx + 2); ++x) near.push_back(offsets(x, y, c));
+                std::nth_element(near.begin(), near.begin() + long(near.size() / 2), near.end());
+                out(tx, ty, c) = near[near.size() / 2];
+            }
     return out;
 }
 
@@ -182,6 +209,7 @@ RawImage fuse_exposures(RawImage ref, const Buffer<float>& ref_planes, const Buf
         });
 
     double lowest = 1.0;
+    std::vector<double> ratios;  // of the frames fused, for the noise left
     CfaPattern layout;
     Buffer<float> alt_planes;
     for (size_t f : others) {
@@ -195,6 +223,7 @@ RawImage fuse_exposures(RawImage ref, const Buffer<float>& ref_planes, const Buf
         const float ratio = float(ratio_d);
         rep.frames[f].exposure_ev = std::log2(ratio_d);
         lowest = std::min(lowest, ratio_d);
+        ratios.push_back(ratio_d);
         alt_planes = padded_planes(alt, std::move(alt_planes));
         Samples16().swap(alt.data);
         rep.seconds_decode += seconds_since(t);
@@ -205,7 +234,7 @@ RawImage fuse_exposures(RawImage ref, const Buffer<float>& ref_planes, const Buf
         const float ceiling = kClipStart * std::min(1.0f, 1.0f / ratio);
         auto ref_grey = grey_pyramid(normalised_planes(ref_planes, lv, 1.0f, ceiling), ref.width, ref.height);
         auto alt_grey = grey_pyramid(normalised_planes(alt_planes, lv, ratio, ceiling), ref.width, ref.height);
-        Buffer<int16_t> offsets = align_frame(ref_grey, alt_grey);
+        Buffer<int16_t> offsets = smoothed(align_frame(ref_grey, alt_grey));
         rep.seconds_align += seconds_since(t);
 
         t = clock::now();
@@ -215,6 +244,7 @@ RawImage fuse_exposures(RawImage ref, const Buffer<float>& ref_planes, const Buf
         std::nth_element(xs.begin(), xs.begin() + long(xs.size() / 2), xs.end());
         std::nth_element(ys.begin(), ys.begin() + long(ys.size() / 2), ys.end());
         rep.frames[f].median_dx = xs[xs.size() / 2], rep.frames[f].median_dy = ys[ys.size() / 2];
+        const int median_dx = rep.frames[f].median_dx, median_dy = rep.frames[f].median_dy;
 
         // Tile rows of one parity at a time: their windows do not overlap.
         for (int parity = 0; parity < 2; ++parity) {
@@ -224,24 +254,30 @@ RawImage fuse_exposures(RawImage ref, const Buffer<float>& ref_planes, const Buf
                 for (int r = r0; r < r1; ++r) {
                     const int ty = 2 * r + parity;
                     for (int tx = 0; tx < ntx; ++tx) {
-                        const int dx = std::clamp(int(offsets(tx, ty, 0)), -kMergeLimit, kMergeLimit);
-                        const int dy = std::clamp(int(offsets(tx, ty, 1)), -kMergeLimit, kMergeLimit);
                         const int i0 = 8 * tx - 8, j0 = 8 * ty - 8;
                         const int a0 = std::max(0, -i0), a1 = std::min(16, pw - i0);
                         const int b0 = std::max(0, -j0), b1 = std::min(16, ph - j0);
                         if (a0 >= a1 || b0 >= b1) continue;
+                        int dx = 0, dy = 0, ia = 0, ib = 0, jb0 = 0, jb1 = 0;
+                        double worst = 0;
+                        // This frame's samples for the tile at an offset, into
+                        // value and clipw, and how far its worst plane is from
+                        // the reference's (false: no quad inside the frame).
+                        auto evaluate = [&](int try_dx, int try_dy) {
+                        dx = std::clamp(try_dx, -kMergeLimit, kMergeLimit);
+                        dy = std::clamp(try_dy, -kMergeLimit, kMergeLimit);
                         // The quads whose displaced site and its interpolation
                         // taps lie inside the frame: past its edge the planes
                         // are mirrored, no light of this scene point. (One
                         // rule for all planes, so no colour gets data another
                         // lacks.)
-                        const int ia = std::max(a0, (4 - dx + 1) / 2 - i0), ib = std::min(a1, (ref.width - 5 - dx) / 2 - i0);
-                        const int jb0 = std::max(b0, (4 - dy + 1) / 2 - j0), jb1 = std::min(b1, (ref.height - 5 - dy) / 2 - j0);
-                        if (ia >= ib || jb0 >= jb1) continue;
+                        ia = std::max(a0, (4 - dx + 1) / 2 - i0), ib = std::min(a1, (ref.width - 5 - dx) / 2 - i0);
+                        jb0 = std::max(b0, (4 - dy + 1) / 2 - j0), jb1 = std::min(b1, (ref.height - 5 - dy) / 2 - j0);
+                        if (ia >= ib || jb0 >= jb1) return false;
                         // Motion: per plane, the tile's mean against the
                         // reference's where both are exposed, in standard
                         // deviations; the worst plane decides for all.
-                        double worst = 0;
+                        worst = 0;
                         for (int p = 0; p < 4; ++p) {
                             // The alternate sample of this plane's colour at the
                             // displaced site: itself, or the half-way cubic
@@ -286,7 +322,17 @@ RawImage fuse_exposures(RawImage ref, const Buffer<float>& ref_planes, const Buf
                                     const float cw = clip_weight((peak - black) / range);
                                     value[p][b][a] = s, clipw[p][b][a] = cw;
                                     const int i = i0 + a;
-                                    if (cw >= 1.0f && (ref_row[i] - black) / range < kClipStart && level_row[i] < kClipStart - 0.04f) {
+                                    // (Both exposed: this frame above its noise
+                                    // floor, where clipping at black biases
+                                    // nothing, judged by the reference's smooth
+                                    // level, as this frame's own samples would
+                                    // pick their noise; its interpolation taps
+                                    // all within the reference's range, as one
+                                    // beside a light many times brighter takes a
+                                    // share of it; the reference unclipped.)
+                                    if (cw >= 1.0f && level_row[i] * ratio > kFloor && (peak - black) * to_scene < kClipStart &&
+                                        (ref_row[i] - black) / range < kClipStart &&
+                                        level_row[i] < kClipStart - 0.04f) {
                                         const float sr = (merged_row[i] - black) / range, sp = std::max(sr, 0.0f);
                                         dsum += s - sr;
                                         vsum += (lv.scale[p] * sp + lv.offset[p]) / float(merged_frames) +
@@ -302,13 +348,29 @@ RawImage fuse_exposures(RawImage ref, const Buffer<float>& ref_planes, const Buf
                                 worst = std::max(worst, std::abs(dsum / n) / std::max(sigma, 1e-12));
                             }
                         }
+                        return true;
+                        };
+                        // A tile that does not match at its own offset gets the
+                        // frame's median one (the search can lose its way where
+                        // the darker frame is mostly noise): the better stands.
+                        const int own_dx = offsets(tx, ty, 0), own_dy = offsets(tx, ty, 1);
+                        bool inside = evaluate(own_dx, own_dy);
+                        if ((!inside || worst > kShiftLow) && (own_dx != median_dx || own_dy != median_dy)) {
+                            const double own_worst = inside ? worst : 1e30;
+                            inside = evaluate(median_dx, median_dy);
+                            if (!inside || worst > own_worst) inside = evaluate(own_dx, own_dy);
+                        }
+                        if (!inside) continue;
                         const float keep = std::clamp(float((kShiftHigh - worst) / (kShiftHigh - kShiftLow)), 0.0f, 1.0f);
                         if (keep <= 0) continue;
                         for (int p = 0; p < 4; ++p) {
                             const float inv_ratio2 = 1.0f / (ratio * ratio), top = 1.0f / ratio;
+                            const float black = lv.black[p], range = lv.range[p];
                             for (int b = jb0; b < jb1; ++b) {
                                 const int j = j0 + b;
                                 const float* level_row = &level(0, j, p);
+                                const float* ref_row = &ref_planes(0, j, p);
+                                const float* merged_row = &merged(0, j, p);
                                 float *num_row = &num(0, j, p), *den_row = &den(0, j, p), *bound_row = &bound(0, j, p);
                                 const float wb = window.w[b] * keep;
                                 for (int a = ia; a < ib; ++a) {
@@ -317,9 +379,22 @@ RawImage fuse_exposures(RawImage ref, const Buffer<float>& ref_planes, const Buf
                                     // The level the weight is taken at: the
                                     // reference's where it is exposed (smooth),
                                     // else this frame's.
-                                    const float at = std::max(level_row[i] < kClipStart ? level_row[i] : s, 0.0f);
+                                    const bool exposed = level_row[i] < kClipStart;
+                                    const float at = std::max(exposed ? level_row[i] : s, 0.0f);
                                     const float var = (lv.scale[p] * ratio * at + lv.offset[p]) * inv_ratio2;
-                                    const float w = wb * window.w[a] * clipw[p][b][a] / var;
+                                    // Robustness per sample, where the reference
+                                    // is exposed: a difference far beyond both
+                                    // frames' noise is detail the alternate lost
+                                    // (interpolated half-way for an odd offset,
+                                    // it is a blurred copy) or motion, and the
+                                    // reference keeps it.
+                                    float robust = 1.0f;
+                                    if (exposed && (ref_row[i] - black) / range < kClipStart) {
+                                        const float d = s - (merged_row[i] - black) / range;
+                                        const float noise = var + (lv.scale[p] * at + lv.offset[p]) / float(merged_frames);
+                                        robust = 1.0f / (1.0f + d * d / (kRobust * kRobust * noise));
+                                    }
+                                    const float w = wb * window.w[a] * clipw[p][b][a] * robust / var;
                                     num_row[i] += w * s;
                                     den_row[i] += w;
                                     if (keep >= 0.5f) bound_row[i] = std::max(bound_row[i], std::min(s, top));
@@ -366,11 +441,31 @@ RawImage fuse_exposures(RawImage ref, const Buffer<float>& ref_planes, const Buf
                 }
             }
     });
-    // The noise profile in the new units (a fraction u of white is now
-    // u * k): the reference's with its merged frames; the brighter frames
-    // only lower it.
+    // The noise left, as a profile in the new units (a fraction u of white
+    // is now u * k) for the develop's noise reduction: at each level, the
+    // inverse of the summed weights of the frames that hold it unclipped
+    // (the brighter frames take most of it off the shadows), fitted as
+    // S u + O by least squares relative to the variance.
     const double k = std::min(1.0, lowest);
-    for (auto& n : ref.noise.planes) n[0] = n[0] * k / merged_frames, n[1] = n[1] * k * k / merged_frames;
+    for (auto& n : ref.noise.planes) {
+        double sxx = 0, sx = 0, s1 = 0, sxy = 0, sy = 0;
+        for (double e = -12; e <= std::log2(top) - 0.2; e += 0.25) {
+            const double level = std::exp2(e);
+            double weight = level < kClipStart ? merged_frames / (n[0] * level + n[1]) : 0.0;
+            for (double r : ratios)
+                if (level * r < kClipStart) weight += r * r / (n[0] * r * level + n[1]);
+            if (!(weight > 0)) continue;
+            const double u = level * k, var = k * k / weight, rel = 1.0 / (var * var);
+            sxx += rel * u * u, sx += rel * u, s1 += rel, sxy += rel * u * var, sy += rel * var;
+        }
+        const double det = sxx * s1 - sx * sx;
+        if (det > 0) {
+            n[0] = std::max((sxy * s1 - sx * sy) / det, 1e-9);
+            n[1] = std::max((sxx * sy - sx * sxy) / det, 1e-12);
+        } else {
+            n[0] = n[0] * k / merged_frames, n[1] = n[1] * k * k / merged_frames;
+        }
+    }
     ref.black = BlackLevel{};
     ref.black.pattern = {kBlack};
     ref.white_level = 65535;

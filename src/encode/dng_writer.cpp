@@ -6,6 +6,7 @@
 #include <tiffio.h>
 
 #include <algorithm>
+#include <cmath>
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -24,6 +25,9 @@ namespace {
 constexpr ttag_t kForwardMatrix1 = 50964, kForwardMatrix2 = 50965;
 constexpr ttag_t kOpcodeList1 = 51008, kOpcodeList2 = 51009, kOpcodeList3 = 51022;
 constexpr ttag_t kNoiseProfile = 51041;
+// The shot's exposure, TIFF/EP style in IFD0 (DNG readers take them there as
+// from an EXIF IFD): what a bracket merge compares frames by.
+constexpr ttag_t kExposureTime = 33434, kFNumber = 33437, kIsoSpeed = 34855;
 
 TIFFFieldInfo kExtraFields[] = {
     {kForwardMatrix1, -1, -1, TIFF_SRATIONAL, FIELD_CUSTOM, 1, 1, const_cast<char*>("ForwardMatrix1")},
@@ -32,6 +36,9 @@ TIFFFieldInfo kExtraFields[] = {
     {kOpcodeList2, -3, -3, TIFF_UNDEFINED, FIELD_CUSTOM, 1, 1, const_cast<char*>("OpcodeList2")},
     {kOpcodeList3, -3, -3, TIFF_UNDEFINED, FIELD_CUSTOM, 1, 1, const_cast<char*>("OpcodeList3")},
     {kNoiseProfile, -1, -1, TIFF_DOUBLE, FIELD_CUSTOM, 1, 1, const_cast<char*>("NoiseProfile")},
+    {kExposureTime, -1, -1, TIFF_RATIONAL, FIELD_CUSTOM, 1, 1, const_cast<char*>("ExposureTime")},
+    {kFNumber, -1, -1, TIFF_RATIONAL, FIELD_CUSTOM, 1, 1, const_cast<char*>("FNumber")},
+    {kIsoSpeed, -1, -1, TIFF_SHORT, FIELD_CUSTOM, 1, 1, const_cast<char*>("ISOSpeedRatings")},
 };
 
 TIFFExtendProc previous_extender = nullptr;
@@ -115,6 +122,18 @@ void write_tags(TIFF* t, const RawImage& raw) {
     std::string unique = make + " " + model;
     TIFFSetField(t, TIFFTAG_UNIQUECAMERAMODEL, unique.c_str());
     if (!raw.shot.datetime.empty()) TIFFSetField(t, TIFFTAG_DATETIME, raw.shot.datetime.c_str());
+    if (raw.shot.exposure_s) {
+        const float v = float(*raw.shot.exposure_s);
+        TIFFSetField(t, kExposureTime, uint32_t(1), &v);
+    }
+    if (raw.shot.f_number) {
+        const float v = float(*raw.shot.f_number);
+        TIFFSetField(t, kFNumber, uint32_t(1), &v);
+    }
+    if (raw.shot.iso && *raw.shot.iso >= 1 && *raw.shot.iso <= 65535) {
+        const uint16_t v = uint16_t(std::lround(*raw.shot.iso));
+        TIFFSetField(t, kIsoSpeed, uint32_t(1), &v);
+    }
 
     const uint8_t version[4] = {1, 4, 0, 0}, backward[4] = {1, 3, 0, 0};
     TIFFSetField(t, TIFFTAG_DNGVERSION, version);

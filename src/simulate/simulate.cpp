@@ -17,6 +17,8 @@
 #include "obscura/quality.h"
 #include "obscura/raw_image.h"
 
+#include <tiffio.h>
+
 namespace obscura {
 namespace {
 
@@ -29,6 +31,36 @@ struct LinearPhoto {
 };
 
 double srgb_to_linear(double v) { return v <= 0.04045 ? v / 12.92 : std::pow((v + 0.055) / 1.055, 2.4); }
+
+// An HDR scene from a photo: light whose luminance is over 40% of white
+// lifted by up to `stops` (a smoothstep in luminance), colour kept.
+void lift_highlights(LinearPhoto& photo, double stops) {
+    for (size_t p = 0; p < photo.rgb.size(); p += 3) {
+        float* px = &photo.rgb[p];
+        const double y = 0.2126 * px[0] + 0.7152 * px[1] + 0.0722 * px[2];
+        const double t = std::clamp((y - 0.4) / 0.6, 0.0, 1.0);
+        const double gain = std::exp2(stops * t * t * (3 - 2 * t));
+        for (int c = 0; c < 3; ++c) px[c] = float(px[c] * gain);
+    }
+}
+
+// 32-bit float RGB TIFF (the scene), for the scorers.
+void write_float_tiff(const LinearPhoto& photo, const std::string& path) {
+    TIFF* t = TIFFOpen(path.c_str(), "w");
+    if (!t) throw file_error(path, "cannot create");
+    TIFFSetField(t, TIFFTAG_IMAGEWIDTH, uint32_t(photo.width));
+    TIFFSetField(t, TIFFTAG_IMAGELENGTH, uint32_t(photo.height));
+    TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, 3);
+    TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, 32);
+    TIFFSetField(t, TIFFTAG_SAMPLEFORMAT, SAMPLEFORMAT_IEEEFP);
+    TIFFSetField(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
+    TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+    bool ok = true;
+    for (int y = 0; y < photo.height && ok; ++y)
+        ok = TIFFWriteScanline(t, const_cast<float*>(photo.at(0, y)), uint32_t(y), 0) >= 0;
+    TIFFClose(t);
+    if (!ok) throw file_error(path, "cannot write");
+}
 
 RawImage camera_frame(const SimulatedFrame& f, const LinearPhoto& photo, const BurstSimulation& sim, int index,
                       std::mt19937_64& rng) {
@@ -49,6 +81,9 @@ RawImage camera_frame(const SimulatedFrame& f, const LinearPhoto& photo, const B
     raw.shot.make = "obscura";
     raw.shot.model = "simulated burst";
     raw.shot.software = "obscura simulate";
+    const double exposure = sim.ev.empty() ? 1.0 : std::exp2(sim.ev[size_t(index)]);
+    raw.shot.exposure_s = 0.01 * exposure;
+    raw.shot.iso = 100;
     raw.data.resize(size_t(raw.width) * raw.height);
 
     // The mover: a patch of frame 0, mirrored, sliding right frame by frame.
@@ -66,10 +101,12 @@ RawImage camera_frame(const SimulatedFrame& f, const LinearPhoto& photo, const B
             else
                 p = photo.at(mirror_index(x + f.dx, photo.width), mirror_index(y + f.dy, photo.height));
             const int c = raw.cfa.at(x, y);
-            double v = p[c] * kGains[c];
+            double v = p[c] * kGains[c] * exposure;
             double var = std::max(sim.noise_scale * std::max(v, 0.0) + sim.noise_offset, 0.0);
             v += gauss(rng) * std::sqrt(var);
-            double dn = black + std::clamp(v, 0.0, 1.0) * (white - black);
+            // (Below black too, as sensors read: the noise is not clipped
+            // there, which would lift the shadows' mean.)
+            double dn = std::min(black + v * (white - black), white);
             raw.data[size_t(y) * raw.width + x] = uint16_t(std::lround(std::clamp(dn, 0.0, 65535.0)));
         }
     }
@@ -84,6 +121,11 @@ std::vector<SimulatedFrame> simulate_burst(const std::string& photo_path, const 
     if (sim.bits < 8 || sim.bits > 16) throw Error("simulate: bits must be 8..16");
     if (!(sim.noise_scale >= 0 && sim.noise_offset >= 0 && sim.noise_scale < 1 && sim.noise_offset < 1))
         throw Error("simulate: --noise S,O must be two numbers in 0..1");
+    if (!sim.ev.empty() && int(sim.ev.size()) != sim.frames)
+        throw Error("simulate: --ev needs one exposure per frame (" + std::to_string(sim.frames) + ")");
+    for (double e : sim.ev)
+        if (!(e >= -10 && e <= 10)) throw Error("simulate: --ev values must be in -10..10 EV");
+    if (!(sim.hdr_stops >= 0 && sim.hdr_stops <= 10)) throw Error("simulate: --hdr must be 0..10 stops");
     Image srgb = load_png(photo_path);
     LinearPhoto photo{srgb.width & ~1, srgb.height & ~1, {}};
     if (photo.width < 16 || photo.height < 16) throw file_error(photo_path, "too small to simulate a burst from (16 x 16 at least)");
@@ -100,6 +142,8 @@ std::vector<SimulatedFrame> simulate_burst(const std::string& photo_path, const 
                 photo.rgb[(size_t(y) * photo.width + x) * 3 + c] = float(srgb_to_linear(v / 65535.0));
             }
 
+    if (sim.hdr_stops > 0) lift_highlights(photo, sim.hdr_stops);
+
     namespace fs = std::filesystem;
     std::error_code ec;
     fs::create_directories(dir, ec);
@@ -114,11 +158,13 @@ std::vector<SimulatedFrame> simulate_burst(const std::string& photo_path, const 
         frames.push_back(f);
     }
     encode(truth, (fs::path(dir) / "truth.png").string());
+    if (!sim.ev.empty() || sim.hdr_stops > 0) write_float_tiff(photo, (fs::path(dir) / "truth.tiff").string());
     std::string json = "{\n \"noise\": [" + std::to_string(sim.noise_scale) + ", " + std::to_string(sim.noise_offset) +
                        "],\n \"cfa\": \"RGGB\",\n \"frames\": [\n";
     for (size_t i = 0; i < frames.size(); ++i)
         json += "  {\"file\": \"" + fs::path(frames[i].file).filename().string() + "\", \"dx\": " + std::to_string(frames[i].dx) +
-                ", \"dy\": " + std::to_string(frames[i].dy) + "}" + (i + 1 < frames.size() ? ",\n" : "\n");
+                ", \"dy\": " + std::to_string(frames[i].dy) + ", \"ev\": " + std::to_string(sim.ev.empty() ? 0.0 : sim.ev[i]) + "}" +
+                (i + 1 < frames.size() ? ",\n" : "\n");
     json += " ]\n}\n";
     std::ofstream((fs::path(dir) / "truth.json").string()) << json;
     return frames;
