@@ -326,5 +326,26 @@ check "simulate --noise 2 is a usage error" test $? -eq 2
 "$obscura" simulate "$work/none.png" -o "$work/sim3" 2>/dev/null
 check "simulate of a missing photo fails" test $? -eq 1
 
+# HDR: a bracket to OpenEXR and Ultra HDR; bad --hdr-output values and
+# pairings are one line, a non-zero exit, nothing written.
+br="$dngs/bracket23"
+"$obscura" burst "$br"/frame_0*.dng -o "$work/hdr.exr" 2>/dev/null
+check "bracket to OpenEXR" test -s "$work/hdr.exr"
+"$obscura" burst "$br"/frame_0*.dng -o "$work/hdr.jpg" --hdr-output ultrahdr 2>/dev/null
+check "bracket to Ultra HDR" grep -q "hdrgm:GainMapMax" "$work/hdr.jpg"
+out=$("$obscura" develop "$br/frame_00.dng" -o "$work/hdr_bad.jpg" --hdr-output hdr10 2>&1)
+check "--hdr-output hdr10 is a usage error" test $? -eq 2
+check "--hdr-output hdr10 says so in one line" test "$(wc -l <<<"$out")" -eq 1
+out=$("$obscura" develop "$br/frame_00.dng" -o "$work/hdr_bad.png" --hdr-output ultrahdr 2>&1)
+check "Ultra HDR into a PNG fails" test $? -eq 1
+check "Ultra HDR into a PNG names the file" grep -q "hdr_bad.png" <<<"$out"
+"$obscura" develop "$br/frame_00.dng" -o "$work/hdr_bad.jpg" --hdr-output pq 2>/dev/null
+check "PQ into a JPEG fails" test $? -eq 1
+check "bad HDR outputs wrote nothing" test ! -e "$work/hdr_bad.jpg" -a ! -e "$work/hdr_bad.png"
+"$obscura" simulate "$here/data/kodim19.png" -o "$work/simhdr" --ev=0,-4,2 --hdr 3 --motion 4 2>/dev/null
+check "simulate --ev --hdr writes the scene" test -s "$work/simhdr/truth.tiff" -a -s "$work/simhdr/frame_02.dng"
+"$obscura" simulate "$here/data/kodim19.png" -o "$work/simhdr2" --frames 2 --ev=0,-4,2 2>/dev/null
+check "simulate --ev with the wrong count is a usage error" test $? -eq 2
+
 echo "$passes passed, $failures failed"
 [ "$failures" -eq 0 ]

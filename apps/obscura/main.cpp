@@ -468,7 +468,8 @@ int cmd_simulate(Args args) {
     }
     auto out = args.value("--output", "-o");
     BurstSimulation sim;
-    if (auto f = args.value("--frames")) sim.frames = int(parse_int("--frames", *f, 1, 64));
+    auto frames_arg = args.value("--frames");
+    if (frames_arg) sim.frames = int(parse_int("--frames", *frames_arg, 1, 64));
     if (auto m = args.value("--motion")) sim.motion = int(parse_int("--motion", *m, 0, 256));
     if (auto s = args.value("--seed")) sim.seed = uint64_t(parse_int("--seed", *s, 0, 1L << 40));
     if (auto n = args.value("--noise")) {
@@ -492,7 +493,7 @@ int cmd_simulate(Args args) {
             sim.ev.push_back(v);
             at = comma + 1;
         }
-        if (!args.value("--frames")) sim.frames = int(sim.ev.size());
+        if (!frames_arg) sim.frames = int(sim.ev.size());
         if (int(sim.ev.size()) != sim.frames)
             throw UsageError("--ev gives " + std::to_string(sim.ev.size()) + " exposures for " + std::to_string(sim.frames) + " frames");
     }

@@ -63,7 +63,7 @@ PipelineOptions pipeline_options(const py::kwargs& kw, std::vector<std::string> 
     o.encode.overwrite = true;  // (Python's way: a save replaces; the CLI asks for --overwrite)
     static const std::vector<std::string> known = {"look",   "lut",     "demosaic", "lens_correction", "colorspace",
                                                    "frame",  "binning", "cfa",      "decoder",         "quality",
-                                                   "overwrite", "apply_orientation", "denoise"};
+                                                   "overwrite", "apply_orientation", "denoise", "hdr_output"};
     for (auto item : kw) {
         std::string key = py::str(item.first);
         if (std::find(known.begin(), known.end(), key) == known.end() &&
@@ -122,6 +122,12 @@ PipelineOptions pipeline_options(const py::kwargs& kw, std::vector<std::string> 
     }
     if (auto cs = text("colorspace")) o.develop.color_space = option([&] { return color_space_named(*cs); });
     o.frame = flag("frame", false);
+    if (auto hdr = text("hdr_output")) {
+        if (*hdr == "ultrahdr") o.hdr_output = PipelineOptions::HdrOutput::UltraHdr;
+        else if (*hdr == "pq") o.hdr_output = PipelineOptions::HdrOutput::Pq;
+        else if (*hdr == "hlg") o.hdr_output = PipelineOptions::HdrOutput::Hlg;
+        else if (*hdr != "none") throw OptionError("hdr_output must be 'ultrahdr', 'pq', 'hlg' or 'none', not '" + *hdr + "'");
+    }
     py::object bn = get("binning");
     if (!bn.is_none()) {
         if (py::isinstance<py::bool_>(bn)) {
@@ -181,6 +187,7 @@ py::array image_array(Image&& image, int bps) {
 py::array postprocess(const RawPtr& raw, int output_bps, const py::kwargs& kw) {
     if (output_bps != 8 && output_bps != 16) throw OptionError("output_bps must be 8 or 16");
     PipelineOptions o = pipeline_options(kw);
+    if (o.hdr_output != PipelineOptions::HdrOutput::None) throw OptionError("hdr_output is for develop() into a file");
     Image image;
     {
         py::gil_scoped_release release;
@@ -310,8 +317,10 @@ PYBIND11_MODULE(_obscura, m) {
         d["warnings"] = report.warnings;
         return d;
     }, py::arg("input"), py::arg("output"),
-          "Develops a raw file into `output` (its extension picks JPEG, PNG, TIFF, HEIF, AVIF): the same bytes as\n"
-          "`obscura develop`. Written to a temporary and renamed. Returns the stage times and warnings.");
+          "Develops a raw file into `output` (its extension picks JPEG, PNG, TIFF, HEIF, AVIF, or OpenEXR for the\n"
+          "scene-linear rendition): the same bytes as `obscura develop`. hdr_output='ultrahdr' (a .jpg) writes Ultra\n"
+          "HDR, 'pq' or 'hlg' (a .heic/.avif) 10-bit BT.2100. Written to a temporary and renamed. Returns the stage\n"
+          "times and warnings.");
 
     m.def("merge_burst", [](const std::vector<py::object>& paths, const py::object& reference, double strength, double denoise,
                             bool binning, const py::object& cfa, const std::string& decoder) {

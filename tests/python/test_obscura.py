@@ -170,3 +170,19 @@ def test_the_gil_is_released_while_pixels_are_processed(dngs):
         count += 1
     t.join()
     assert count > 10000
+
+
+def test_hdr_outputs_match_the_cli(dngs, cli, work):
+    # OpenEXR and Ultra HDR from Python are the CLI's bytes; a bad
+    # hdr_output is a ValueError, and postprocess refuses it.
+    f = os.path.join(dngs, "kodim05_RGGB_14.dng")
+    for name, args, kw in (("x.exr", [], {}), ("u.jpg", ["--hdr-output", "ultrahdr"], {"hdr_output": "ultrahdr"})):
+        subprocess.run([cli, "develop", f, "-o", str(work / ("cli_" + name)), *args], check=True)
+        obscura.develop(f, work / ("py_" + name), **kw)
+        assert (work / ("py_" + name)).read_bytes() == (work / ("cli_" + name)).read_bytes()
+    assert b"hdrgm:Version" in (work / "py_u.jpg").read_bytes()
+    with pytest.raises(ValueError, match="hdr_output"):
+        obscura.develop(f, work / "bad.jpg", hdr_output="hdr10")
+    with pytest.raises(ValueError, match="hdr_output"):
+        obscura.imread(f).postprocess(hdr_output="ultrahdr")
+    assert not (work / "bad.jpg").exists()
