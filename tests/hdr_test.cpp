@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 #include <tiffio.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <stdexcept>
@@ -113,13 +114,13 @@ TEST(Hdr, BracketMergeKeepsTheSceneInOpenExr) {
     const FloatImage merged = read_exr((dir / "merge.exr").string()), single = read_exr((dir / "ev0.exr").string());
     ASSERT_EQ(merged.width, truth.width);
     ASSERT_EQ(merged.height, truth.height);
-    // Measured 33.6 dB here (one EV 0 frame: 20.5); over white 0.14 stops,
-    // shadows 0.14 (EV 0 alone: 2.7 and 0.11).
+    // Measured 33.6 dB here (one EV 0 frame, its highlights rebuilt: 21.7);
+    // over white 0.15 stops, shadows 0.14 (EV 0 alone: 2.0 and 0.11).
     const double p = psnr_mu(merged, truth), p0 = psnr_mu(single, truth);
     EXPECT_GT(p, 32.0) << "EV 0 alone: " << p0;
     EXPECT_GT(p, p0 + 10.0);
     EXPECT_LT(stops_error(merged, truth, 1.0, 1e9), 0.25);
-    EXPECT_GT(stops_error(single, truth, 1.0, 1e9), 2.0);
+    EXPECT_GT(stops_error(single, truth, 1.0, 1e9), 1.5);
     EXPECT_LT(stops_error(merged, truth, 0.0, 0.05), 0.2);
     // What the merge reports: the reference, the exposures, the range kept.
     EXPECT_EQ(report.reference, 0);
@@ -165,29 +166,53 @@ TEST(Hdr, LooksRollTheMergedHighlightsOffInsteadOfClipping) {
     o.develop.apply_orientation = false;
     const Image merged = render(merge_burst_files(bracket()), o), single = render(decode(bracket()[0]), o);
     // Over white in the scene: the share of pixels at full scale in every
-    // channel, and how many distinct levels the green keeps there.
-    auto clipped = [&](const Image& im, int* levels) {
-        size_t n = 0, full = 0;
-        std::vector<bool> seen(65536);
-        *levels = 0;
+    // channel, and how much of the scene's detail is left there: the rank
+    // correlation of the photo's grey with the scene's light.
+    auto clipped = [&](const Image& im, double* detail) {
+        size_t full = 0;
+        std::vector<double> a, b;
         for (int y = 0; y < im.height; ++y)
             for (int x = 0; x < im.width; ++x) {
-                if ((truth.at(x, y, 0) + truth.at(x, y, 1) + truth.at(x, y, 2)) / 3 < 1.5) continue;
-                ++n;
+                const double scene = (truth.at(x, y, 0) + truth.at(x, y, 1) + truth.at(x, y, 2)) / 3;
+                if (scene < 1.5) continue;
                 full += im.at(x, y, 0) == 65535 && im.at(x, y, 1) == 65535 && im.at(x, y, 2) == 65535;
-                if (!seen[im.at(x, y, 1)]) seen[im.at(x, y, 1)] = true, ++*levels;
+                a.push_back(scene), b.push_back(im.at(x, y, 0) + im.at(x, y, 1) + im.at(x, y, 2));
             }
-        return double(full) / double(std::max<size_t>(n, 1));
+        auto ranks = [](const std::vector<double>& v) {
+            std::vector<size_t> order(v.size());
+            for (size_t i = 0; i < v.size(); ++i) order[i] = i;
+            std::sort(order.begin(), order.end(), [&](size_t i, size_t j) { return v[i] < v[j]; });
+            std::vector<double> r(v.size());
+            for (size_t i = 0; i < order.size();) {  // ties share their mean rank
+                size_t j = i;
+                while (j < order.size() && v[order[j]] == v[order[i]]) ++j;
+                for (size_t k = i; k < j; ++k) r[order[k]] = (i + j - 1) / 2.0;
+                i = j;
+            }
+            return r;
+        };
+        const std::vector<double> ra = ranks(a), rb = ranks(b);
+        const double n = double(ra.size()), mean = (n - 1) / 2;
+        double cov = 0, va = 0, vb = 0;
+        for (size_t i = 0; i < ra.size(); ++i)
+            cov += (ra[i] - mean) * (rb[i] - mean), va += (ra[i] - mean) * (ra[i] - mean), vb += (rb[i] - mean) * (rb[i] - mean);
+        *detail = va > 0 && vb > 0 ? cov / std::sqrt(va * vb) : 0.0;
+        return double(full) / std::max(n, 1.0);
     };
-    int levels_merged = 0, levels_single = 0;
-    const double cm = clipped(merged, &levels_merged), cs = clipped(single, &levels_single);
-    EXPECT_GT(cs, 0.5) << "the single frame should clip its highlights";
-    EXPECT_LT(cm, 0.05) << levels_merged << " levels vs " << levels_single;
-    EXPECT_GT(levels_merged, 4 * levels_single);
+    double detail_merged = 0, detail_single = 0;
+    const double cm = clipped(merged, &detail_merged), cs = clipped(single, &detail_single);
+    // Measured: nothing at full scale either way (one frame's clipped
+    // highlights are rebuilt and rolled off too), the scene's detail
+    // correlating 0.62 merged, 0.23 from one frame.
+    EXPECT_LT(cm, 0.01);
+    EXPECT_LT(cs, 0.01);
+    EXPECT_GT(detail_merged, 0.5);
+    EXPECT_GT(detail_merged, detail_single + 0.25) << detail_single;
     // Reference stays the measurement rendering: it clips, as ever.
     o.develop.look = "reference";
-    int levels = 0;
-    EXPECT_GT(clipped(render(merge_burst_files(bracket()), o), &levels), 0.5);
+    double detail = 0;
+    EXPECT_GT(clipped(render(merge_burst_files(bracket()), o), &detail), 0.5);
+    EXPECT_GT(clipped(render(decode(bracket()[0]), o), &detail), 0.5);
 }
 
 // A JPEG in memory decoded by libjpeg-turbo: RGB, 8 bits.
@@ -370,13 +395,14 @@ TEST(Hdr, SimulatedBracketsCarryTheirExposuresAndScene) {
     develop_burst(paths, (dir / "m.exr").string(), std::nullopt, {}, {});
     develop_file(paths[0], (dir / "s.exr").string(), {});
     const FloatImage m = read_exr((dir / "m.exr").string()), one = read_exr((dir / "s.exr").string());
-    // Measured: PSNR-mu 27.2 dB merged, 26.4 the EV 0 frame; stops over
-    // white 0.48 merged, 1.6 alone. (This scene has far more of its light
-    // between 40% of white and the lifted highlights than mkdng's, and the
-    // merge leaves a tail of highlight pixels too dark: see the issue.)
-    EXPECT_GT(psnr_mu(m, truth), psnr_mu(one, truth) + 0.5);
+    // Measured: stops over white 0.48 merged, 1.18 from the EV 0 frame
+    // alone (its highlights rebuilt); PSNR-mu 27.2 and 27.7 dB. (This
+    // scene has far more of its light between 40% of white and the lifted
+    // highlights than mkdng's, and the merge leaves a tail of highlight
+    // pixels too dark, which costs it the PSNR-mu lead: see the issue.)
+    EXPECT_GT(psnr_mu(m, truth), 26.5);
     EXPECT_LT(stops_error(m, truth, 1.0, 1e9), 0.6);
-    EXPECT_GT(stops_error(one, truth, 1.0, 1e9), 1.2);
+    EXPECT_LT(stops_error(m, truth, 1.0, 1e9), stops_error(one, truth, 1.0, 1e9) - 0.5);
 }
 
 TEST(Hdr, SceneLinearIsThePhotographLinear) {
@@ -390,16 +416,18 @@ TEST(Hdr, SceneLinearIsThePhotographLinear) {
     const Image photo = render(decode(dng), o);
     const FloatImage exr = read_exr((dir / "a.exr").string());
     ASSERT_EQ(exr.width, photo.width);
-    double worst = 0;
+    // (Not where the photo clips at white: there the scene-linear rendition
+    // rebuilds what the frame clipped, which the reference look leaves.)
+    size_t n = 0, off = 0;
     for (int y = 0; y < photo.height; y += 3)
         for (int x = 0; x < photo.width; x += 3)
             for (int c = 0; c < 3; ++c) {
                 const double code = photo.at(x, y, c) / 65535.0;
-                if (code > 0.99) continue;  // (the photo clips at white, the scene does not)
+                if (photo.at(x, y, 0) > 64000 || photo.at(x, y, 1) > 64000 || photo.at(x, y, 2) > 64000) continue;
                 const double lin = srgb_decode(code);
-                worst = std::max(worst, std::abs(exr.at(x, y, c) - lin) / (lin + 0.01));
+                ++n, off += std::abs(exr.at(x, y, c) - lin) / (lin + 0.01) > 0.01;
             }
-    EXPECT_LT(worst, 0.01);
+    EXPECT_LT(double(off) / double(n), 0.02) << off << " of " << n;  // (measured 0.7%: the neighbours of rebuilt samples)
 }
 
 TEST(Hdr, BadBracketsAreRefusedByName) {

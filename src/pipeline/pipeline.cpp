@@ -13,6 +13,8 @@
 #include "obscura/dng_writer.h"
 #include "obscura/error.h"
 #include "obscura/frame.h"
+#include "obscura/highlights.h"
+#include "obscura/look.h"
 #include "obscura/lens_correction.h"
 #include "obscura/remosaic.h"
 #include "obscura/stopwatch.h"
@@ -91,8 +93,26 @@ void add_warnings(RunReport* report, std::vector<std::string> warnings) {
 
 }  // namespace
 
-Image render(const RawImage& raw, const PipelineOptions& options, RunReport* report) {
+namespace {
+
+// The frame the develop takes: its clipped highlights rebuilt (highlights.h),
+// for every look but the reference (the measurement rendering) and for the
+// scene-linear rendition; not when the look renders the file's own camera
+// profile (its tone curve and exposure are the phone's, for its range).
+const RawImage& with_highlights(const RawImage& raw, const PipelineOptions& options, bool scene_linear, RawImage& rebuilt) {
+    if (options.develop.look == "reference" && !scene_linear) return raw;
+    if (!scene_linear && !raw.color.profile.empty() && find_look(options.develop.look).camera_profile) return raw;
+    if (!has_partial_clipping(raw)) return raw;
+    rebuilt = rebuild_highlights(raw);
+    return rebuilt;
+}
+
+}  // namespace
+
+Image render(const RawImage& input, const PipelineOptions& options, RunReport* report) {
     Stopwatch clock;
+    RawImage rebuilt;
+    const RawImage& raw = with_highlights(input, options, options.develop.scene_linear, rebuilt);
     OutputMetadata meta = metadata_of(raw);
     add_warnings(report, develop_notes(raw, options, meta));
     Image image = develop(raw, options.develop);
@@ -101,7 +121,7 @@ Image render(const RawImage& raw, const PipelineOptions& options, RunReport* rep
     return image;
 }
 
-void write_developed(const RawImage& raw, const std::string& output, const PipelineOptions& input_options,
+void write_developed(const RawImage& input, const std::string& output, const PipelineOptions& input_options,
                      RunReport* report) {
     Stopwatch clock;
     // OpenEXR takes the scene-linear rendition.
@@ -114,6 +134,8 @@ void write_developed(const RawImage& raw, const std::string& output, const Pipel
     const bool scene_linear = format == Format::Exr || bt2100;
     if (scene_linear && options.frame) throw file_error(output, "--frame is for photographs, not HDR renditions");
     options.encode.hdr_pq = options.hdr_output != Hdr::Hlg;
+    RawImage rebuilt;
+    const RawImage& raw = with_highlights(input, options, scene_linear || options.hdr_output != Hdr::None, rebuilt);
     if (options.hdr_output == PipelineOptions::HdrOutput::UltraHdr) {
         if (format_for_path(output) != Format::Jpeg)
             throw file_error(output, "--hdr-output ultrahdr writes a JPEG (.jpg); OpenEXR (.exr) is HDR already");

@@ -1,0 +1,171 @@
+// Highlight reconstruction on a Bayer frame, before the develop: a sample
+// at white holds only a bound on its light. Where some of a 2x2 quad's
+// colours clipped and others did not, the clipped ones are rebuilt from the
+// unclipped ones through the colour (ratios to green, white balanced) of
+// the unclipped light nearby -- the bright, unclipped quads of each 16 x 16
+// block, spread into blocks that have none -- and never below their bound.
+// The frame gets a stop of headroom for what is rebuilt (16 bits, white at
+// half of full scale, BaselineExposure + 1), so the looks roll it off with
+// the rest of the highlights and the scene-linear rendition keeps it.
+// Where every colour clipped, nothing is known but the bounds: the quad is
+// made neutral at the highest of them, which the looks roll off to white
+// (left as read, the headroom would show the colours' different clips as
+// pink).
+#include "obscura/highlights.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "core/parallel.h"
+#include "obscura/color_solution.h"
+
+namespace obscura {
+namespace {
+
+constexpr double kClipped = 0.98;   // of the range above black: a sample at white
+constexpr int kBlock = 8;           // quads a block side (16 x 16 pixels)
+constexpr double kBright = 0.25;    // unclipped quads this bright (of white) give a block its colour
+constexpr double kNewBlack = 2048;  // the rebuilt frame's black (room for the noise below it)
+
+}  // namespace
+
+bool has_partial_clipping(const RawImage& raw) {
+    if (raw.is_linear() || !raw.cfa.is_bayer() || !raw.black.is_2x2_periodic() || !raw.cell_samples.empty()) return false;
+    size_t clipped = 0;
+    for (int y = 0; y + 1 < raw.height; y += 2)
+        for (int x = 0; x + 1 < raw.width; x += 2) {
+            int n = 0;
+            for (int s = 0; s < 4; ++s) {
+                const int sx = x + (s & 1), sy = y + (s >> 1);
+                const double black = raw.black.at(sx, sy);
+                n += (raw.at(sx, sy) - black) >= kClipped * (raw.white_level - black);
+            }
+            clipped += n > 0 && n < 4;
+        }
+    // (A few stray samples are not worth a copy of the frame.)
+    return clipped * 10000 >= size_t(raw.width / 2) * size_t(raw.height / 2);
+}
+
+RawImage rebuild_highlights(const RawImage& raw) {
+    if (!has_partial_clipping(raw)) return raw;
+    const ColorSolution color = solve_color(raw.color, raw.source);
+    const int qw = raw.width / 2, qh = raw.height / 2;
+    double black[4], range[4];
+    int colour[4];
+    for (int s = 0; s < 4; ++s) {
+        colour[s] = raw.cfa.at(s & 1, s >> 1);
+        black[s] = raw.black.at(s & 1, s >> 1);
+        range[s] = std::max(1.0, raw.white_level - black[s]);
+    }
+    // A quad's light per colour, white balanced (fractions of white / neutral).
+    auto light = [&](int qx, int qy, int s) {
+        return (raw.at(2 * qx + (s & 1), 2 * qy + (s >> 1)) - black[s]) / range[s] / color.neutral[colour[s]];
+    };
+    auto clipped = [&](int qx, int qy, int s) {
+        return raw.at(2 * qx + (s & 1), 2 * qy + (s >> 1)) - black[s] >= kClipped * range[s];
+    };
+
+    // Each block's colour: mean log ratio of red and blue to green over its
+    // bright unclipped quads.
+    const int bw = (qw + kBlock - 1) / kBlock, bh = (qh + kBlock - 1) / kBlock;
+    std::vector<double> ratio(size_t(bw) * bh * 2, 0.0);
+    std::vector<int> count(size_t(bw) * bh, 0);
+    for (int qy = 0; qy < qh; ++qy)
+        for (int qx = 0; qx < qw; ++qx) {
+            double c[3] = {0, 0, 0};
+            int greens = 0;
+            bool any = false;
+            for (int s = 0; s < 4; ++s) {
+                any = any || clipped(qx, qy, s);
+                c[colour[s]] += light(qx, qy, s);
+                greens += colour[s] == kGreen;
+            }
+            c[kGreen] /= std::max(greens, 1);
+            if (any || c[kGreen] < kBright || c[kRed] <= 0 || c[kBlue] <= 0) continue;
+            const size_t b = size_t(qy / kBlock) * bw + size_t(qx / kBlock);
+            ratio[2 * b] += std::log(c[kRed] / c[kGreen]), ratio[2 * b + 1] += std::log(c[kBlue] / c[kGreen]);
+            ++count[b];
+        }
+    std::vector<bool> known(size_t(bw) * bh);
+    for (size_t b = 0; b < known.size(); ++b)
+        if ((known[b] = count[b] > 0)) ratio[2 * b] /= count[b], ratio[2 * b + 1] /= count[b];
+    // Spread into the blocks without: each pass gives an unknown block the
+    // mean of its known neighbours (blocks nowhere near any stay neutral).
+    for (int pass = 0; pass < std::max(bw, bh); ++pass) {
+        std::vector<bool> next = known;
+        std::vector<double> filled = ratio;
+        bool changed = false;
+        for (int by = 0; by < bh; ++by)
+            for (int bx = 0; bx < bw; ++bx) {
+                const size_t b = size_t(by) * bw + bx;
+                if (known[b]) continue;
+                double r = 0, l = 0;
+                int n = 0;
+                for (int y = std::max(0, by - 1); y <= std::min(bh - 1, by + 1); ++y)
+                    for (int x = std::max(0, bx - 1); x <= std::min(bw - 1, bx + 1); ++x) {
+                        const size_t k = size_t(y) * bw + x;
+                        if (known[k]) r += ratio[2 * k], l += ratio[2 * k + 1], ++n;
+                    }
+                if (n) filled[2 * b] = r / n, filled[2 * b + 1] = l / n, next[b] = true, changed = true;
+            }
+        known.swap(next), ratio.swap(filled);
+        if (!changed) break;
+    }
+
+    // The frame with a stop of headroom, the clipped colours rebuilt.
+    RawImage out = raw;
+    const double scale = (65535.0 - kNewBlack) / 2;  // per fraction of white
+    parallel_rows(0, raw.height, [&](int y0, int y1) {
+        for (int y = y0; y < y1; ++y)
+            for (int x = 0; x < raw.width; ++x) {
+                const int s = (x & 1) + 2 * (y & 1);
+                const double u = (raw.at(x, y) - black[s]) / range[s];
+                out.data[size_t(y) * raw.width + x] = uint16_t(std::clamp(std::lround(kNewBlack + u * scale), 0L, 65535L));
+            }
+    });
+    parallel_rows(0, qh, [&](int q0, int q1) {
+        for (int qy = q0; qy < q1; ++qy)
+            for (int qx = 0; qx < qw; ++qx) {
+                bool clip[4];
+                int n = 0;
+                for (int s = 0; s < 4; ++s) n += clip[s] = clipped(qx, qy, s);
+                if (n == 0) continue;
+                auto put = [&](int s, double rebuilt) {
+                    const double u = rebuilt * color.neutral[colour[s]];
+                    out.data[size_t(2 * qy + (s >> 1)) * raw.width + size_t(2 * qx + (s & 1))] =
+                        uint16_t(std::clamp(std::lround(kNewBlack + u * scale), 0L, 65535L));
+                };
+                if (n == 4) {
+                    // Nothing known but the bounds: neutral, at the highest
+                    // (white balanced, the colours' clips differ), which the
+                    // looks roll off to white.
+                    double top = 0;
+                    for (int s = 0; s < 4; ++s) top = std::max(top, light(qx, qy, s));
+                    for (int s = 0; s < 4; ++s) put(s, top);
+                    continue;
+                }
+                const size_t b = size_t(qy / kBlock) * bw + size_t(qx / kBlock);
+                const double log_ratio[3] = {ratio[2 * b], 0.0, ratio[2 * b + 1]};
+                // The light the unclipped samples imply for green, by the
+                // block's colour; a clipped sample becomes that times its own
+                // colour's ratio, never less than it read.
+                double implied = 0;
+                int m = 0;
+                for (int s = 0; s < 4; ++s)
+                    if (!clip[s]) implied += light(qx, qy, s) / std::exp(log_ratio[colour[s]]), ++m;
+                implied /= m;
+                for (int s = 0; s < 4; ++s)
+                    if (clip[s]) put(s, std::max(light(qx, qy, s), implied * std::exp(log_ratio[colour[s]])));
+            }
+    });
+    out.black = BlackLevel{};
+    out.black.pattern = {kNewBlack};
+    out.white_level = 65535;
+    out.bits = 16;
+    out.color.baseline_exposure += 1.0;
+    for (auto& p : out.noise.planes) p[0] /= 2, p[1] /= 4;
+    return out;
+}
+
+}  // namespace obscura
