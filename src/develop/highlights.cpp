@@ -14,6 +14,7 @@
 #include "obscura/highlights.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <vector>
 
@@ -30,66 +31,88 @@ constexpr double kNewBlack = 2048;  // the rebuilt frame's black (room for the n
 
 }  // namespace
 
+namespace {
+
+// Per CFA site of the 2x2 repeat: black, range, colour, and the first
+// sample value that counts as clipped.
+struct Sites {
+    double black[4], range[4];
+    int colour[4];
+    uint16_t clip[4];
+    explicit Sites(const RawImage& raw) {
+        for (int s = 0; s < 4; ++s) {
+            colour[s] = raw.cfa.at(s & 1, s >> 1);
+            black[s] = raw.black.at(s & 1, s >> 1);
+            range[s] = std::max(1.0, raw.white_level - black[s]);
+            clip[s] = uint16_t(std::clamp(std::ceil(black[s] + kClipped * range[s]), 0.0, 65535.0));
+        }
+    }
+};
+
+}  // namespace
+
 bool has_partial_clipping(const RawImage& raw) {
     if (raw.is_linear() || !raw.cfa.is_bayer() || !raw.black.is_2x2_periodic() || !raw.cell_samples.empty()) return false;
-    size_t clipped = 0;
-    for (int y = 0; y + 1 < raw.height; y += 2)
-        for (int x = 0; x + 1 < raw.width; x += 2) {
-            int n = 0;
-            for (int s = 0; s < 4; ++s) {
-                const int sx = x + (s & 1), sy = y + (s >> 1);
-                const double black = raw.black.at(sx, sy);
-                n += (raw.at(sx, sy) - black) >= kClipped * (raw.white_level - black);
-            }
-            clipped += n > 0 && n < 4;
-        }
+    const Sites sites(raw);
     // (A few stray samples are not worth a copy of the frame.)
-    return clipped * 10000 >= size_t(raw.width / 2) * size_t(raw.height / 2);
+    const size_t enough = std::max<size_t>(1, size_t(raw.width / 2) * size_t(raw.height / 2) / 10000);
+    std::atomic<size_t> found{0};
+    parallel_rows(0, raw.height / 2, [&](int q0, int q1) {
+        size_t n = 0;
+        for (int qy = q0; qy < q1 && found.load(std::memory_order_relaxed) < enough; ++qy) {
+            const uint16_t* r0 = &raw.data[size_t(2 * qy) * raw.width];
+            const uint16_t* r1 = r0 + raw.width;
+            for (int x = 0; x + 1 < raw.width; x += 2) {
+                const int c = (r0[x] >= sites.clip[0]) + (r0[x + 1] >= sites.clip[1]) + (r1[x] >= sites.clip[2]) +
+                              (r1[x + 1] >= sites.clip[3]);
+                n += c > 0 && c < 4;
+            }
+            if (n) found += n, n = 0;
+        }
+    });
+    return found >= enough;
 }
 
 RawImage rebuild_highlights(const RawImage& raw) {
     if (!has_partial_clipping(raw)) return raw;
     const ColorSolution color = solve_color(raw.color, raw.source);
     const int qw = raw.width / 2, qh = raw.height / 2;
-    double black[4], range[4];
-    int colour[4];
-    for (int s = 0; s < 4; ++s) {
-        colour[s] = raw.cfa.at(s & 1, s >> 1);
-        black[s] = raw.black.at(s & 1, s >> 1);
-        range[s] = std::max(1.0, raw.white_level - black[s]);
-    }
+    const Sites sites(raw);
+    const double* black = sites.black;
+    const double* range = sites.range;
+    const int* colour = sites.colour;
     // A quad's light per colour, white balanced (fractions of white / neutral).
     auto light = [&](int qx, int qy, int s) {
         return (raw.at(2 * qx + (s & 1), 2 * qy + (s >> 1)) - black[s]) / range[s] / color.neutral[colour[s]];
     };
-    auto clipped = [&](int qx, int qy, int s) {
-        return raw.at(2 * qx + (s & 1), 2 * qy + (s >> 1)) - black[s] >= kClipped * range[s];
-    };
+    auto clipped = [&](int qx, int qy, int s) { return raw.at(2 * qx + (s & 1), 2 * qy + (s >> 1)) >= sites.clip[s]; };
 
-    // Each block's colour: mean log ratio of red and blue to green over its
-    // bright unclipped quads.
+    // Each block's colour: the ratios of its bright unclipped quads' summed
+    // red and blue to their green, as logs.
     const int bw = (qw + kBlock - 1) / kBlock, bh = (qh + kBlock - 1) / kBlock;
-    std::vector<double> ratio(size_t(bw) * bh * 2, 0.0);
-    std::vector<int> count(size_t(bw) * bh, 0);
-    for (int qy = 0; qy < qh; ++qy)
-        for (int qx = 0; qx < qw; ++qx) {
-            double c[3] = {0, 0, 0};
-            int greens = 0;
-            bool any = false;
-            for (int s = 0; s < 4; ++s) {
-                any = any || clipped(qx, qy, s);
-                c[colour[s]] += light(qx, qy, s);
-                greens += colour[s] == kGreen;
+    std::vector<double> sums(size_t(bw) * bh * 3, 0.0);
+    parallel_rows(0, bh, [&](int b0, int b1) {
+        for (int qy = b0 * kBlock; qy < std::min(qh, b1 * kBlock); ++qy)
+            for (int qx = 0; qx < qw; ++qx) {
+                double c[3] = {0, 0, 0};
+                int greens = 0;
+                bool any = false;
+                for (int s = 0; s < 4; ++s) {
+                    any = any || clipped(qx, qy, s);
+                    c[colour[s]] += light(qx, qy, s);
+                    greens += colour[s] == kGreen;
+                }
+                c[kGreen] /= std::max(greens, 1);
+                if (any || c[kGreen] < kBright || c[kRed] <= 0 || c[kBlue] <= 0) continue;
+                double* sum = &sums[(size_t(qy / kBlock) * bw + size_t(qx / kBlock)) * 3];
+                for (int k = 0; k < 3; ++k) sum[k] += c[k];
             }
-            c[kGreen] /= std::max(greens, 1);
-            if (any || c[kGreen] < kBright || c[kRed] <= 0 || c[kBlue] <= 0) continue;
-            const size_t b = size_t(qy / kBlock) * bw + size_t(qx / kBlock);
-            ratio[2 * b] += std::log(c[kRed] / c[kGreen]), ratio[2 * b + 1] += std::log(c[kBlue] / c[kGreen]);
-            ++count[b];
-        }
+    }, 1);
+    std::vector<double> ratio(size_t(bw) * bh * 2, 0.0);
     std::vector<bool> known(size_t(bw) * bh);
     for (size_t b = 0; b < known.size(); ++b)
-        if ((known[b] = count[b] > 0)) ratio[2 * b] /= count[b], ratio[2 * b + 1] /= count[b];
+        if ((known[b] = sums[3 * b + 1] > 0))
+            ratio[2 * b] = std::log(sums[3 * b] / sums[3 * b + 1]), ratio[2 * b + 1] = std::log(sums[3 * b + 2] / sums[3 * b + 1]);
     // Spread into the blocks without: each pass gives an unknown block the
     // mean of its known neighbours (blocks nowhere near any stay neutral).
     for (int pass = 0; pass < std::max(bw, bh); ++pass) {
@@ -113,17 +136,28 @@ RawImage rebuild_highlights(const RawImage& raw) {
         if (!changed) break;
     }
 
-    // The frame with a stop of headroom, the clipped colours rebuilt.
+    // The frame with a stop of headroom, the clipped colours rebuilt: where
+    // the samples have room (a black level one for all, white + range within
+    // 16 bits) they stay as read and the white moves up a stop; else they
+    // are rescaled to 16 bits with white at half of full scale.
     RawImage out = raw;
-    const double scale = (65535.0 - kNewBlack) / 2;  // per fraction of white
-    parallel_rows(0, raw.height, [&](int y0, int y1) {
-        for (int y = y0; y < y1; ++y)
-            for (int x = 0; x < raw.width; ++x) {
-                const int s = (x & 1) + 2 * (y & 1);
-                const double u = (raw.at(x, y) - black[s]) / range[s];
-                out.data[size_t(y) * raw.width + x] = uint16_t(std::clamp(std::lround(kNewBlack + u * scale), 0L, 65535L));
+    const bool room = raw.black.is_uniform() && black[0] + 2 * range[0] <= 65535.0;
+    const double scale = room ? range[0] : (65535.0 - kNewBlack) / 2;  // per fraction of white
+    const double base = room ? black[0] : kNewBlack;
+    if (!room) {
+        const double to_new[4] = {scale / range[0], scale / range[1], scale / range[2], scale / range[3]};
+        parallel_rows(0, raw.height, [&](int y0, int y1) {
+            for (int y = y0; y < y1; ++y) {
+                const uint16_t* src = &raw.data[size_t(y) * raw.width];
+                uint16_t* dst = &out.data[size_t(y) * raw.width];
+                const int p = 2 * (y & 1);
+                for (int x = 0; x < raw.width; ++x) {
+                    const int s = p + (x & 1);
+                    dst[x] = uint16_t(std::clamp(base + (src[x] - black[s]) * to_new[s] + 0.5, 0.0, 65535.0));
+                }
             }
-    });
+        });
+    }
     parallel_rows(0, qh, [&](int q0, int q1) {
         for (int qy = q0; qy < q1; ++qy)
             for (int qx = 0; qx < qw; ++qx) {
@@ -134,7 +168,7 @@ RawImage rebuild_highlights(const RawImage& raw) {
                 auto put = [&](int s, double rebuilt) {
                     const double u = rebuilt * color.neutral[colour[s]];
                     out.data[size_t(2 * qy + (s >> 1)) * raw.width + size_t(2 * qx + (s & 1))] =
-                        uint16_t(std::clamp(std::lround(kNewBlack + u * scale), 0L, 65535L));
+                        uint16_t(std::clamp(base + u * scale + 0.5, 0.0, 65535.0));
                 };
                 if (n == 4) {
                     // Nothing known but the bounds: neutral, at the highest
@@ -159,10 +193,14 @@ RawImage rebuild_highlights(const RawImage& raw) {
                     if (clip[s]) put(s, std::max(light(qx, qy, s), implied * std::exp(log_ratio[colour[s]])));
             }
     });
-    out.black = BlackLevel{};
-    out.black.pattern = {kNewBlack};
-    out.white_level = 65535;
-    out.bits = 16;
+    if (room) {
+        out.white_level = black[0] + 2 * range[0];
+    } else {
+        out.black = BlackLevel{};
+        out.black.pattern = {kNewBlack};
+        out.white_level = 65535;
+        out.bits = 16;
+    }
     out.color.baseline_exposure += 1.0;
     for (auto& p : out.noise.planes) p[0] /= 2, p[1] /= 4;
     return out;
