@@ -260,6 +260,7 @@ RawImage fuse_exposures(RawImage ref, const Buffer<float>& ref_planes, const Buf
                         if (a0 >= a1 || b0 >= b1) continue;
                         int dx = 0, dy = 0, ia = 0, ib = 0, jb0 = 0, jb1 = 0;
                         double worst = 0;
+                        int compared = 0;  // samples the worst plane's verdict rests on, most of any plane
                         // This frame's samples for the tile at an offset, into
                         // value and clipw, and how far its worst plane is from
                         // the reference's (false: no quad inside the frame).
@@ -277,7 +278,7 @@ RawImage fuse_exposures(RawImage ref, const Buffer<float>& ref_planes, const Buf
                         // Motion: per plane, the tile's mean against the
                         // reference's where both are exposed, in standard
                         // deviations; the worst plane decides for all.
-                        worst = 0;
+                        worst = 0, compared = 0;
                         for (int p = 0; p < 4; ++p) {
                             // The alternate sample of this plane's colour at the
                             // displaced site: itself, or the half-way cubic
@@ -294,8 +295,12 @@ RawImage fuse_exposures(RawImage ref, const Buffer<float>& ref_planes, const Buf
                                 const float* row = &alt_planes(0, by0 + b, q) + bx0;
                                 for (int a = ia; a < ib; ++a) {
                                     const float* t = row + a;
+                                    // (Clamped between the two middle taps: beside
+                                    // light many times brighter, the cubic's
+                                    // negative lobes would ring far below it.)
                                     if (sx) {
-                                        hv[b + 1][a] = (9.0f * (t[0] + t[1]) - t[-1] - t[2]) * (1.0f / 16);
+                                        hv[b + 1][a] = std::clamp((9.0f * (t[0] + t[1]) - t[-1] - t[2]) * (1.0f / 16), std::min(t[0], t[1]),
+                                                                  std::max(t[0], t[1]));
                                         hp[b + 1][a] = std::max(std::max(t[-1], t[0]), std::max(t[1], t[2]));
                                     } else {
                                         hv[b + 1][a] = hp[b + 1][a] = t[0];
@@ -313,7 +318,8 @@ RawImage fuse_exposures(RawImage ref, const Buffer<float>& ref_planes, const Buf
                                 for (int a = ia; a < ib; ++a) {
                                     float v, peak;
                                     if (sy) {
-                                        v = (9.0f * (hv[b + 1][a] + hv[b + 2][a]) - hv[b][a] - hv[b + 3][a]) * (1.0f / 16);
+                                        v = std::clamp((9.0f * (hv[b + 1][a] + hv[b + 2][a]) - hv[b][a] - hv[b + 3][a]) * (1.0f / 16),
+                                                       std::min(hv[b + 1][a], hv[b + 2][a]), std::max(hv[b + 1][a], hv[b + 2][a]));
                                         peak = std::max(std::max(hp[b][a], hp[b + 1][a]), std::max(hp[b + 2][a], hp[b + 3][a]));
                                     } else {
                                         v = hv[b + 1][a], peak = hp[b + 1][a];
@@ -342,6 +348,7 @@ RawImage fuse_exposures(RawImage ref, const Buffer<float>& ref_planes, const Buf
                                     }
                                 }
                             }
+                            compared = std::max(compared, n);
                             if (n >= 32) {
                                 const double level_mean = lsum / n;
                                 const double sigma = std::sqrt(vsum / (double(n) * n) + std::pow(kShiftLevel * level_mean, 2));
@@ -353,9 +360,14 @@ RawImage fuse_exposures(RawImage ref, const Buffer<float>& ref_planes, const Buf
                         // A tile that does not match at its own offset gets the
                         // frame's median one (the search can lose its way where
                         // the darker frame is mostly noise): the better stands.
+                        // So does one that cannot be checked (the reference
+                        // clipped nearly everywhere in it: its search saw flat
+                        // grey, and a wrong offset would put darker light there).
                         const int own_dx = offsets(tx, ty, 0), own_dy = offsets(tx, ty, 1);
                         bool inside = evaluate(own_dx, own_dy);
-                        if ((!inside || worst > kShiftLow) && (own_dx != median_dx || own_dy != median_dy)) {
+                        if (inside && compared < 32 && (own_dx != median_dx || own_dy != median_dy)) {
+                            inside = evaluate(median_dx, median_dy);
+                        } else if ((!inside || worst > kShiftLow) && (own_dx != median_dx || own_dy != median_dy)) {
                             const double own_worst = inside ? worst : 1e30;
                             inside = evaluate(median_dx, median_dy);
                             if (!inside || worst > own_worst) inside = evaluate(own_dx, own_dy);
@@ -389,10 +401,19 @@ RawImage fuse_exposures(RawImage ref, const Buffer<float>& ref_planes, const Buf
                                     // it is a blurred copy) or motion, and the
                                     // reference keeps it.
                                     float robust = 1.0f;
-                                    if (exposed && (ref_row[i] - black) / range < kClipStart) {
+                                    const float u_ref = (ref_row[i] - black) / range;
+                                    if (exposed && u_ref < kClipStart) {
                                         const float d = s - (merged_row[i] - black) / range;
                                         const float noise = var + (lv.scale[p] * at + lv.offset[p]) / float(merged_frames);
                                         robust = 1.0f / (1.0f + d * d / (kRobust * kRobust * noise));
+                                    } else if (u_ref >= kClipStart) {
+                                        // Where the reference clipped, the light is at
+                                        // least what it read: a sample below that is
+                                        // another place's (moved, misaligned), and
+                                        // weighed at its own low level it would
+                                        // outweigh the right ones.
+                                        const float d = std::max(0.0f, u_ref - s);
+                                        robust = 1.0f / (1.0f + d * d / (kRobust * kRobust * var));
                                     }
                                     const float w = wb * window.w[a] * clipw[p][b][a] * robust / var;
                                     num_row[i] += w * s;
