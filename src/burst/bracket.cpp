@@ -261,6 +261,7 @@ RawImage fuse_exposures(RawImage ref, const Buffer<float>& ref_planes, const Buf
                         int dx = 0, dy = 0, ia = 0, ib = 0, jb0 = 0, jb1 = 0;
                         double worst = 0;
                         int compared = 0;  // samples the worst plane's verdict rests on, most of any plane
+                        int ref_clipped = 0;  // samples where the reference clipped, all planes
                         // This frame's samples for the tile at an offset, into
                         // value and clipw, and how far its worst plane is from
                         // the reference's (false: no quad inside the frame).
@@ -278,7 +279,7 @@ RawImage fuse_exposures(RawImage ref, const Buffer<float>& ref_planes, const Buf
                         // Motion: per plane, the tile's mean against the
                         // reference's where both are exposed, in standard
                         // deviations; the worst plane decides for all.
-                        worst = 0, compared = 0;
+                        worst = 0, compared = 0, ref_clipped = 0;
                         for (int p = 0; p < 4; ++p) {
                             // The alternate sample of this plane's colour at the
                             // displaced site: itself, or the half-way cubic
@@ -336,6 +337,7 @@ RawImage fuse_exposures(RawImage ref, const Buffer<float>& ref_planes, const Buf
                                     // all within the reference's range, as one
                                     // beside a light many times brighter takes a
                                     // share of it; the reference unclipped.)
+                                    ref_clipped += (ref_row[i] - black) / range >= kClipStart;
                                     if (cw >= 1.0f && level_row[i] * ratio > kFloor && (peak - black) * to_scene < kClipStart &&
                                         (ref_row[i] - black) / range < kClipStart &&
                                         level_row[i] < kClipStart - 0.04f) {
@@ -365,7 +367,8 @@ RawImage fuse_exposures(RawImage ref, const Buffer<float>& ref_planes, const Buf
                         // grey, and a wrong offset would put darker light there).
                         const int own_dx = offsets(tx, ty, 0), own_dy = offsets(tx, ty, 1);
                         bool inside = evaluate(own_dx, own_dy);
-                        if (inside && compared < 32 && (own_dx != median_dx || own_dy != median_dy)) {
+                        if (inside && compared < 32 && 2 * ref_clipped > 4 * (ib - ia) * (jb1 - jb0) &&
+                            (own_dx != median_dx || own_dy != median_dy)) {
                             inside = evaluate(median_dx, median_dy);
                         } else if ((!inside || worst > kShiftLow) && (own_dx != median_dx || own_dy != median_dy)) {
                             const double own_worst = inside ? worst : 1e30;
