@@ -387,7 +387,9 @@ RawImage merge_burst(const FrameSource& files, const BurstOptions& options, Burs
     auto spectra = [&] {
         if (sums.data()) return;
         sums = Buffer<uint16_t>((ntx + 15) / 16 * 16, 3, 16, 9, 4, nty);
-        sums.fill(0);  // 0x0000 is 0.0
+        // (0x0000 is 0.0. Not Buffer::fill: its walk over six dimensions
+        // computes a pointer far past the end, which UBSan reports.)
+        std::memset(sums.data(), 0, sums.size_in_bytes());
     };
     Buffer<float> tile_noise(ntx, nty, 4);
     int merged = 1;
