@@ -180,17 +180,21 @@ RawImage fuse_exposures(RawImage ref, const Buffer<float>& ref_planes, const Buf
     // plane. (Deciding where the reference is exposed by its own noisy
     // samples would pick those whose noise fell low, and the comparison
     // with the other frames would see motion in every bright tile.)
+    // (Rows summed down the three rows first, then across: edges repeated.)
     Buffer<float> level(pw, ph, 4);
     for (int p = 0; p < 4; ++p)
         parallel_rows(0, ph, [&](int y0, int y1) {
-            for (int j = y0; j < y1; ++j)
-                for (int i = 0; i < pw; ++i) {
-                    float sum = 0;
-                    for (int b = -1; b <= 1; ++b)
-                        for (int a = -1; a <= 1; ++a)
-                            sum += merged(std::clamp(i + a, 0, pw - 1), std::clamp(j + b, 0, ph - 1), p);
-                    level(i, j, p) = (sum / 9 - lv.black[p]) / lv.range[p];
-                }
+            std::vector<float> column(size_t(pw) + 2);
+            const float scale = 1.0f / (9 * lv.range[p]), offset = lv.black[p] / lv.range[p];
+            for (int j = y0; j < y1; ++j) {
+                const float* above = &merged(0, std::max(j - 1, 0), p);
+                const float* here = &merged(0, j, p);
+                const float* below = &merged(0, std::min(j + 1, ph - 1), p);
+                for (int i = 0; i < pw; ++i) column[size_t(i) + 1] = above[i] + here[i] + below[i];
+                column[0] = column[1], column[size_t(pw) + 1] = column[size_t(pw)];
+                float* out = &level(0, j, p);
+                for (int i = 0; i < pw; ++i) out[i] = (column[size_t(i)] + column[size_t(i) + 1] + column[size_t(i) + 2]) * scale - offset;
+            }
         });
     // The reference: its merged value (less noisy by the frames merged),
     // weighted as it clips: by its level, and not at all where the raw
@@ -198,14 +202,17 @@ RawImage fuse_exposures(RawImage ref, const Buffer<float>& ref_planes, const Buf
     Buffer<float> num(pw, ph, 4), den(pw, ph, 4), bound(pw, ph, 4);
     for (int p = 0; p < 4; ++p)
         parallel_rows(0, ph, [&](int y0, int y1) {
-            for (int j = y0; j < y1; ++j)
+            const float black = lv.black[p], inv_range = 1.0f / lv.range[p];
+            for (int j = y0; j < y1; ++j) {
+                const float *ref_row = &ref_planes(0, j, p), *merged_row = &merged(0, j, p), *level_row = &level(0, j, p);
+                float *num_row = &num(0, j, p), *den_row = &den(0, j, p), *bound_row = &bound(0, j, p);
                 for (int i = 0; i < pw; ++i) {
-                    float u = (ref_planes(i, j, p) - lv.black[p]) / lv.range[p];
-                    float s = (merged(i, j, p) - lv.black[p]) / lv.range[p];
-                    float var = (lv.scale[p] * std::max(level(i, j, p), 0.0f) + lv.offset[p]) / float(merged_frames);
-                    float w = (u < kSaturated ? clip_weight(level(i, j, p)) : 0.0f) / var;
-                    num(i, j, p) = w * s, den(i, j, p) = w, bound(i, j, p) = std::min(s, 1.0f);
+                    const float u = (ref_row[i] - black) * inv_range, s = (merged_row[i] - black) * inv_range;
+                    const float var = (lv.scale[p] * std::max(level_row[i], 0.0f) + lv.offset[p]) / float(merged_frames);
+                    const float w = (u < kSaturated ? clip_weight(level_row[i]) : 0.0f) / var;
+                    num_row[i] = w * s, den_row[i] = w, bound_row[i] = std::min(s, 1.0f);
                 }
+            }
         });
 
     double lowest = 1.0;
