@@ -245,12 +245,7 @@ RawImage fuse_exposures(RawImage ref, const Buffer<float>& ref_planes, const Buf
         rep.seconds_align += seconds_since(t);
 
         t = clock::now();
-        std::vector<int> xs, ys;
-        for (int ty = 0; ty < nty; ++ty)
-            for (int tx = 0; tx < ntx; ++tx) xs.push_back(offsets(tx, ty, 0)), ys.push_back(offsets(tx, ty, 1));
-        std::nth_element(xs.begin(), xs.begin() + long(xs.size() / 2), xs.end());
-        std::nth_element(ys.begin(), ys.begin() + long(ys.size() / 2), ys.end());
-        rep.frames[f].median_dx = xs[xs.size() / 2], rep.frames[f].median_dy = ys[ys.size() / 2];
+        report_median_offset(offsets, rep.frames[f]);
         const int median_dx = rep.frames[f].median_dx, median_dy = rep.frames[f].median_dy;
 
         // Tile rows of one parity at a time: their windows do not overlap.

@@ -109,6 +109,15 @@ std::array<Level, 4> grey_pyramid(const Buffer<float>& planes, int width, int he
 }
 
 
+void report_median_offset(const Buffer<int16_t>& offsets, BurstFrameReport& frame) {
+    std::vector<int> xs, ys;
+    for (int ty = 0; ty < offsets.dim(1).extent(); ++ty)
+        for (int tx = 0; tx < offsets.dim(0).extent(); ++tx) xs.push_back(offsets(tx, ty, 0)), ys.push_back(offsets(tx, ty, 1));
+    std::nth_element(xs.begin(), xs.begin() + long(xs.size() / 2), xs.end());
+    std::nth_element(ys.begin(), ys.begin() + long(ys.size() / 2), ys.end());
+    frame.median_dx = xs[xs.size() / 2], frame.median_dy = ys[ys.size() / 2];
+}
+
 // Offsets for every tile of level `s`, coarse to fine.
 Buffer<int16_t> align_frame(std::array<Level, 4>& ref, std::array<Level, 4>& alt) {
     Buffer<int16_t> prior, found;
@@ -398,8 +407,8 @@ RawImage merge_burst(const FrameSource& files, const BurstOptions& options, Burs
     std::array<Level, 4> alt_grey;
     for (size_t f = 0; f < files.count; ++f) {
         if (int(f) == rep.reference) continue;
-        auto t = clock::now();
         if (std::find(others.begin(), others.end(), f) != others.end()) continue;
+        auto t = clock::now();
         RawImage alt = read_frame(files, f, options, layout);
         rep.frames[f].file = alt.source;
         check_compatible(ref, ref_layout, alt, layout);
@@ -420,21 +429,15 @@ RawImage merge_burst(const FrameSource& files, const BurstOptions& options, Burs
         }
         rep.seconds_align += seconds_since(t);
         t = clock::now();
-        std::vector<int> xs, ys;
         for (int ty = 0; ty < nty; ++ty)
             for (int tx = 0; tx < ntx; ++tx) {
                 const int dx = offsets(tx, ty, 0), dy = offsets(tx, ty, 1);
-                xs.push_back(dx), ys.push_back(dy);
-                for (int p = 0; p < 4; ++p)
-                {
+                for (int p = 0; p < 4; ++p) {
                     float g = interpolation_gain(dx, dy, plane_color(p) == 1);
                     tile_noise(tx, ty, p) = float(64.0 * ref_var(tx, ty, p) * (1.0 + g));
                 }
             }
-        std::nth_element(xs.begin(), xs.begin() + long(xs.size() / 2), xs.end());
-        std::nth_element(ys.begin(), ys.begin() + long(ys.size() / 2), ys.end());
-        rep.frames[f].median_dx = xs[xs.size() / 2];
-        rep.frames[f].median_dy = ys[ys.size() / 2];
+        report_median_offset(offsets, rep.frames[f]);
         spectra();
         if (int rc = merge_kernel(ref_planes, alt_planes, offsets, tile_noise, plane_color, kMergeLimit,
                                    float(options.strength), kMotionLow, kMotionHigh, sums, sums); rc != 0)
@@ -454,18 +457,15 @@ RawImage merge_burst(const FrameSource& files, const BurstOptions& options, Burs
     for (int ty = 0; ty < nty; ++ty)
         for (int tx = 0; tx < ntx; ++tx)
             for (int p = 0; p < 4; ++p) tile_noise(tx, ty, p) = float(options.denoise * 64.0 * ref_var(tx, ty, p));
-    if (!others.empty() && merged == 1) {
-        // A bracket with one frame of the reference's exposure: the other
-        // exposures are fused onto it as it is.
-        alt_planes = Buffer<float>();
-        ref_grey = alt_grey = {};
-        std::sort(others.begin(), others.end());
-        return fuse_exposures(std::move(ref), ref_planes, ref_planes, 1, others, files, options, ref_layout, rep);
+    // (A bracket with one frame of the reference's exposure fuses the others
+    // onto it as it is: there is nothing to merge.)
+    Buffer<float> denoised;
+    if (others.empty() || merged > 1) {
+        spectra();
+        denoised = Buffer<float>(wp, hp, 4);
+        if (int rc = finish_merge(ref_planes, sums, tile_noise, denoised); rc != 0)
+            throw Error("burst: merge kernel failed (" + std::to_string(rc) + ")");
     }
-    spectra();
-    Buffer<float> denoised(wp, hp, 4);
-    if (int rc = finish_merge(ref_planes, sums, tile_noise, denoised); rc != 0)
-        throw Error("burst: merge kernel failed (" + std::to_string(rc) + ")");
     rep.seconds_merge += seconds_since(t);
     if (!others.empty()) {
         // (What the frequency merge held is no longer needed.)
@@ -473,7 +473,8 @@ RawImage merge_burst(const FrameSource& files, const BurstOptions& options, Burs
         alt_planes = Buffer<float>();
         ref_grey = alt_grey = {};
         std::sort(others.begin(), others.end());
-        return fuse_exposures(std::move(ref), ref_planes, denoised, merged, others, files, options, ref_layout, rep);
+        return fuse_exposures(std::move(ref), ref_planes, merged > 1 ? denoised : ref_planes, merged, others, files, options,
+                              ref_layout, rep);
     }
     t = clock::now();
     // Rescaled to 16 bits.

@@ -59,6 +59,9 @@ std::array<Level, 4> grey_pyramid(const Buffer<float>& planes, int width, int he
 // Each level-1 tile's offset (raw pixels) from `ref` to `alt`, coarse to fine.
 Buffer<int16_t> align_frame(std::array<Level, 4>& ref, std::array<Level, 4>& alt);
 
+// The median of the tiles' offsets, into the frame's report.
+void report_median_offset(const Buffer<int16_t>& offsets, BurstFrameReport& frame);
+
 // A frame as the merges take it (n x n-cell frames binned or remosaicked);
 // `layout` gets the file's own CFA.
 RawImage read_frame(const FrameSource& frames, size_t index, const BurstOptions& options, CfaPattern& layout);
