@@ -22,6 +22,7 @@
 
 #include <jpeglib.h>
 
+#include "../core/jpeg_error.h"
 #include "../core/parallel.h"
 #include "lossless_jpeg.h"
 #include "obscura/error.h"
@@ -192,22 +193,11 @@ void decode_deflated(std::vector<uint8_t>& bytes, const RawLayout& L, const Bloc
 
 // Baseline JPEG (DNG's lossy compression, as ProRAW writes it) through
 // libjpeg-turbo: 8-bit samples, errors as exceptions.
-struct JpegFailure {
-    jpeg_error_mgr mgr;
-    jmp_buf jump;
-    char message[JMSG_LENGTH_MAX];
-};
-
 void decode_lossy_jpeg(const uint8_t* data, size_t size, const Block& b, int spp, Decoded& out, const std::string& where) {
     jpeg_decompress_struct cinfo;
-    JpegFailure failure;
-    cinfo.err = jpeg_std_error(&failure.mgr);
-    failure.mgr.error_exit = [](j_common_ptr c) {
-        auto* f = reinterpret_cast<JpegFailure*>(c->err);
-        (*c->err->format_message)(c, f->message);
-        longjmp(f->jump, 1);
-    };
-    failure.mgr.emit_message = [](j_common_ptr, int) {};
+    LibjpegErrors failure;
+    cinfo.err = failure.manager();
+    failure.base.emit_message = [](j_common_ptr, int) {};
     jpeg_create_decompress(&cinfo);
     if (setjmp(failure.jump)) {
         jpeg_destroy_decompress(&cinfo);

@@ -19,6 +19,7 @@
 
 #include <jpeglib.h>  // needs size_t and FILE first
 
+#include "core/jpeg_error.h"
 #include "obscura/frame_memory.h"
 #include "obscura/error.h"
 #include "writers.h"
@@ -27,18 +28,6 @@ namespace obscura {
 namespace {
 
 constexpr int kBandRows = 256;  // a multiple of every MCU height (8 or 16)
-
-struct ErrorManager {
-    jpeg_error_mgr base;
-    std::jmp_buf jump;
-    char message[JMSG_LENGTH_MAX];
-};
-
-void on_error(j_common_ptr cinfo) {
-    auto* err = reinterpret_cast<ErrorManager*>(cinfo->err);
-    (*cinfo->err->format_message)(cinfo, err->message);
-    std::longjmp(err->jump, 1);
-}
 
 // (Grown row by row and overwritten at once: not zeroed first.)
 using Pixels8 = std::vector<uint8_t, UninitialisedAllocator<uint8_t>>;
@@ -83,9 +72,8 @@ void destination_end(j_compress_ptr cinfo) {
 Band encode_band(Band band, int width, int rows, int quality, const std::vector<uint8_t>* exif,
                  const std::vector<uint8_t>* icc) {
     jpeg_compress_struct cinfo{};
-    ErrorManager err{};
-    cinfo.err = jpeg_std_error(&err.base);
-    err.base.error_exit = on_error;
+    LibjpegErrors err{};
+    cinfo.err = err.manager();
     jpeg_create_compress(&cinfo);
     if (setjmp(err.jump)) {
         band.error = err.message;
