@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "obscura/error.h"
+#include "obscura/look.h"
 #include "writers.h"
 
 namespace obscura {
@@ -67,6 +68,12 @@ void to_8bit(const uint16_t* src, uint8_t* dst, size_t n) {
         const uint32_t v = src[i] * 255u + 32767u;
         dst[i] = uint8_t((v + 1u + (v >> 16)) >> 16);
     }
+}
+
+std::vector<float> scene_light_table(double peak) {
+    std::vector<float> light(65536);
+    for (int c = 0; c < 65536; ++c) light[size_t(c)] = float(peak * srgb_decode(c / 65535.0));
+    return light;
 }
 
 namespace {

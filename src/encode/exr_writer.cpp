@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "obscura/error.h"
-#include "obscura/look.h"
 #include "writers.h"
 
 namespace obscura {
@@ -26,8 +25,7 @@ public:
     ExrWriter(const WriterSetup& setup, const std::string& color_space, double peak)
         : path_(setup.path), width_(setup.width) {
         // Light per 16-bit code: the sRGB curve's inverse, times the peak.
-        light_.resize(65536);
-        for (int c = 0; c < 65536; ++c) light_[size_t(c)] = half(float(peak * srgb_decode(c / 65535.0)));
+        for (float l : scene_light_table(peak)) light_.push_back(half(l));
         guarded([&] {
             Imf::Header header(setup.width, setup.height);
             header.compression() = Imf::ZIP_COMPRESSION;

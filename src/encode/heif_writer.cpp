@@ -11,7 +11,6 @@
 #include <memory>
 
 #include "obscura/error.h"
-#include "obscura/look.h"
 #include "writers.h"
 
 namespace obscura {
@@ -112,8 +111,7 @@ private:
     void set_hdr(const HdrEncoding& hdr) {
         pq_ = hdr.pq;
         const double peak = hdr.scene_peak > 0 ? hdr.scene_peak : 1.0;
-        light_.resize(65536);
-        for (int c = 0; c < 65536; ++c) light_[size_t(c)] = float(peak * srgb_decode(c / 65535.0));
+        light_ = scene_light_table(peak);
         std::copy_n(hdr.color_space == "Display P3" ? kP3To2020 : kSrgbTo2020, 9, to2020_);
         // The signal on a fine grid of light (log-spaced: PQ spans 5 decades).
         hdr_.resize(kSignalTable + 1);

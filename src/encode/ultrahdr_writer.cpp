@@ -29,6 +29,7 @@
 
 #include <jpeglib.h>  // needs size_t and FILE first
 
+#include "core/jpeg_error.h"
 #include "obscura/encode.h"
 #include "obscura/error.h"
 #include "obscura/look.h"
@@ -41,25 +42,12 @@ constexpr int kMapScale = 1;            // photo pixels per gain map pixel, each
 constexpr double kOffset = 1.0 / 64.0;  // OffsetSDR = OffsetHDR
 constexpr int kMapQuality = 90;
 
-struct JpegError {
-    jpeg_error_mgr base;
-    std::jmp_buf jump;
-    char message[JMSG_LENGTH_MAX];
-};
-
-void on_jpeg_error(j_common_ptr cinfo) {
-    auto* err = reinterpret_cast<JpegError*>(cinfo->err);
-    (*cinfo->err->format_message)(cinfo, err->message);
-    std::longjmp(err->jump, 1);
-}
-
 // The gain map as a JPEG in memory (RGB, 4:4:4), with an XMP packet in APP1.
 std::vector<uint8_t> map_jpeg(const std::vector<uint8_t>& pixels, int width, int height, const std::string& xmp,
                               const std::string& path) {
     jpeg_compress_struct cinfo{};
-    JpegError err{};
-    cinfo.err = jpeg_std_error(&err.base);
-    err.base.error_exit = on_jpeg_error;
+    LibjpegErrors err{};
+    cinfo.err = err.manager();
     unsigned char* buffer = nullptr;
     unsigned long size = 0;
     if (setjmp(err.jump)) {
@@ -90,9 +78,8 @@ std::vector<uint8_t> map_jpeg(const std::vector<uint8_t>& pixels, int width, int
 // A JPEG in memory decoded to 8-bit RGB (libjpeg-turbo).
 std::vector<uint8_t> decode_rgb(const std::vector<uint8_t>& jpeg, const std::string& path) {
     jpeg_decompress_struct cinfo{};
-    JpegError err{};
-    cinfo.err = jpeg_std_error(&err.base);
-    err.base.error_exit = on_jpeg_error;
+    LibjpegErrors err{};
+    cinfo.err = err.manager();
     if (setjmp(err.jump)) {
         jpeg_destroy_decompress(&cinfo);
         throw file_error(path, std::string("reading the photograph back: ") + err.message);
@@ -197,8 +184,8 @@ void encode_ultrahdr(const Image& sdr, const Image& hdr, const std::string& path
         const std::vector<uint8_t> base = decode_rgb(primary, path);
         const int mw = (sdr.width + kMapScale - 1) / kMapScale, mh = (sdr.height + kMapScale - 1) / kMapScale;
         std::vector<float> boost(size_t(mw) * mh * 3);
-        std::vector<double> decode(65536), decode8(256);
-        for (int c = 0; c < 65536; ++c) decode[size_t(c)] = srgb_decode(c / 65535.0);
+        const std::vector<float> decode = scene_light_table(1.0);
+        std::vector<double> decode8(256);
         for (int c = 0; c < 256; ++c) decode8[size_t(c)] = srgb_decode(c / 255.0);
         double top = 0, bottom = 0;
         for (int my = 0; my < mh; ++my)
@@ -209,7 +196,7 @@ void encode_ultrahdr(const Image& sdr, const Image& hdr, const std::string& path
                     for (int y = my * kMapScale; y < std::min(sdr.height, (my + 1) * kMapScale); ++y)
                         for (int x = mx * kMapScale; x < std::min(sdr.width, (mx + 1) * kMapScale); ++x, ++n) {
                             ys += decode8[base[(size_t(y) * sdr.width + x) * 3 + size_t(c)]];
-                            yh += std::max(hdr.scene_peak * decode[hdr.at(x, y, c)], decode[sdr.at(x, y, c)]);
+                            yh += std::max(hdr.scene_peak * decode[hdr.at(x, y, c)], double(decode[sdr.at(x, y, c)]));
                         }
                     const double gain = std::log2((yh / n + kOffset) / (ys / n + kOffset));
                     boost[(size_t(my) * mw + mx) * 3 + size_t(c)] = float(gain);

@@ -27,6 +27,10 @@ struct WriterSetup {
 std::unique_ptr<FormatWriter> jpeg_writer(const WriterSetup& setup, int quality);
 std::unique_ptr<FormatWriter> png_writer(const WriterSetup& setup);
 std::unique_ptr<FormatWriter> tiff16_writer(const WriterSetup& setup);
+// Light per 16-bit code of a scene-linear image (Image::scene_peak):
+// peak * srgb_decode(code / 65535), for the 65536 codes.
+std::vector<float> scene_light_table(double peak);
+
 // An HDR HEIF/AVIF: scene-linear rows (Image::scene_peak) in `color_space`,
 // written as 10-bit BT.2020 with PQ or HLG.
 struct HdrEncoding {
