@@ -188,11 +188,9 @@ void read_rendering(Args& args, DevelopSettings& settings, bool with_denoise = t
     settings.timings = args.flag("--timings");
     o.frame = args.flag("--frame");
     if (auto hdr = args.value("--hdr-output")) {
-        using Hdr = PipelineOptions::HdrOutput;
-        if (*hdr == "ultrahdr") o.hdr_output = Hdr::UltraHdr;
-        else if (*hdr == "pq") o.hdr_output = Hdr::Pq;
-        else if (*hdr == "hlg") o.hdr_output = Hdr::Hlg;
-        else if (*hdr != "none") throw UsageError("--hdr-output must be ultrahdr, pq, hlg or none, not '" + *hdr + "'");
+        auto named = hdr_output_named(*hdr);
+        if (!named) throw UsageError("--hdr-output must be ultrahdr, pq, hlg or none, not '" + *hdr + "'");
+        o.hdr_output = *named;
     }
     try {
         find_look(look);

@@ -1,5 +1,7 @@
 // highlights: rebuilding what a Bayer frame clipped, before the develop.
 #pragma once
+#include <optional>
+
 #include "obscura/raw_image.h"
 
 namespace obscura {
@@ -12,9 +14,9 @@ bool has_partial_clipping(const RawImage& raw);
 
 // The frame with its clipped colours rebuilt from the unclipped ones through
 // the colour of the light nearby (never below what they read), with a stop
-// of headroom for them: 16-bit samples, white at half of full scale,
-// BaselineExposure + 1, noise profile rescaled. The frame itself when it has
-// no partial clipping.
-RawImage rebuild_highlights(const RawImage& raw);
+// of headroom for them: the white a stop up (or, where the samples have no
+// room, 16 bits with white at half scale), BaselineExposure + 1, noise
+// profile rescaled. Empty when the frame has no partial clipping.
+std::optional<RawImage> rebuild_highlights(const RawImage& raw);
 
 }  // namespace obscura

@@ -40,6 +40,10 @@ struct PipelineOptions {
     EncodeOptions encode;
 };
 
+// "ultrahdr", "pq", "hlg" or "none" as an HdrOutput (the CLI's
+// --hdr-output, Python's hdr_output); empty for any other name.
+std::optional<PipelineOptions::HdrOutput> hdr_output_named(const std::string& name);
+
 // What a run did, for a face to print: stage times, the sensor step taken
 // ("binning", "remosaic" or ""), and warnings (one line each, the file named).
 struct RunReport {

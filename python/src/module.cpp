@@ -123,10 +123,9 @@ PipelineOptions pipeline_options(const py::kwargs& kw, std::vector<std::string> 
     if (auto cs = text("colorspace")) o.develop.color_space = option([&] { return color_space_named(*cs); });
     o.frame = flag("frame", false);
     if (auto hdr = text("hdr_output")) {
-        if (*hdr == "ultrahdr") o.hdr_output = PipelineOptions::HdrOutput::UltraHdr;
-        else if (*hdr == "pq") o.hdr_output = PipelineOptions::HdrOutput::Pq;
-        else if (*hdr == "hlg") o.hdr_output = PipelineOptions::HdrOutput::Hlg;
-        else if (*hdr != "none") throw OptionError("hdr_output must be 'ultrahdr', 'pq', 'hlg' or 'none', not '" + *hdr + "'");
+        auto named = hdr_output_named(*hdr);
+        if (!named) throw OptionError("hdr_output must be 'ultrahdr', 'pq', 'hlg' or 'none', not '" + *hdr + "'");
+        o.hdr_output = *named;
     }
     py::object bn = get("binning");
     if (!bn.is_none()) {

@@ -271,7 +271,7 @@ void set_colour_and_curve(const RawImage& raw, const ColorSolution& color, const
         to_srgb = scale(to_srgb, std::pow(2.0, look.exposure_ev));
         k.srgb_curve = 1;
     } else if (raw.color.baseline_exposure > 1.0 / 6.0) {
-        range = 2.0 * baseline;
+        range = scene_linear_peak(raw);
         to_srgb = scale(to_srgb, 1.0 / range);
     }
     set_matrix(to_srgb);

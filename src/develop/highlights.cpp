@@ -73,8 +73,8 @@ bool has_partial_clipping(const RawImage& raw) {
     return found >= enough;
 }
 
-RawImage rebuild_highlights(const RawImage& raw) {
-    if (!has_partial_clipping(raw)) return raw;
+std::optional<RawImage> rebuild_highlights(const RawImage& raw) {
+    if (!has_partial_clipping(raw)) return std::nullopt;
     const ColorSolution color = solve_color(raw.color, raw.source);
     const int qw = raw.width / 2, qh = raw.height / 2;
     const Sites sites(raw);

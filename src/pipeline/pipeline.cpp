@@ -93,6 +93,15 @@ void add_warnings(RunReport* report, std::vector<std::string> warnings) {
 
 }  // namespace
 
+std::optional<PipelineOptions::HdrOutput> hdr_output_named(const std::string& name) {
+    using Hdr = PipelineOptions::HdrOutput;
+    if (name == "ultrahdr") return Hdr::UltraHdr;
+    if (name == "pq") return Hdr::Pq;
+    if (name == "hlg") return Hdr::Hlg;
+    if (name == "none") return Hdr::None;
+    return std::nullopt;
+}
+
 namespace {
 
 // The frame the develop takes: its clipped highlights rebuilt (highlights.h),
@@ -102,8 +111,9 @@ namespace {
 const RawImage& with_highlights(const RawImage& raw, const PipelineOptions& options, bool scene_linear, RawImage& rebuilt) {
     if (options.develop.look == "reference" && !scene_linear) return raw;
     if (!scene_linear && !raw.color.profile.empty() && find_look(options.develop.look).camera_profile) return raw;
-    if (!has_partial_clipping(raw)) return raw;
-    rebuilt = rebuild_highlights(raw);
+    auto done = rebuild_highlights(raw);
+    if (!done) return raw;
+    rebuilt = std::move(*done);
     return rebuilt;
 }
 
