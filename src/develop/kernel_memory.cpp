@@ -59,13 +59,15 @@ void cached_free(void*, void* p) {
     c.bytes += cap;
 }
 
-// Installed when the program loads, before any kernel runs: swapping the
+// Installed when the program loads, before any kernel runs (with the CPU
+// variant check, kernel_cpu.cpp): swapping the
 // allocator while a pipeline on another thread (a burst merging beside a
 // develop in a batch) holds blocks from the old one would hand those blocks
 // to the wrong free. (One Halide runtime serves every kernel in the binary.)
 const bool installed = [] {
     halide_set_custom_malloc(cached_malloc);
     halide_set_custom_free(cached_free);
+    use_kernel_cpu_features();
     return true;
 }();
 

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/cpu_clones.h"
 #include "obscura/error.h"
 #include "obscura/look.h"
 #include "writers.h"
@@ -62,7 +63,7 @@ void move_into_place(const std::string& temp, const std::string& path) {
 // The division by 65535 as (v + 1 + v / 65536) / 65536, exact for every
 // 16-bit x (the encode tests compare with the plain formula); it vectorises,
 // and with AVX-512 a 200 MP JPEG's conversion is several times cheaper.
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+OBSCURA_CPU_CLONES
 void to_8bit(const uint16_t* src, uint8_t* dst, size_t n) {
     for (size_t i = 0; i < n; ++i) {
         const uint32_t v = src[i] * 255u + 32767u;

@@ -35,8 +35,11 @@
 #include <numeric>
 #include <vector>
 
+#if defined(__x86_64__)
 #include <immintrin.h>
+#endif
 
+#include "../core/cpu_clones.h"
 #include "../core/mirror.h"
 #include "../core/parallel.h"
 #include "obscura/color_solution.h"
@@ -269,7 +272,9 @@ using VecI = int __attribute__((vector_size(64)));
 // that of RGGB-of-cells space at (x, i).
 // A row's codes through the table, columns of odd cells using the `odd`
 // block of it: sixteen columns per AVX-512 gather (GCC leaves the lookup
-// scalar, a tenth of the remosaic's time at 200 MP).
+// scalar, a tenth of the remosaic's time at 200 MP). Elsewhere (ARM64) the
+// scalar loop.
+#if defined(__x86_64__)
 __attribute__((target("avx512f,avx512bw,avx512vl"))) void lookup_by_gather(const uint16_t* src, const float* odd_column,
                                                                            int even, int odd, const float* lut, float* v,
                                                                            int width) {
@@ -290,6 +295,10 @@ bool has_gather() {
                             __builtin_cpu_supports("avx512vl");
     return yes;
 }
+#else
+void lookup_by_gather(const uint16_t*, const float*, int, int, const float*, float*, int) {}
+bool has_gather() { return false; }
+#endif
 
 [[gnu::always_inline]] inline void Remosaicer::load(Tile& s, int i, int image_row) const {
     const uint16_t* src = &frame[size_t(image_row) * raw.width];
@@ -479,7 +488,7 @@ template <int G, int R, bool OneVariant>
 // source rows `rows`. Feature-based clones: a check by CPU model
 // ("arch=skylake-avx512") misses newer and virtualised CPUs and falls back
 // to SSE.
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+OBSCURA_CPU_CLONES
 void filter_rows(const FilterRow* out, int count, int variants, int taps, int support, int width, const float* const* rows,
                  const float* odd_column) {
     constexpr int G = 4;
@@ -632,7 +641,7 @@ void filter_rows(const FilterRow* out, int count, int variants, int taps, int su
 
 // The steps are inlined here, so this one function is compiled per vector
 // width (see filter_rows).
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+OBSCURA_CPU_CLONES
 void Remosaicer::tile(Tile& s, const Band& band, int x0, int x1) const {
     const int y0 = band.y0, y1 = band.y1;
     prepare(s, x0, x1, y0, y1);
