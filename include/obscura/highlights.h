@@ -19,4 +19,8 @@ bool has_partial_clipping(const RawImage& raw);
 // profile rescaled. Empty when the frame has no partial clipping.
 std::optional<RawImage> rebuild_highlights(const RawImage& raw);
 
+// The same on the frame itself (no copy of it): false, the frame untouched,
+// when it has no partial clipping.
+bool rebuild_highlights_in_place(RawImage& raw);
+
 }  // namespace obscura

@@ -64,10 +64,15 @@ RawImage to_bayer(RawImage raw, const PipelineOptions& options, RunReport* repor
 // framed when asked. For a caller that wants the pixels (Python's
 // postprocess).
 Image render(const RawImage& raw, const PipelineOptions& options, RunReport* report = nullptr);
+// (Given the frame to keep, the steps before the develop work on it in place
+// instead of on a copy.)
+Image render(RawImage&& raw, const PipelineOptions& options, RunReport* report = nullptr);
 
 // A decoded frame developed into `output` (its extension picks the format),
 // streamed strip by strip unless it must be turned or framed.
 void write_developed(const RawImage& raw, const std::string& output, const PipelineOptions& options,
+                     RunReport* report = nullptr);
+void write_developed(RawImage&& raw, const std::string& output, const PipelineOptions& options,
                      RunReport* report = nullptr);
 
 // One raw file developed into `output`: refused before any work when the

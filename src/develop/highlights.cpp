@@ -73,19 +73,31 @@ bool has_partial_clipping(const RawImage& raw) {
     return found >= enough;
 }
 
-std::optional<RawImage> rebuild_highlights(const RawImage& raw) {
-    if (!has_partial_clipping(raw)) return std::nullopt;
+namespace {
+
+// The rebuild, in place, of a frame has_partial_clipping accepted.
+void rebuild(RawImage& raw) {
     const ColorSolution color = solve_color(raw.color, raw.source);
     const int qw = raw.width / 2, qh = raw.height / 2;
     const Sites sites(raw);
     const double* black = sites.black;
     const double* range = sites.range;
     const int* colour = sites.colour;
-    // A quad's light per colour, white balanced (fractions of white / neutral).
-    auto light = [&](int qx, int qy, int s) {
-        return (raw.at(2 * qx + (s & 1), 2 * qy + (s >> 1)) - black[s]) / range[s] / color.neutral[colour[s]];
+    // A sample's light, white balanced (fractions of white / neutral).
+    auto light_of = [&](uint16_t v, int s) { return (v - black[s]) / range[s] / color.neutral[colour[s]]; };
+    // A quad's four samples (site s = 2 * row + column in the quad).
+    auto samples = [&](int qx, int qy, uint16_t v[4]) {
+        const uint16_t* r0 = &raw.data[size_t(2 * qy) * raw.width + size_t(2 * qx)];
+        const uint16_t* r1 = r0 + raw.width;
+        v[0] = r0[0], v[1] = r0[1], v[2] = r1[0], v[3] = r1[1];
     };
-    auto clipped = [&](int qx, int qy, int s) { return raw.at(2 * qx + (s & 1), 2 * qy + (s >> 1)) >= sites.clip[s]; };
+    // A green sample under this cannot make its quad bright (kBright): most
+    // quads are passed over on one integer compare.
+    uint16_t dim_green = 65535;
+    for (int s = 0; s < 4; ++s)
+        if (colour[s] == kGreen)
+            dim_green = std::min<uint16_t>(dim_green, uint16_t(std::clamp(
+                std::floor(black[s] + kBright * range[s] * color.neutral[kGreen]), 0.0, 65535.0)));
 
     // Each block's colour: the ratios of its bright unclipped quads' summed
     // red and blue to their green, as logs.
@@ -94,16 +106,22 @@ std::optional<RawImage> rebuild_highlights(const RawImage& raw) {
     parallel_rows(0, bh, [&](int b0, int b1) {
         for (int qy = b0 * kBlock; qy < std::min(qh, b1 * kBlock); ++qy)
             for (int qx = 0; qx < qw; ++qx) {
+                uint16_t v[4];
+                samples(qx, qy, v);
+                bool skip = false, bright = false;
+                for (int s = 0; s < 4; ++s) {
+                    skip = skip || v[s] >= sites.clip[s];
+                    bright = bright || (colour[s] == kGreen && v[s] >= dim_green);
+                }
+                if (skip || !bright) continue;
                 double c[3] = {0, 0, 0};
                 int greens = 0;
-                bool any = false;
                 for (int s = 0; s < 4; ++s) {
-                    any = any || clipped(qx, qy, s);
-                    c[colour[s]] += light(qx, qy, s);
+                    c[colour[s]] += light_of(v[s], s);
                     greens += colour[s] == kGreen;
                 }
                 c[kGreen] /= std::max(greens, 1);
-                if (any || c[kGreen] < kBright || c[kRed] <= 0 || c[kBlue] <= 0) continue;
+                if (c[kGreen] < kBright || c[kRed] <= 0 || c[kBlue] <= 0) continue;
                 double* sum = &sums[(size_t(qy / kBlock) * bw + size_t(qx / kBlock)) * 3];
                 for (int k = 0; k < 3; ++k) sum[k] += c[k];
             }
@@ -136,73 +154,89 @@ std::optional<RawImage> rebuild_highlights(const RawImage& raw) {
         if (!changed) break;
     }
 
-    // The frame with a stop of headroom, the clipped colours rebuilt: where
-    // the samples have room (a black level one for all, white + range within
-    // 16 bits) they stay as read and the white moves up a stop; else they
-    // are rescaled to 16 bits with white at half of full scale.
-    RawImage out = raw;
+    // A stop of headroom, the clipped colours rebuilt, quad by quad (each
+    // reads only its own samples, so in place): where the samples have room
+    // (a black level one for all, white + range within 16 bits) they stay as
+    // read and the white moves up a stop; else every sample is rescaled to
+    // 16 bits with white at half of full scale.
     const bool room = raw.black.is_uniform() && black[0] + 2 * range[0] <= 65535.0;
     const double scale = room ? range[0] : (65535.0 - kNewBlack) / 2;  // per fraction of white
     const double base = room ? black[0] : kNewBlack;
-    if (!room) {
-        const double to_new[4] = {scale / range[0], scale / range[1], scale / range[2], scale / range[3]};
-        parallel_rows(0, raw.height, [&](int y0, int y1) {
-            for (int y = y0; y < y1; ++y) {
-                const uint16_t* src = &raw.data[size_t(y) * raw.width];
-                uint16_t* dst = &out.data[size_t(y) * raw.width];
-                const int p = 2 * (y & 1);
-                for (int x = 0; x < raw.width; ++x) {
-                    const int s = p + (x & 1);
-                    dst[x] = uint16_t(std::clamp(base + (src[x] - black[s]) * to_new[s] + 0.5, 0.0, 65535.0));
-                }
-            }
-        });
-    }
+    const double to_new[4] = {scale / range[0], scale / range[1], scale / range[2], scale / range[3]};
     parallel_rows(0, qh, [&](int q0, int q1) {
         for (int qy = q0; qy < q1; ++qy)
             for (int qx = 0; qx < qw; ++qx) {
+                uint16_t v[4], out[4];
+                samples(qx, qy, v);
                 bool clip[4];
                 int n = 0;
-                for (int s = 0; s < 4; ++s) n += clip[s] = clipped(qx, qy, s);
-                if (n == 0) continue;
+                for (int s = 0; s < 4; ++s) n += clip[s] = v[s] >= sites.clip[s];
+                if (n == 0 && room) continue;
+                for (int s = 0; s < 4; ++s)
+                    out[s] = room ? v[s] : uint16_t(std::clamp(base + (v[s] - black[s]) * to_new[s] + 0.5, 0.0, 65535.0));
                 auto put = [&](int s, double rebuilt) {
                     const double u = rebuilt * color.neutral[colour[s]];
-                    out.data[size_t(2 * qy + (s >> 1)) * raw.width + size_t(2 * qx + (s & 1))] =
-                        uint16_t(std::clamp(base + u * scale + 0.5, 0.0, 65535.0));
+                    out[s] = uint16_t(std::clamp(base + u * scale + 0.5, 0.0, 65535.0));
                 };
                 if (n == 4) {
                     // Nothing known but the bounds: neutral, at the highest
                     // (white balanced, the colours' clips differ), which the
                     // looks roll off to white.
                     double top = 0;
-                    for (int s = 0; s < 4; ++s) top = std::max(top, light(qx, qy, s));
+                    for (int s = 0; s < 4; ++s) top = std::max(top, light_of(v[s], s));
                     for (int s = 0; s < 4; ++s) put(s, top);
-                    continue;
+                } else if (n > 0) {
+                    const size_t b = size_t(qy / kBlock) * bw + size_t(qx / kBlock);
+                    const double log_ratio[3] = {ratio[2 * b], 0.0, ratio[2 * b + 1]};
+                    // The light the unclipped samples imply for green, by the
+                    // block's colour; a clipped sample becomes that times its
+                    // own colour's ratio, never less than it read.
+                    double implied = 0;
+                    int m = 0;
+                    for (int s = 0; s < 4; ++s)
+                        if (!clip[s]) implied += light_of(v[s], s) / std::exp(log_ratio[colour[s]]), ++m;
+                    implied /= m;
+                    for (int s = 0; s < 4; ++s)
+                        if (clip[s]) put(s, std::max(light_of(v[s], s), implied * std::exp(log_ratio[colour[s]])));
                 }
-                const size_t b = size_t(qy / kBlock) * bw + size_t(qx / kBlock);
-                const double log_ratio[3] = {ratio[2 * b], 0.0, ratio[2 * b + 1]};
-                // The light the unclipped samples imply for green, by the
-                // block's colour; a clipped sample becomes that times its own
-                // colour's ratio, never less than it read.
-                double implied = 0;
-                int m = 0;
-                for (int s = 0; s < 4; ++s)
-                    if (!clip[s]) implied += light(qx, qy, s) / std::exp(log_ratio[colour[s]]), ++m;
-                implied /= m;
-                for (int s = 0; s < 4; ++s)
-                    if (clip[s]) put(s, std::max(light(qx, qy, s), implied * std::exp(log_ratio[colour[s]])));
+                uint16_t* r0 = &raw.data[size_t(2 * qy) * raw.width + size_t(2 * qx)];
+                uint16_t* r1 = r0 + raw.width;
+                r0[0] = out[0], r0[1] = out[1], r1[0] = out[2], r1[1] = out[3];
             }
     });
-    if (room) {
-        out.white_level = black[0] + 2 * range[0];
-    } else {
-        out.black = BlackLevel{};
-        out.black.pattern = {kNewBlack};
-        out.white_level = 65535;
-        out.bits = 16;
+    if (!room) {
+        // (An odd last row or column, outside every quad, rescaled alike.)
+        for (int y = 0; y < raw.height; ++y)
+            for (int x = (y < 2 * qh ? 2 * qw : 0); x < raw.width; ++x) {
+                const int s = 2 * (y & 1) + (x & 1);
+                uint16_t& p = raw.data[size_t(y) * raw.width + size_t(x)];
+                p = uint16_t(std::clamp(base + (p - black[s]) * to_new[s] + 0.5, 0.0, 65535.0));
+            }
     }
-    out.color.baseline_exposure += 1.0;
-    for (auto& p : out.noise.planes) p[0] /= 2, p[1] /= 4;
+    if (room) {
+        raw.white_level = black[0] + 2 * range[0];
+    } else {
+        raw.black = BlackLevel{};
+        raw.black.pattern = {kNewBlack};
+        raw.white_level = 65535;
+        raw.bits = 16;
+    }
+    raw.color.baseline_exposure += 1.0;
+    for (auto& p : raw.noise.planes) p[0] /= 2, p[1] /= 4;
+}
+
+}  // namespace
+
+bool rebuild_highlights_in_place(RawImage& raw) {
+    if (!has_partial_clipping(raw)) return false;
+    rebuild(raw);
+    return true;
+}
+
+std::optional<RawImage> rebuild_highlights(const RawImage& raw) {
+    if (!has_partial_clipping(raw)) return std::nullopt;
+    RawImage out = raw;
+    rebuild(out);
     return out;
 }
 

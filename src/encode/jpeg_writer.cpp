@@ -33,7 +33,7 @@ constexpr int kBandRows = 256;  // a multiple of every MCU height (8 or 16)
 using Pixels8 = std::vector<uint8_t, UninitialisedAllocator<uint8_t>>;
 
 struct Band {
-    std::vector<uint8_t> bytes;  // a whole JPEG of the band
+    Pixels8 bytes;               // a whole JPEG of the band
     Pixels8 rgb;                 // its 8-bit pixels (handed back for reuse)
     std::string error;           // the encoder's message when it failed
 };
@@ -41,14 +41,18 @@ struct Band {
 // libjpeg's destination: a vector the writer hands from band to band (fresh
 // memory costs a page fault per 4 KB here: a 200 MP JPEG took ~65,000 of
 // them with libjpeg's own growing buffer), grown when a band needs more.
+// Its first size is what a band of 8-bit RGB takes raw (more than any band
+// at our qualities compresses to), so it is seldom grown and copied; the
+// memory is not zeroed first.
 struct VectorDestination {
     jpeg_destination_mgr base;
-    std::vector<uint8_t>* out;
+    Pixels8* out;
+    size_t first_size;
 };
 
 void destination_start(j_compress_ptr cinfo) {
     auto* d = reinterpret_cast<VectorDestination*>(cinfo->dest);
-    d->out->resize(std::max<size_t>(d->out->capacity(), 1 << 16));
+    d->out->resize(std::max({d->out->capacity(), d->first_size, size_t(1) << 16}));
     d->base.next_output_byte = d->out->data();
     d->base.free_in_buffer = d->out->size();
 }
@@ -80,7 +84,7 @@ Band encode_band(Band band, int width, int rows, int quality, const std::vector<
         jpeg_destroy_compress(&cinfo);
         return band;
     }
-    VectorDestination destination{{}, &band.bytes};
+    VectorDestination destination{{}, &band.bytes, size_t(width) * size_t(rows) * 3};
     destination.base.init_destination = destination_start;
     destination.base.empty_output_buffer = destination_full;
     destination.base.term_destination = destination_end;
@@ -120,7 +124,7 @@ struct Layout {
     size_t data = 0, sof_height = 0;
 };
 
-Layout layout_of(const std::vector<uint8_t>& j) {
+Layout layout_of(const Pixels8& j) {
     Layout l;
     size_t i = 2;  // after SOI
     while (i + 4 <= j.size() && j[i] == 0xFF) {
@@ -188,7 +192,7 @@ private:
         Band band = pending_.front().get();
         pending_.pop_front();
         if (!band.error.empty()) throw file_error(path_, "JPEG encoder: " + band.error);
-        std::vector<uint8_t>& j = band.bytes;
+        Pixels8& j = band.bytes;
         Layout l = layout_of(j);
         if (!l.data || !l.sof_height || j.size() < l.data + 2 || j[j.size() - 2] != 0xFF || j[j.size() - 1] != 0xD9)
             throw file_error(path_, "JPEG encoder: unexpected band layout");

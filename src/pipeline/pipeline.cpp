@@ -108,21 +108,26 @@ namespace {
 // for every look but the reference (the measurement rendering) and for the
 // scene-linear rendition; not when the look renders the file's own camera
 // profile (its tone curve and exposure are the phone's, for its range).
-const RawImage& with_highlights(const RawImage& raw, const PipelineOptions& options, bool scene_linear, RawImage& rebuilt) {
+// `owned` (the caller's frame, when it is ours to change) is rebuilt in
+// place; else a copy is made into `rebuilt` when there is anything to do.
+const RawImage& with_highlights(const RawImage& raw, RawImage* owned, const PipelineOptions& options, bool scene_linear,
+                                RawImage& rebuilt) {
     if (options.develop.look == "reference" && !scene_linear) return raw;
     if (!scene_linear && !raw.color.profile.empty() && find_look(options.develop.look).camera_profile) return raw;
+    if (owned) {
+        rebuild_highlights_in_place(*owned);
+        return *owned;
+    }
     auto done = rebuild_highlights(raw);
     if (!done) return raw;
     rebuilt = std::move(*done);
     return rebuilt;
 }
 
-}  // namespace
-
-Image render(const RawImage& input, const PipelineOptions& options, RunReport* report) {
+Image render_frame(const RawImage& input, RawImage* owned, const PipelineOptions& options, RunReport* report) {
     Stopwatch clock;
     RawImage rebuilt;
-    const RawImage& raw = with_highlights(input, options, options.develop.scene_linear, rebuilt);
+    const RawImage& raw = with_highlights(input, owned, options, options.develop.scene_linear, rebuilt);
     OutputMetadata meta = metadata_of(raw);
     add_warnings(report, develop_notes(raw, options, meta));
     Image image = develop(raw, options.develop);
@@ -131,8 +136,8 @@ Image render(const RawImage& input, const PipelineOptions& options, RunReport* r
     return image;
 }
 
-void write_developed(const RawImage& input, const std::string& output, const PipelineOptions& input_options,
-                     RunReport* report) {
+void write_frame(const RawImage& input, RawImage* owned, const std::string& output, const PipelineOptions& input_options,
+                 RunReport* report) {
     Stopwatch clock;
     // OpenEXR takes the scene-linear rendition.
     PipelineOptions options = input_options;
@@ -143,13 +148,15 @@ void write_developed(const RawImage& input, const std::string& output, const Pip
         throw file_error(output, "--hdr-output pq and hlg write HEIF or AVIF (.heic, .avif)");
     const bool scene_linear = format == Format::Exr || bt2100;
     if (scene_linear && options.frame) throw file_error(output, "--frame is for photographs, not HDR renditions");
-    options.encode.hdr_pq = options.hdr_output != Hdr::Hlg;
-    RawImage rebuilt;
-    const RawImage& raw = with_highlights(input, options, scene_linear || options.hdr_output != Hdr::None, rebuilt);
-    if (options.hdr_output == PipelineOptions::HdrOutput::UltraHdr) {
-        if (format_for_path(output) != Format::Jpeg)
+    if (options.hdr_output == Hdr::UltraHdr) {
+        if (format != Format::Jpeg)
             throw file_error(output, "--hdr-output ultrahdr writes a JPEG (.jpg); OpenEXR (.exr) is HDR already");
         if (options.frame) throw file_error(output, "--frame and --hdr-output ultrahdr do not go together");
+    }
+    options.encode.hdr_pq = options.hdr_output != Hdr::Hlg;
+    RawImage rebuilt;
+    const RawImage& raw = with_highlights(input, owned, options, scene_linear || options.hdr_output != Hdr::None, rebuilt);
+    if (options.hdr_output == Hdr::UltraHdr) {
         // The photograph and its scene-linear rendition, whole, turned alike.
         OutputMetadata meta = metadata_of(raw);
         add_warnings(report, develop_notes(raw, options, meta));
@@ -177,6 +184,24 @@ void write_developed(const RawImage& input, const std::string& output, const Pip
         encode(image, output, meta, options.encode);
     }
     if (report) report->develop_s += clock.lap();
+}
+
+}  // namespace
+
+Image render(const RawImage& raw, const PipelineOptions& options, RunReport* report) {
+    return render_frame(raw, nullptr, options, report);
+}
+
+Image render(RawImage&& raw, const PipelineOptions& options, RunReport* report) {
+    return render_frame(raw, &raw, options, report);
+}
+
+void write_developed(const RawImage& raw, const std::string& output, const PipelineOptions& options, RunReport* report) {
+    write_frame(raw, nullptr, output, options, report);
+}
+
+void write_developed(RawImage&& raw, const std::string& output, const PipelineOptions& options, RunReport* report) {
+    write_frame(raw, &raw, output, options, report);
 }
 
 void develop_file(const std::string& input, const std::string& output, const PipelineOptions& options, RunReport* report) {
@@ -207,7 +232,7 @@ void develop_burst(const std::vector<std::string>& frames, const std::string& ou
     const bool bracket = std::any_of(merge.frames.begin(), merge.frames.end(), [](const BurstFrameReport& f) { return f.exposure_ev != 0; });
     PipelineOptions develop_options = options;
     if (!bracket || burst.denoise == 0) develop_options.develop.denoise = 0.0;
-    write_developed(merged, output, develop_options, report);
+    write_developed(std::move(merged), output, develop_options, report);
 }
 
 std::vector<std::string> burst_frames(const std::string& folder) {
