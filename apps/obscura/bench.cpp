@@ -37,7 +37,7 @@ namespace fs = std::filesystem;
 
 const char* kBenchHelp =
     "usage: obscura bench demosaic --truth DIR [--dngs DIR] [--repeat N] [--no-peers]\n"
-    "       obscura bench develop FILE... [--repeat N] [--no-peers]\n"
+    "       obscura bench develop FILE... [--repeat N] [--no-peers | --peers LIST]\n"
     "       obscura bench burst FRAME... [--repeat N]\n"
     "\n"
     "demosaic: for every NAME.png in the --truth folder, develops NAME.dng (from\n"
@@ -60,7 +60,9 @@ const char* kBenchHelp =
     "\n"
     "options:\n"
     "  --repeat N   runs per measurement, the best is kept (default 3)\n"
-    "  --no-peers   measure obscura only\n";
+    "  --no-peers   measure obscura only\n"
+    "  --peers LIST bench develop: the peers to run, of dcraw_emu,darktable (default\n"
+    "               both; darktable takes minutes a run at 200 MP)\n";
 
 bool installed(const std::string& tool) {
     const char* path = std::getenv("PATH");
@@ -280,7 +282,18 @@ int bench_demosaic(Args& args) {
 
 int bench_develop(Args& args) {
     auto repeat_arg = args.value("--repeat");
-    bool peers = !args.flag("--no-peers");
+    const bool peers = !args.flag("--no-peers");
+    bool with_dcraw = peers, with_darktable = peers;
+    if (auto list = args.value("--peers")) {
+        with_dcraw = with_darktable = false;
+        std::string rest = *list + ",";
+        for (size_t at; (at = rest.find(',')) != std::string::npos; rest.erase(0, at + 1)) {
+            const std::string name = rest.substr(0, at);
+            if (name == "dcraw_emu") with_dcraw = true;
+            else if (name == "darktable") with_darktable = true;
+            else throw UsageError("--peers: unknown peer '" + name + "' (dcraw_emu, darktable)");
+        }
+    }
     auto files = args.positional();
     if (files.empty()) throw UsageError("bench develop needs at least one raw file (see obscura bench --help)");
     int repeat = repeat_arg ? std::atoi(repeat_arg->c_str()) : 3;
@@ -304,8 +317,8 @@ int bench_develop(Args& args) {
         // n x n cells: the low-light way too, each cell binned into one pixel.
         if (raw.cfa.cell_size() > 1)
             rows.push_back({"obscura -> JPEG (--binning)", {self, "develop", file, "-o", jpg, "--binning", "--overwrite"}});
-        if (peers && installed("dcraw_emu")) rows.push_back({"dcraw_emu -w -q 3 -T", {"dcraw_emu", "-w", "-q", "3", "-T", "-Z", tif, file}});
-        if (peers && installed("darktable-cli"))
+        if (with_dcraw && installed("dcraw_emu")) rows.push_back({"dcraw_emu -w -q 3 -T", {"dcraw_emu", "-w", "-q", "3", "-T", "-Z", tif, file}});
+        if (with_darktable && installed("darktable-cli"))
             rows.push_back({"darktable-cli -> JPEG (defaults)",
                             {"darktable-cli", file, jpg, "--core", "--configdir", (scratch.dir / "dt").string(),
                              "--library", ":memory:"}});
