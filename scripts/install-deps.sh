@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package obscura's build, tests and benchmarks use.
+# Installs every Debian 12 package obscura's build, tests and benchmarks use,
+# or the packages given as arguments (install-arm64-deps.sh's).
 # Idempotent; run as root. Skips apt entirely when everything is present.
 set -euo pipefail
 
@@ -20,6 +21,7 @@ packages=(
   python3-dev python3-pybind11 pybind11-dev python3-pytest python3-distributed   # the Python module, its tests, Dask
   libraw-bin darktable rawtherapee        # the peers, for benchmarks
 )
+if [ $# -gt 0 ]; then packages=("$@"); fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -286,9 +286,7 @@ int bench_develop(Args& args) {
     bool with_dcraw = peers, with_darktable = peers;
     if (auto list = args.value("--peers")) {
         with_dcraw = with_darktable = false;
-        std::string rest = *list + ",";
-        for (size_t at; (at = rest.find(',')) != std::string::npos; rest.erase(0, at + 1)) {
-            const std::string name = rest.substr(0, at);
+        for (const std::string& name : comma_items(*list)) {
             if (name == "dcraw_emu") with_dcraw = true;
             else if (name == "darktable") with_darktable = true;
             else throw UsageError("--peers: unknown peer '" + name + "' (dcraw_emu, darktable)");

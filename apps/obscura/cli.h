@@ -1,5 +1,6 @@
 // Shared by the obscura commands: exit codes, a stopwatch, argument reading.
 #pragma once
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <optional>
@@ -19,6 +20,18 @@ using obscura::Stopwatch;  // (obscura/stopwatch.h)
 struct UsageError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
+
+// The items of a comma-separated option value ("a,b,c"), empty ones kept
+// (so "a,", ",b" and "" each hold an empty item for the caller to refuse).
+inline std::vector<std::string> comma_items(const std::string& list) {
+    std::vector<std::string> items;
+    for (size_t at = 0; at <= list.size();) {
+        const size_t comma = std::min(list.find(',', at), list.size());
+        items.push_back(list.substr(at, comma - at));
+        at = comma + 1;
+    }
+    return items;
+}
 
 // A small argument reader: flags with values, switches, positional args.
 class Args {

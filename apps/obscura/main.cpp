@@ -480,16 +480,12 @@ int cmd_simulate(Args args) {
     }
     sim.mover = args.flag("--mover");
     if (auto e = args.value("--ev")) {
-        std::string list = *e;
-        for (size_t at = 0; at <= list.size();) {
-            size_t comma = std::min(list.find(',', at), list.size());
-            std::string item = list.substr(at, comma - at);
+        for (const std::string& item : comma_items(*e)) {
             char* end = nullptr;
             double v = std::strtod(item.c_str(), &end);
             if (item.empty() || *end || !(v >= -10 && v <= 10))
-                throw UsageError("--ev must be exposures in EV (-10..10) separated by commas, not '" + list + "'");
+                throw UsageError("--ev must be exposures in EV (-10..10) separated by commas, not '" + *e + "'");
             sim.ev.push_back(v);
-            at = comma + 1;
         }
         if (!frames_arg) sim.frames = int(sim.ev.size());
         if (int(sim.ev.size()) != sim.frames)

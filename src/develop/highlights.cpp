@@ -29,10 +29,6 @@ constexpr int kBlock = 8;           // quads a block side (16 x 16 pixels)
 constexpr double kBright = 0.25;    // unclipped quads this bright (of white) give a block its colour
 constexpr double kNewBlack = 2048;  // the rebuilt frame's black (room for the noise below it)
 
-}  // namespace
-
-namespace {
-
 // Per CFA site of the 2x2 repeat: black, range, colour, and the first
 // sample value that counts as clipped.
 struct Sites {
@@ -163,6 +159,10 @@ void rebuild(RawImage& raw) {
     const double scale = room ? range[0] : (65535.0 - kNewBlack) / 2;  // per fraction of white
     const double base = room ? black[0] : kNewBlack;
     const double to_new[4] = {scale / range[0], scale / range[1], scale / range[2], scale / range[3]};
+    // A sample as read, on the rebuilt frame's levels (when it has no room).
+    auto rescaled = [&](uint16_t v, int s) {
+        return uint16_t(std::clamp(base + (v - black[s]) * to_new[s] + 0.5, 0.0, 65535.0));
+    };
     parallel_rows(0, qh, [&](int q0, int q1) {
         for (int qy = q0; qy < q1; ++qy)
             for (int qx = 0; qx < qw; ++qx) {
@@ -173,7 +173,7 @@ void rebuild(RawImage& raw) {
                 for (int s = 0; s < 4; ++s) n += clip[s] = v[s] >= sites.clip[s];
                 if (n == 0 && room) continue;
                 for (int s = 0; s < 4; ++s)
-                    out[s] = room ? v[s] : uint16_t(std::clamp(base + (v[s] - black[s]) * to_new[s] + 0.5, 0.0, 65535.0));
+                    out[s] = room ? v[s] : rescaled(v[s], s);
                 auto put = [&](int s, double rebuilt) {
                     const double u = rebuilt * color.neutral[colour[s]];
                     out[s] = uint16_t(std::clamp(base + u * scale + 0.5, 0.0, 65535.0));
@@ -208,9 +208,8 @@ void rebuild(RawImage& raw) {
         // (An odd last row or column, outside every quad, rescaled alike.)
         for (int y = 0; y < raw.height; ++y)
             for (int x = (y < 2 * qh ? 2 * qw : 0); x < raw.width; ++x) {
-                const int s = 2 * (y & 1) + (x & 1);
                 uint16_t& p = raw.data[size_t(y) * raw.width + size_t(x)];
-                p = uint16_t(std::clamp(base + (p - black[s]) * to_new[s] + 0.5, 0.0, 65535.0));
+                p = rescaled(p, 2 * (y & 1) + (x & 1));
             }
     }
     if (room) {

@@ -295,9 +295,6 @@ bool has_gather() {
                             __builtin_cpu_supports("avx512vl");
     return yes;
 }
-#else
-void lookup_by_gather(const uint16_t*, const float*, int, int, const float*, float*, int) {}
-bool has_gather() { return false; }
 #endif
 
 [[gnu::always_inline]] inline void Remosaicer::load(Tile& s, int i, int image_row) const {
@@ -308,7 +305,9 @@ bool has_gather() { return false; }
     float* v = s.v[i];
     if (s.first_column >= 0) {
         src += s.first_column;
+#if defined(__x86_64__)
         if (has_gather()) return lookup_by_gather(src, s.odd_column.data(), even, odd, lut, v, s.width);
+#endif
         for (int x = 0; x < s.width; ++x) v[x] = lut[(s.odd_column[size_t(x)] != 0 ? odd : even) + src[x]];
     } else {
         for (int x = 0; x < s.width; ++x)
