@@ -1,5 +1,6 @@
 // Where a develop's time goes: the develop kernel alone (rows into a sink
-// that keeps nothing) and each strip writer alone, at 12 and 50 MP.
+// that keeps nothing) and each strip writer alone, at 12 and 50 MP; with
+// OBSCURA_BENCH_RAWS (paths, colon-separated) also the decode of each file.
 //   build/bin/obscura_bench [--benchmark_filter=...]
 // The frames are made in memory from tests/data/kodim05.png (nearest-
 // neighbour enlarged, mosaicked RGGB, 14-bit), so no files are needed.
@@ -7,8 +8,11 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 #include <unistd.h>
 
+#include "obscura/decode.h"
 #include "obscura/develop.h"
 #include "obscura/encode.h"
 #include "obscura/look.h"
@@ -94,6 +98,36 @@ void BM_Writer(benchmark::State& state, const char* extension) {
 BENCHMARK_CAPTURE(BM_Writer, tiff16, ".tif")->Arg(12)->Arg(50)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Writer, jpeg, ".jpg")->Arg(12)->Arg(50)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// A file's decode (read, unpack or decompress, into a RawImage), from the
+// page cache: what a develop pays before its kernel runs.
+void BM_Decode(benchmark::State& state, const std::string& path) {
+    size_t pixels = 0;
+    for (auto _ : state) {
+        RawImage raw = decode(path);
+        pixels = size_t(raw.width) * size_t(raw.height);
+        benchmark::DoNotOptimize(raw.data.data());
+    }
+    state.counters["MP/s"] = benchmark::Counter(double(pixels) / 1e6, benchmark::Counter::kIsIterationInvariantRate);
+}
+
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+    if (const char* list = std::getenv("OBSCURA_BENCH_RAWS")) {
+        std::string paths = list;
+        for (size_t at = 0; at <= paths.size();) {
+            size_t end = std::min(paths.find(':', at), paths.size());
+            if (end > at) {
+                std::string path = paths.substr(at, end - at);
+                benchmark::RegisterBenchmark(("BM_Decode/" + path).c_str(), BM_Decode, path)
+                    ->Unit(benchmark::kMillisecond)->UseRealTime();
+            }
+            at = end + 1;
+        }
+    }
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
