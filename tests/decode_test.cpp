@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 
 #include "obscura/decode.h"
 #include "obscura/error.h"
+#include "obscura/frame_memory.h"
 #include "support/truth.h"
 
 namespace obscura {
@@ -75,6 +77,44 @@ TEST(Decode, LibRawReadsTheSameSamples) {
     EXPECT_EQ(theirs.cfa.name(), "BGGR");
     EXPECT_DOUBLE_EQ(theirs.black.at(0, 0), 256);
     EXPECT_DOUBLE_EQ(theirs.white_level, 4095);
+}
+
+TEST(Decode, AnUncompressedFrameIsTheFileMappedAndWritingItLeavesTheFile) {
+    // 16-bit little-endian strips, one after another: the frame is a
+    // copy-on-write map of the file's bytes, not a copy.
+    auto dir = std::filesystem::temp_directory_path() / ("obscura-map-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    auto path = dir / "kodim05.dng";
+    std::filesystem::copy_file(dng_path("kodim05_RGGB_14.dng"), path, std::filesystem::copy_options::overwrite_existing);
+    auto bytes = [&] {
+        std::ifstream in(path, std::ios::binary);
+        return std::vector<char>(std::istreambuf_iterator<char>(in), {});
+    };
+    const std::vector<char> before = bytes();
+    const size_t in_use = frame_memory_in_use();
+    std::vector<uint16_t> original;  // (not frame memory: the count stays exact)
+    {
+        RawImage raw = decode(path.string());
+        ASSERT_TRUE(is_file_map(raw.data.data()));
+        original.assign(raw.data.begin(), raw.data.end());
+        EXPECT_EQ(frame_memory_in_use(), in_use + raw.data.size() * 2);
+        // The pipeline writes frames in place (the highlight rebuild): the
+        // file must not see it.
+        std::fill(raw.data.begin(), raw.data.begin() + raw.width * 64, uint16_t(12345));
+        EXPECT_EQ(raw.data[0], 12345);
+    }
+    EXPECT_EQ(frame_memory_in_use(), in_use);
+    EXPECT_TRUE(bytes() == before);
+    auto same = [&](const Samples16& s) { return std::equal(s.begin(), s.end(), original.begin(), original.end()); };
+    EXPECT_TRUE(same(decode(path.string()).data));
+    // The same samples as LibRaw reads from the file.
+    DecodeOptions libraw;
+    libraw.decoder = Decoder::LibRaw;
+    EXPECT_TRUE(same(decode(path.string(), libraw).data));
+    // A 12-bit packed file is unpacked into memory as before.
+    RawImage packed = read("v_pack12.dng");
+    EXPECT_FALSE(is_file_map(packed.data.data()));
+    std::filesystem::remove_all(dir);
 }
 
 TEST(Decode, StructuralVariantsGiveTheSameSamples) {

@@ -410,8 +410,22 @@ Samples16 read_raw_blocks(const TiffReader& tiff, const TiffIfd& ifd, const RawL
                                        std::to_string(width) + "x" + std::to_string(height) + " pixels (truncated?)");
     }
 
-    Samples16 out(size_t(width) * height * size_t(spp));
     const bool identity = !L.floating && map.table[0].empty();
+    // 16-bit samples in this machine's byte order, one block after another
+    // with nothing between rows, and no table to apply: the file's bytes are
+    // the frame, mapped instead of copied.
+    if (L.compression == kNone && !L.floating && L.bits == 16 && identity &&
+        tiff.little_endian() == (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)) {
+        const uint64_t row_bytes = uint64_t(width) * uint64_t(spp) * 2, first = blocks[0].offset;
+        bool contiguous = true;
+        for (const Block& b : blocks) contiguous = contiguous && b.block_w == width && b.offset == first + uint64_t(b.y0) * row_bytes;
+        if (contiguous) {
+            Samples16 mapped = map_file_samples(path, first, size_t(width) * height * size_t(spp));
+            if (!mapped.empty()) return mapped;
+        }
+    }
+
+    Samples16 out(size_t(width) * height * size_t(spp));
 
     // Uncompressed integers: straight into the image (then through the map,
     // in place).
