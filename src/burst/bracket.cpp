@@ -122,33 +122,67 @@ std::optional<double> stated_exposure_ratio(const RawImage& ref, const RawImage&
     return ratio;
 }
 
-double measured_exposure_ratio(const RawImage& ref, const RawImage& alt) {
-    // Quantiles of the grey level (a fraction of white) of 8 x 8-pixel
-    // blocks: unlike a comparison place by place, blind to the hand shake
-    // between the frames; and unlike single samples', not spread by the
-    // noise (which at 1% of white is half the signal of a frame 4 stops under).
-    auto greys = [](const RawImage& raw) {
-        constexpr int kBlock = 8;
-        std::vector<float> g;
-        for (int by = 0; by + kBlock <= raw.height; by += kBlock)
-            for (int bx = 0; bx + kBlock <= raw.width; bx += kBlock) {
+std::vector<float> exposure_levels(const RawImage& raw) {
+    // Quantiles of the grey level of 8 x 8-pixel blocks: unlike a comparison
+    // place by place, blind to the hand shake between the frames; and unlike
+    // single samples', not spread by the noise (which at 1% of white is half
+    // the signal of a frame 4 stops under).
+    constexpr int kBlock = 8;
+    const int bw = raw.width / kBlock, bh = raw.height / kBlock;
+    std::vector<float> g(size_t(bw) * size_t(bh));
+    // The levels of each site of the 2 x 2 repeat, when the black level has
+    // one (else per sample).
+    const bool periodic = raw.black.is_2x2_periodic();
+    double black[4], range[4];
+    for (int s = 0; s < 4; ++s) {
+        black[s] = raw.black.at(s & 1, s >> 1);
+        range[s] = std::max(raw.white_level - black[s], 1.0);
+    }
+    parallel_rows(0, bh, [&](int b0, int b1) {
+        for (int by = b0; by < b1; ++by) {
+            const uint16_t* rows = &raw.data[size_t(by) * kBlock * size_t(raw.width)];
+            for (int bx = 0; bx < bw; ++bx) {
                 double sum = 0;
-                for (int y = by; y < by + kBlock; ++y)
-                    for (int x = bx; x < bx + kBlock; ++x) {
-                        const double black = raw.black.at(x, y);
-                        sum += (raw.at(x, y) - black) / std::max(raw.white_level - black, 1.0);
+                if (periodic) {
+                    // Per site, an integer sum (16 samples of each in a block).
+                    uint32_t site[4] = {0, 0, 0, 0};
+                    for (int y = 0; y < kBlock; ++y) {
+                        const uint16_t* row = rows + size_t(y) * size_t(raw.width) + size_t(bx) * kBlock;
+                        for (int x = 0; x < kBlock; x += 2) site[2 * (y & 1)] += row[x], site[2 * (y & 1) + 1] += row[x + 1];
                     }
-                g.push_back(float(sum / (kBlock * kBlock)));
+                    // (Sites by the block's own parity: blocks start on even samples.)
+                    for (int s = 0; s < 4; ++s) sum += (site[s] - 16 * black[s]) / range[s];
+                } else {
+                    for (int y = by * kBlock; y < (by + 1) * kBlock; ++y)
+                        for (int x = bx * kBlock; x < (bx + 1) * kBlock; ++x) {
+                            const double b = raw.black.at(x, y);
+                            sum += (raw.data[size_t(y) * size_t(raw.width) + size_t(x)] - b) / std::max(raw.white_level - b, 1.0);
+                        }
+                }
+                g[size_t(by) * size_t(bw) + size_t(bx)] = float(sum / (kBlock * kBlock));
             }
-        std::sort(g.begin(), g.end());
-        return g;
-    };
-    const std::vector<float> r = greys(ref), a = greys(alt);
+        }
+    }, 8);
+    std::vector<float> levels;
+    if (g.empty()) return levels;
+    for (int q = 5; q <= 95; ++q) {
+        auto at = g.begin() + ptrdiff_t(g.size() * size_t(q) / 100);
+        // (Each quantile above the last: the part above it is all that is
+        // left to order.)
+        std::nth_element(levels.empty() ? g.begin() : g.begin() + ptrdiff_t(g.size() * size_t(q - 1) / 100), at, g.end());
+        levels.push_back(*at);
+    }
+    return levels;
+}
+
+double measured_exposure_ratio(const RawImage& ref, const RawImage& alt, std::vector<float>& ref_levels) {
+    if (ref_levels.empty()) ref_levels = exposure_levels(ref);
+    const std::vector<float> a = exposure_levels(alt);
     // Where both frames are well exposed: above 1% of white (lower, noise
     // clipped at black lifts the levels) and below where they clip.
     std::vector<double> ratios;
-    for (int q = 5; q <= 95; ++q) {
-        const float vr = r[r.size() * size_t(q) / 100], va = a[a.size() * size_t(q) / 100];
+    for (size_t q = 0; q < std::min(ref_levels.size(), a.size()); ++q) {
+        const float vr = ref_levels[q], va = a[q];
         if (vr > 0.01f && va > 0.01f && vr < kClipStart - 0.1f && va < kClipStart - 0.1f) ratios.push_back(va / vr);
     }
     if (ratios.size() < 10)
@@ -158,9 +192,9 @@ double measured_exposure_ratio(const RawImage& ref, const RawImage& alt) {
     return ratios[ratios.size() / 2];
 }
 
-double exposure_ratio(const RawImage& ref, const RawImage& alt) {
+double exposure_ratio(const RawImage& ref, const RawImage& alt, std::vector<float>& ref_levels) {
     if (auto stated = stated_exposure_ratio(ref, alt)) return *stated;
-    return measured_exposure_ratio(ref, alt);
+    return measured_exposure_ratio(ref, alt, ref_levels);
 }
 
 bool same_exposure(double ratio) { return std::abs(std::log2(ratio)) < 1.0 / 6.0; }
@@ -217,6 +251,7 @@ RawImage fuse_exposures(RawImage ref, const Buffer<float>& ref_planes, const Buf
 
     double lowest = 1.0;
     std::vector<double> ratios;  // of the frames fused, for the noise left
+    std::vector<float> ref_levels;  // (measured at the first frame that needs them)
     CfaPattern layout;
     Buffer<float> alt_planes;
     for (size_t f : others) {
@@ -224,7 +259,7 @@ RawImage fuse_exposures(RawImage ref, const Buffer<float>& ref_planes, const Buf
         RawImage alt = read_frame(files, f, options, layout);
         rep.frames[f].file = alt.source;
         check_compatible(ref, ref_layout, alt, layout);
-        const double ratio_d = exposure_ratio(ref, alt);
+        const double ratio_d = exposure_ratio(ref, alt, ref_levels);
         if (!(ratio_d > 1.0 / 65536 && ratio_d < 65536))
             throw file_error(alt.source, "exposure " + std::to_string(ratio_d) + " times the reference's: not a bracket");
         const float ratio = float(ratio_d);

@@ -15,13 +15,18 @@ namespace obscura::burst {
 // either has no exposure time.
 std::optional<double> stated_exposure_ratio(const RawImage& ref, const RawImage& alt);
 
-// The same measured on the pixels, for files that do not say: the median
-// ratio of the frames' grey-level quantiles where both are well exposed.
-// Throws naming `alt` when too few blocks are.
-double measured_exposure_ratio(const RawImage& ref, const RawImage& alt);
+// A frame's exposure as measured on its pixels: the grey level (a fraction
+// of white) of its 8 x 8-pixel blocks at the quantiles 5%, 6%, ... 95%.
+std::vector<float> exposure_levels(const RawImage& raw);
+
+// The same ratio measured, for files that do not say: the median ratio of
+// the frames' levels where both are well exposed. `ref_levels`: the
+// reference's exposure_levels, measured into it when empty (a burst
+// measures its reference once). Throws naming `alt` when too few blocks are.
+double measured_exposure_ratio(const RawImage& ref, const RawImage& alt, std::vector<float>& ref_levels);
 
 // stated, else measured.
-double exposure_ratio(const RawImage& ref, const RawImage& alt);
+double exposure_ratio(const RawImage& ref, const RawImage& alt, std::vector<float>& ref_levels);
 
 // Within a sixth of a stop: one exposure (the frequency-domain merge).
 bool same_exposure(double ratio);

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #include "align_coarse.h"
@@ -353,6 +354,7 @@ RawImage merge_burst(const FrameSource& files, const BurstOptions& options, Burs
     RawImage ref;
     CfaPattern ref_layout, layout;
     std::vector<size_t> others;
+    std::vector<float> ref_levels;  // the reference's exposure, measured once when the files do not say
     if (options.reference >= 0) {
         rep.reference = options.reference;
         ref = read_frame(files, size_t(options.reference), options, ref_layout);
@@ -364,14 +366,14 @@ RawImage merge_burst(const FrameSource& files, const BurstOptions& options, Burs
             rep.frames[size_t(i)].file = candidate.source;
             if (i > 0) {
                 check_compatible(ref, ref_layout, candidate, layout);
-                if (!same_exposure(exposure_ratio(ref, candidate))) {
+                if (!same_exposure(exposure_ratio(ref, candidate, ref_levels))) {
                     others.push_back(size_t(i));
                     continue;
                 }
             }
             double s = sharpness(candidate);
             rep.frames[size_t(i)].sharpness = s;
-            if (s > best * 1.10) best = s, rep.reference = i, ref = std::move(candidate), ref_layout = layout;
+            if (s > best * 1.10) best = s, rep.reference = i, ref = std::move(candidate), ref_layout = layout, ref_levels.clear();
         }
     }
     rep.seconds_decode += seconds_since(t0);
@@ -395,10 +397,12 @@ RawImage merge_burst(const FrameSource& files, const BurstOptions& options, Burs
     Buffer<uint16_t> sums;  // bfloat16
     auto spectra = [&] {
         if (sums.data()) return;
-        sums = Buffer<uint16_t>((ntx + 15) / 16 * 16, 3, 16, 9, 4, nty);
-        // (0x0000 is 0.0. Not Buffer::fill: its walk over six dimensions
+        // Zeros (0x0000 is 0.0) from calloc: a block this large (166 MB
+        // at 12 MP) comes zeroed from the system, so nothing writes it
+        // first. (Not Buffer::fill either: its walk over six dimensions
         // computes a pointer far past the end, which UBSan reports.)
-        std::memset(sums.data(), 0, sums.size_in_bytes());
+        sums = Buffer<uint16_t>(nullptr, (ntx + 15) / 16 * 16, 3, 16, 9, 4, nty);
+        sums.allocate([](size_t bytes) { return std::calloc(bytes, 1); }, std::free);
     };
     Buffer<float> tile_noise(ntx, nty, 4);
     int merged = 1;
@@ -412,7 +416,7 @@ RawImage merge_burst(const FrameSource& files, const BurstOptions& options, Burs
         RawImage alt = read_frame(files, f, options, layout);
         rep.frames[f].file = alt.source;
         check_compatible(ref, ref_layout, alt, layout);
-        if (!same_exposure(exposure_ratio(ref, alt))) {
+        if (!same_exposure(exposure_ratio(ref, alt, ref_levels))) {
             others.push_back(f);
             rep.seconds_decode += seconds_since(t);
             continue;
