@@ -501,8 +501,10 @@ RawImage decode_dng(const MappedFile& file) {
             std::memcpy(&img.data[size_t(y) * img.width * n], &full[(size_t(y + top) * full_w + left) * n], size_t(img.width) * 2 * n);
     }
     // CFA integers: the table after the fact (the unpack copies them straight in).
-    if (!linear && !layout.floating && !linearization.empty())
+    if (!linear && !layout.floating && !linearization.empty()) {
+        own_file_map(img.data);  // (every sample rewritten: a copy, not a fault per page)
         for (auto& v : img.data) v = linearization[v];
+    }
     if (!linear) img.cfa = read_cfa(tags);
 
     img.crop = {0, 0, img.width, img.height};
