@@ -14,6 +14,8 @@ namespace obscura {
 // page faults instead of tens of thousands.
 // Throws obscura::Error when the frames alive would exceed the budget.
 void* allocate_frame_memory(size_t bytes);
+// The same, every byte zero (from the system, not written first).
+void* allocate_zeroed_frame_memory(size_t bytes);
 void free_frame_memory(void* p) noexcept;
 
 // The memory budget for frames (raw mosaics, images, strips) of the whole

@@ -37,6 +37,7 @@ struct FileMapping {
     void* base;
     size_t length;
     size_t bytes;
+    bool file;  // false: zeroed memory (allocate_zeroed_frame_memory)
 };
 std::mutex mappings_mutex;
 std::unordered_map<void*, FileMapping> mappings;
@@ -70,7 +71,7 @@ void* map_pending(size_t bytes) {
     void* p = static_cast<uint8_t*>(base) + delta;
     pending_map.mapped = true;
     std::lock_guard<std::mutex> lock(mappings_mutex);
-    mappings[p] = {base, length, bytes};
+    mappings[p] = {base, length, bytes, true};
     return p;
 }
 
@@ -119,9 +120,28 @@ void free_frame_memory(void* p) noexcept {
     std::free(p);
 }
 
+void* allocate_zeroed_frame_memory(size_t bytes) {
+    if (in_use + bytes > budget)
+        throw Error("needs " + megabytes(in_use + bytes) + " for its frames, over the memory budget of " +
+                    megabytes(budget) + " (--memory)");
+    // A fresh anonymous map is zero already: nothing writes it first. Over
+    // allocated by a huge page, then started on one (the hint needs aligned
+    // 2 MB ranges).
+    const size_t length = (bytes + kHugePage - 1) / kHugePage * kHugePage + kHugePage;
+    void* base = ::mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED) throw std::bad_alloc();
+    void* p = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(base) + kHugePage - 1) / kHugePage * kHugePage);
+    ::madvise(p, length - kHugePage, MADV_HUGEPAGE);  // a hint
+    in_use += bytes;
+    std::lock_guard<std::mutex> lock(mappings_mutex);
+    mappings[p] = {base, length, bytes, false};
+    return p;
+}
+
 bool is_file_map(const void* samples) {
     std::lock_guard<std::mutex> lock(mappings_mutex);
-    return mappings.count(const_cast<void*>(samples)) > 0;
+    auto it = mappings.find(const_cast<void*>(samples));
+    return it != mappings.end() && it->second.file;
 }
 
 void own_file_map(Samples16& frame) {
