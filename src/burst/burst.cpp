@@ -10,8 +10,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
-#include <cstring>
 
 #include "align_coarse.h"
 #include "align_fine.h"

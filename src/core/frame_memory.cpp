@@ -31,16 +31,16 @@ size_t physical_memory() {
 std::atomic<size_t> budget{physical_memory() / 10 * 8};
 std::atomic<size_t> in_use{0};
 
-// Frames that are maps of a file (map_file_samples): where each mapping
-// begins and how long it is, by the frame's first sample.
-struct FileMapping {
+// Frames that are maps (map_file_samples, allocate_zeroed_frame_memory):
+// where each mapping begins and how long it is, by the frame's first sample.
+struct Mapping {
     void* base;
     size_t length;
     size_t bytes;
     bool file;  // false: zeroed memory (allocate_zeroed_frame_memory)
 };
 std::mutex mappings_mutex;
-std::unordered_map<void*, FileMapping> mappings;
+std::unordered_map<void*, Mapping> mappings;
 
 // The file region the next frame allocation of exactly `bytes` on this
 // thread maps instead of allocating (set by map_file_samples around the
@@ -77,6 +77,14 @@ void* map_pending(size_t bytes) {
 
 std::string megabytes(size_t bytes) { return std::to_string((bytes + (1u << 20) - 1) >> 20) + " MB"; }
 
+void check_budget(size_t bytes) {
+    if (in_use + bytes > budget)
+        throw Error("needs " + megabytes(in_use + bytes) + " for its frames, over the memory budget of " +
+                    megabytes(budget) + " (--memory)");
+}
+
+size_t round_up_to_huge_page(size_t bytes) { return (bytes + kHugePage - 1) / kHugePage * kHugePage; }
+
 }  // namespace
 
 void set_frame_memory_budget(size_t bytes) { budget = bytes; }
@@ -84,9 +92,7 @@ size_t frame_memory_budget() { return budget; }
 size_t frame_memory_in_use() { return in_use; }
 
 void* allocate_frame_memory(size_t bytes) {
-    if (in_use + bytes > budget)
-        throw Error("needs " + megabytes(in_use + bytes) + " for its frames, over the memory budget of " +
-                    megabytes(budget) + " (--memory)");
+    check_budget(bytes);
     void* p;
     if (pending_map.fd >= 0 && pending_map.bytes == bytes && (p = map_pending(bytes))) {
         in_use += bytes;
@@ -97,7 +103,7 @@ void* allocate_frame_memory(size_t bytes) {
     if (bytes < kHugePage) {
         p = std::malloc(bytes ? bytes : 1);
     } else {
-        size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+        size_t rounded = round_up_to_huge_page(bytes);
         p = std::aligned_alloc(kHugePage, rounded);
         if (p) ::madvise(p, rounded, MADV_HUGEPAGE);  // a hint: without huge pages it still works
     }
@@ -123,16 +129,14 @@ void free_frame_memory(void* p) noexcept {
 }
 
 void* allocate_zeroed_frame_memory(size_t bytes) {
-    if (in_use + bytes > budget)
-        throw Error("needs " + megabytes(in_use + bytes) + " for its frames, over the memory budget of " +
-                    megabytes(budget) + " (--memory)");
+    check_budget(bytes);
     // A fresh anonymous map is zero already: nothing writes it first. Over
     // allocated by a huge page, then started on one (the hint needs aligned
     // 2 MB ranges).
-    const size_t length = (bytes + kHugePage - 1) / kHugePage * kHugePage + kHugePage;
+    const size_t length = round_up_to_huge_page(bytes) + kHugePage;
     void* base = ::mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (base == MAP_FAILED) throw std::bad_alloc();
-    void* p = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(base) + kHugePage - 1) / kHugePage * kHugePage);
+    void* p = reinterpret_cast<void*>(round_up_to_huge_page(reinterpret_cast<uintptr_t>(base)));
     ::madvise(p, length - kHugePage, MADV_HUGEPAGE);  // a hint
     in_use += bytes;
     std::lock_guard<std::mutex> lock(mappings_mutex);

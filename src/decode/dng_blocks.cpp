@@ -342,7 +342,8 @@ std::vector<uint16_t> decode_jpeg_xl_tile(const uint8_t* data, size_t size, int 
     return d.ints;
 }
 
-Samples16 read_raw_blocks(const TiffReader& tiff, const TiffIfd& ifd, const RawLayout& L, const SampleMap& map) {
+Samples16 read_raw_blocks(const TiffReader& tiff, const TiffIfd& ifd, const RawLayout& L, const SampleMap& map,
+                          bool as_stored) {
     const std::string& path = tiff.path();
     const int spp = L.samples_per_pixel, width = L.width, height = L.height;
     if (!compression_supported(L.compression))
@@ -412,9 +413,9 @@ Samples16 read_raw_blocks(const TiffReader& tiff, const TiffIfd& ifd, const RawL
 
     const bool identity = !L.floating && map.table[0].empty();
     // 16-bit samples in this machine's byte order, one block after another
-    // with nothing between rows, and no table to apply: the file's bytes are
-    // the frame, mapped instead of copied.
-    if (L.compression == kNone && !L.floating && L.bits == 16 && identity &&
+    // with nothing between rows, no table to apply, kept as they are: the
+    // file's bytes are the frame, mapped instead of copied.
+    if (as_stored && L.compression == kNone && !L.floating && L.bits == 16 && identity &&
         tiff.little_endian() == (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)) {
         const uint64_t row_bytes = uint64_t(width) * uint64_t(spp) * 2, first = blocks[0].offset;
         bool contiguous = true;

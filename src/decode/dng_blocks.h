@@ -46,7 +46,11 @@ bool compression_supported(int compression);
 std::vector<uint16_t> decode_jpeg_xl_tile(const uint8_t* data, size_t size, int width, int height, int spp);
 
 // The image as 16-bit codes, samples_per_pixel interleaved, row-major.
+// `as_stored`: the caller keeps these samples as its frame unchanged (no
+// crop, no table applied after): uncompressed 16-bit data may then be the
+// file itself, mapped (frame_memory.h), instead of a copy.
 // Throws obscura::Error naming the file and the block for damaged data.
-Samples16 read_raw_blocks(const TiffReader& tiff, const TiffIfd& ifd, const RawLayout& layout, const SampleMap& map);
+Samples16 read_raw_blocks(const TiffReader& tiff, const TiffIfd& ifd, const RawLayout& layout, const SampleMap& map,
+                          bool as_stored);
 
 }  // namespace obscura

@@ -491,9 +491,12 @@ RawImage decode_dng(const MappedFile& file) {
     if (!(img.white_level > img.black.pattern[0] + 1) || img.white_level > 65535)
         throw file_error(file.path(), "WhiteLevel " + std::to_string(img.white_level) + " is not above the black level");
 
-    Samples16 full = read_raw_blocks(tiff, raw_ifd, layout, map);
+    const bool whole = left == 0 && top == 0 && img.width == int(full_w) && img.height == int(full_h);
+    // CFA integers take their LinearizationTable after the read (below).
+    const bool table_after = !linear && !layout.floating && !linearization.empty();
+    Samples16 full = read_raw_blocks(tiff, raw_ifd, layout, map, whole && !table_after);
     const size_t n = spp;
-    if (left == 0 && top == 0 && img.width == int(full_w) && img.height == int(full_h)) {
+    if (whole) {
         img.data = std::move(full);
     } else {
         img.data.resize(size_t(img.width) * img.height * n);
@@ -501,10 +504,8 @@ RawImage decode_dng(const MappedFile& file) {
             std::memcpy(&img.data[size_t(y) * img.width * n], &full[(size_t(y + top) * full_w + left) * n], size_t(img.width) * 2 * n);
     }
     // CFA integers: the table after the fact (the unpack copies them straight in).
-    if (!linear && !layout.floating && !linearization.empty()) {
-        own_file_map(img.data);  // (every sample rewritten: a copy, not a fault per page)
+    if (table_after)
         for (auto& v : img.data) v = linearization[v];
-    }
     if (!linear) img.cfa = read_cfa(tags);
 
     img.crop = {0, 0, img.width, img.height};
