@@ -1,11 +1,12 @@
 #!/usr/bin/python3
 """Merges 8-frame handheld bursts of Kodak photos and scores them against the
-truth: the merged burst and the reference frame developed alone (both
---look reference), over the whole photo and over the band the moving object
+truth: the merged burst (--look reference --denoise auto: the noise the
+merge left taken off by its noise profile) and the reference frame developed
+alone (--look reference), over the whole photo and over the band the moving object
 crosses (the ghost test).
 
   scripts/burst_eval.py [--obscura build/bin/obscura] [--only 05,13,23]
-                        [--strength S] [--work DIR] [--keep]
+                        [--strength S] [--denoise auto|off|S] [--work DIR] [--keep]
 
 The bursts are made by mkdng.py (tests/tools or ../shared/tools; independent
 of obscura's code): --frames 8 --motion 12 --mover, at noise S,O =
@@ -41,6 +42,7 @@ def main():
     ap.add_argument("--obscura", default=os.path.join(ROOT, "build", "bin", "obscura"))
     ap.add_argument("--only", default="05,13,23")
     ap.add_argument("--strength", default=None)
+    ap.add_argument("--denoise", default="auto", help="the merge's --denoise (default auto: what shipping does)")
     ap.add_argument("--work", default=None)
     ap.add_argument("--keep", action="store_true")
     a = ap.parse_args()
@@ -58,7 +60,8 @@ def main():
             truth = os.path.join(d, "truth.png")
             single, merged = os.path.join(d, "single.png"), os.path.join(d, "merged.png")
             subprocess.run([a.obscura, "develop", frames[0], "-o", single, "--look", "reference", "--overwrite"], check=True)
-            cmd = [a.obscura, "burst", *frames, "-o", merged, "--look", "reference", "--reference", "0", "--overwrite"]
+            cmd = [a.obscura, "burst", *frames, "-o", merged, "--look", "reference", "--denoise", a.denoise, "--reference", "0",
+                   "--overwrite"]
             if a.strength:
                 cmd += ["--strength", a.strength]
             t = time.time()

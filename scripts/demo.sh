@@ -28,7 +28,7 @@ echo "== a handheld burst: 8 frames, high noise, up to 12 px of shake, a moving 
 "$obscura" simulate "$root/tests/data/kodim23.png" -o "$out/burst" --frames 8 --noise 0.01,0.0002 --motion 12 --mover
 "$obscura" develop "$out/burst/frame_00.dng" -o "$out/burst-single.png" --look reference --overwrite
 # Scored against the truth, which is frame 0's view: frame 0 is the reference.
-"$obscura" burst "$out"/burst/frame_*.dng -o "$out/burst-merged.png" --look reference --reference 0 \
+"$obscura" burst "$out"/burst/frame_*.dng -o "$out/burst-merged.png" --look reference --denoise auto --reference 0 \
     --dng "$out/burst-merged.dng" --overwrite --timings
 "$obscura" burst "$out"/burst/frame_*.dng -o "$out/burst.jpg" --overwrite
 echo "one frame alone against the photo:  $("$py" "$root/tests/tools/score.py" "$out/burst-single.png" "$out/burst/truth.png")"

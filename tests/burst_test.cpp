@@ -70,15 +70,20 @@ struct BurstScores {
     double single, merged, band_single, band_merged;
 };
 
-// The merge of a test burst (reference frame 0, the truth's geometry) and
-// frame 0 alone, both developed with --look reference; whole photo (8-pixel
-// border dropped) and the band the moving patch crosses (mkdng.py puts a
-// h/6 x w/6 patch at (w/3, h/3) and slides it right frame by frame).
+// The merge of a test burst (reference frame 0, the truth's geometry),
+// developed with --look reference --denoise auto (what the merge left taken
+// off by its noise profile), and frame 0 alone with --look reference; whole
+// photo (8-pixel border dropped) and the band the moving patch crosses
+// (mkdng.py puts a h/6 x w/6 patch at (w/3, h/3) and slides it right frame
+// by frame).
 BurstScores score_burst(const std::string& burst) {
     Image truth = load_png(dng_path(burst + "/truth.png"));
     BurstOptions options;
     options.reference = 0;
-    Image merged = develop_reference(merge_burst_files(frames_of(burst), options));
+    DevelopOptions denoised;
+    denoised.look = "reference";
+    denoised.denoise = 1.0;
+    Image merged = develop(merge_burst_files(frames_of(burst), options), denoised);
     Image single = develop_reference(decode(frames_of(burst)[0]));
     const int w = truth.width, h = truth.height;
     auto band = [&](const Image& im) { return crop(im, w / 3, h / 3, w, h / 3 + h / 6); };
@@ -103,6 +108,28 @@ TEST(Burst, HighNoiseGbrgBeatsThePeersGain) {
                 s.merged, s.merged - s.single, s.band_single, s.band_merged, s.band_merged - s.band_single);
     EXPECT_GE(s.merged - s.single, 6.91);  // the fixed HDR+ peer on kodim23 at this noise
     EXPECT_GE(s.band_merged - s.band_single, 1.0);
+}
+
+// What the merge leaves is the develop's noise reduction's to take off: the
+// merged frame carries the frames' noise profile over the frames merged.
+TEST(Burst, TheMergedNoiseProfileDrivesTheDevelopsDenoise) {
+    const auto frames = frames_of("burst23_high");
+    const RawImage first = decode(frames[0]);
+    BurstOptions options;
+    options.reference = 0;
+    const RawImage merged = merge_burst_files(frames, options);
+    ASSERT_EQ(merged.noise.planes.size(), first.noise.planes.size());
+    // (Levels scaled to 16 bits: the profile is in 0..1 of white, unchanged.)
+    EXPECT_NEAR(merged.noise.planes[0][0], first.noise.planes[0][0] / 8, 1e-9);
+    EXPECT_NEAR(merged.noise.planes[0][1], first.noise.planes[0][1] / 8, 1e-12);
+    const Image truth = load_png(dng_path("burst23_high/truth.png"));
+    DevelopOptions o;
+    o.look = "reference";
+    const double off = cpsnr(develop(merged, o), truth);
+    o.denoise = 1.0;
+    const double on = cpsnr(develop(merged, o), truth);
+    std::printf("kodim23 high, 8 frames merged: denoise off %.2f dB, auto %.2f dB\n", off, on);
+    EXPECT_GE(on - off, 1.5);  // +2.0 measured
 }
 
 // A quad-Bayer burst (mkdng.py --cfa quad, 4 frames, noise S 0.002, 8 px of
@@ -290,7 +317,7 @@ TEST(Burst, OddSizedFramesMergeToTheEdge) {
         }
         return s / n;
     };
-    std::printf("last column, successive-sample variance: frame %.3g, merged %.3g\n", edge_noise(single), edge_noise(merged));
+    std::printf("last column, successive-sample variance: frame %.4g, merged %.4g\n", edge_noise(single), edge_noise(merged));
     EXPECT_LT(edge_noise(merged), 0.95 * edge_noise(single));
     fs::remove_all(dir);
 }

@@ -296,6 +296,20 @@ check "no output after a failed burst" test ! -e "$work/x.jpg"
 check "--reference out of range is a usage error" test $? -eq 2
 "$obscura" burst "$b"/frame_0*.dng -o "$work/y.jpg" --strength -1 2>/dev/null
 check "--strength -1 is a usage error" test $? -eq 2
+# burst --denoise is the develop's, on the merge by its noise profile
+for bad in -1 x 17 ""; do
+    msg=$("$obscura" burst "$b"/frame_0[0-2].dng -o "$work/bdn_bad.png" --denoise "$bad" 2>&1)
+    check "burst --denoise '$bad' exits 2" test $? -eq 2
+    check "burst --denoise '$bad' is one line naming the flag" bash -c "[ \$(wc -l <<<\"\$1\") -eq 1 ] && grep -q -- '--denoise' <<<\"\$1\"" _ "$msg"
+done
+check "a bad burst --denoise writes nothing" test ! -e "$work/bdn_bad.png"
+h="$dngs/burst23_high"
+"$obscura" burst "$h"/frame_0*.dng -o "$work/bdn_off.png" --look reference --reference 0
+"$obscura" burst "$h"/frame_0*.dng -o "$work/bdn_on.png" --look reference --reference 0 --denoise auto
+off=$(/usr/bin/python3 "$here/tools/score.py" "$work/bdn_off.png" "$h/truth.png" --json)
+on=$(/usr/bin/python3 "$here/tools/score.py" "$work/bdn_on.png" "$h/truth.png" --json)
+echo "burst23_high merged: reference $off, --denoise auto $on"
+check "burst --denoise auto gains >= 1 dB on the merge" /usr/bin/python3 -c "import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]); sys.exit(0 if b['cpsnr']>=a['cpsnr']+1 and b['de2000']<a['de2000'] else 1)" "$off" "$on"
 # burst batch: folders are bursts; the good ones are written, the bad ones
 # (a damaged frame, no frames at all) reported one line each, exit 1
 mkdir -p "$work/bursts/good_a" "$work/bursts/good_b" "$work/bursts/damaged" "$work/bursts/empty"

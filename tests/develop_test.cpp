@@ -211,16 +211,28 @@ TEST(Develop, UnsupportedCfaAndUnknownLookAreErrors) {
 namespace obscura {
 namespace {
 
+// A raw developed with --look reference, without and with --denoise auto.
+struct DenoisedPair {
+    Image off, on;
+};
+DenoisedPair develop_off_and_on(const RawImage& raw) {
+    DevelopOptions o;
+    o.look = "reference";
+    DenoisedPair pair;
+    pair.off = develop(raw, o);
+    o.denoise = 1.0;
+    pair.on = develop(raw, o);
+    return pair;
+}
+
 // Denoise (on the mosaic, from the noise profile): measured against the
 // photo on a file made by mkdng with phone-like noise (S 0.002, O 2e-5).
 TEST(Denoise, TheNoiseProfileDrivesAMeasuredGain) {
     RawImage noisy = decode(dng_path("kodim23_noise.dng"));
     const Image truth = test::load_png(data_path("kodim23.png"));
+    const auto [off, on] = develop_off_and_on(noisy);
     DevelopOptions o;
     o.look = "reference";
-    const Image off = develop(noisy, o);
-    o.denoise = 1.0;
-    const Image on = develop(noisy, o);
     const double gain = cpsnr(on, truth) - cpsnr(off, truth);
     EXPECT_GE(gain, 2.0) << "off " << cpsnr(off, truth) << " dB, on " << cpsnr(on, truth) << " dB";
     EXPECT_LT(ciede2000(on, truth), ciede2000(off, truth) - 0.5);
@@ -264,6 +276,33 @@ TEST(Denoise, WithoutAProfileTheNoiseIsMeasured) {
     const double off = cpsnr(develop(noisy, o), truth);
     o.denoise = 1.0;
     EXPECT_GE(cpsnr(develop(noisy, o), truth), off + 1.0);
+}
+
+// A LinearRaw frame (demosaiced in the phone, as ProRAW and Expert RAW)
+// with high-ISO noise: denoised pixel by pixel from its NoiseProfile, or
+// from the noise measured on it.
+TEST(Denoise, LinearRawFramesAreDenoisedByTheirProfileOrTheMeasuredNoise) {
+    RawImage noisy = decode(dng_path("p_linear_noise.dng"));
+    ASSERT_TRUE(noisy.is_linear());
+    ASSERT_FALSE(noisy.noise.planes.empty());
+    const Image truth = test::load_png(data_path("kodim23.png"));
+    const auto [off, on] = develop_off_and_on(noisy);
+    const double gain = cpsnr(on, truth) - cpsnr(off, truth);
+    std::printf("LinearRaw kodim23, noise S 0.01: off %.2f dB (dE %.2f), denoised %.2f dB (dE %.2f)\n", cpsnr(off, truth),
+                ciede2000(off, truth), cpsnr(on, truth), ciede2000(on, truth));
+    EXPECT_GE(gain, 8.0);  // +11.0 measured
+    EXPECT_LT(ciede2000(on, truth), ciede2000(off, truth) - 1.0);
+    // Every look but reference denoises a file with a profile.
+    DevelopOptions look;
+    look.look = "authentic";
+    DevelopOptions look_off = look;
+    look_off.denoise = 0.0;
+    EXPECT_NE(develop(noisy, look).pixels, develop(noisy, look_off).pixels);
+    // Without its profile: measured on the frame.
+    noisy.noise.planes.clear();
+    const double measured = cpsnr(develop_off_and_on(noisy).on, truth) - cpsnr(off, truth);
+    std::printf("LinearRaw kodim23, the noise measured: %+.2f dB\n", measured);
+    EXPECT_GE(measured, 8.0);  // +11.0 measured
 }
 
 }  // namespace

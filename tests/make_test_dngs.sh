@@ -62,6 +62,8 @@ mk "$d/kodim23.png" "$out/p_linear.dng" --linear
 mk "$d/kodim23.png" "$out/p_linear_ljpeg.dng" --linear --compress ljpeg
 mk "$d/kodim23.png" "$out/p_linear_jxl.dng" --linear --compress jxl
 mk "$d/kodim23.png" "$out/p_linear_jxl_lossy.dng" --linear --compress jxl --jxl-distance 1
+# A noisy LinearRaw frame (phone noise at high ISO, with its NoiseProfile).
+mk "$d/kodim23.png" "$out/p_linear_noise.dng" --linear --noise 0.01,0.0002 --seed 23
 var "$base" "$out/v_deflate.dng" --deflate --tiles 64 --pack 16
 var "$base" "$out/v_deflate_big.dng" --deflate --big-endian --pack 16
 var "$base" "$out/v_float.dng" --float --tiles 128 --pack 16

@@ -175,12 +175,11 @@ struct DevelopSettings {
 // space, frame, quality, overwrite, timings), read and checked before any
 // work: an unknown look, method or colour space, or a bad look or LUT file,
 // is a usage error. The LUT is loaded here, once for every file.
-void read_rendering(Args& args, DevelopSettings& settings, bool with_denoise = true) {
+void read_rendering(Args& args, DevelopSettings& settings) {
     std::string look = args.value("--look").value_or(default_look_name());
     std::string lut = args.value("--lut").value_or("");
     std::string demosaic = args.value("--demosaic").value_or("best");
-    // (burst's --denoise is its merge's own, read by cmd_burst.)
-    std::string denoise = with_denoise ? args.value("--denoise").value_or("") : "";
+    std::optional<std::string> denoise = args.value("--denoise");
     std::string colorspace = args.value("--colorspace").value_or("srgb");
     auto quality = args.value("--quality");
     PipelineOptions& o = settings.pipeline;
@@ -208,11 +207,11 @@ void read_rendering(Args& args, DevelopSettings& settings, bool with_denoise = t
         o.develop.denoise = 0.0;
     } else if (denoise == "auto") {
         o.develop.denoise = 1.0;
-    } else if (!denoise.empty()) {
+    } else if (denoise) {
         char* end = nullptr;
-        double v = std::strtod(denoise.c_str(), &end);
-        if (*end || !(v > 0 && v <= 16))
-            throw UsageError("--denoise must be auto, off or a strength in (0, 16], not '" + denoise + "'");
+        double v = std::strtod(denoise->c_str(), &end);
+        if (denoise->empty() || *end || !(v > 0 && v <= 16))
+            throw UsageError("--denoise must be auto, off or a strength in (0, 16], not '" + *denoise + "'");
         o.develop.denoise = v;
     }
 }
@@ -351,8 +350,10 @@ const char* kBurstHelp =
     "                     the first three of the first frame's exposure)\n"
     "  --strength S       how much difference is still taken for noise (default 8;\n"
     "                     higher merges more, lower keeps detail safer)\n"
-    "  --denoise D        spatial denoise after the merge, in units of the noise the\n"
-    "                     merge left (default 0.5; 0 turns it off)\n"
+    "  --denoise auto|off|S\n"
+    "                     noise reduction of the merge's photo, by the merged noise\n"
+    "                     profile (the frames' own over the frames merged, or estimated\n"
+    "                     from their differences), as for obscura develop\n"
     "  --binning          quad, nona and hexadeca-Bayer frames are binned (each n x n\n"
     "                     cell one pixel) before the merge; without it each frame is\n"
     "                     remosaicked to full-resolution Bayer\n"
@@ -418,15 +419,12 @@ int cmd_burst(Args args) {
     auto dng = args.value("--dng");
     auto reference = args.value("--reference");
     auto strength = args.value("--strength");
-    auto denoise = args.value("--denoise");
     auto format = args.value("--format");
     auto jobs_arg = args.value("--jobs");
     const bool binning = args.flag("--binning");
     auto cfa = args.value("--cfa");
     DevelopSettings settings;
-    read_rendering(args, settings, false);
-    // (The merge's own denoise, --denoise D, replaces the develop's:
-    // develop_burst.)
+    read_rendering(args, settings);
     auto inputs = args.positional();
     if (inputs.empty()) throw UsageError("burst needs frames (see obscura burst --help)");
     if (!out) throw UsageError("burst needs -o OUT (see obscura burst --help)");
@@ -447,7 +445,6 @@ int cmd_burst(Args args) {
     BurstOptions burst;
     if (reference) burst.reference = int(parse_int("--reference", *reference, 0, batch ? 63 : long(inputs.size()) - 1));
     if (strength) burst.strength = parse_real("--strength", *strength, 0, 1000, false);
-    if (denoise) burst.denoise = parse_real("--denoise", *denoise, 0, 100, true);
     burst.binning = binning;
     if (cfa) burst.cfa = parse_cfa(*cfa);
     const int jobs = jobs_arg ? int(parse_int("--jobs", *jobs_arg, 1, 64)) : 1;

@@ -14,7 +14,6 @@ namespace obscura {
 struct BurstOptions {
     int reference = -1;     // frame index; -1: the sharpest of the first three
     double strength = 8.0;  // how much difference is still taken for noise (higher: smoother, more risk)
-    double denoise = 0.5;   // spatial denoise after the merge, in units of the noise left (0: none)
     // n x n-cell frames (quad, nona, hexadeca): each is binned (true) or
     // remosaicked to full resolution (false) as it is read, then merged.
     bool binning = false;
@@ -49,7 +48,9 @@ struct BurstReport {
 // Merges `frames` (2x2 Bayer or n x n-cell raws of one size) onto the
 // reference frame. Frames are read one at a time: memory grows with one
 // frame, not with the burst. The result is the reference frame's RawImage with merged,
-// 16-bit samples (levels scaled) and its noise profile reduced accordingly.
+// 16-bit samples (levels scaled) and its noise profile reduced accordingly
+// (estimated from the frames when the files have none): the develop's
+// noise reduction takes off what the merge left.
 // An exposure bracket (frames whose exposure -- time x ISO / aperture^2,
 // or measured when the files do not say -- differs from the reference's by
 // a sixth of a stop or more): the frames of the reference's exposure merge as

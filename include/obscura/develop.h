@@ -32,7 +32,8 @@ struct DevelopOptions {
     bool lens_correction = true;  // apply the file's lens corrections (DNG opcodes)
     bool apply_orientation = true;
     std::string color_space = "sRGB";  // output primaries: "sRGB" or "Display P3" (both with the sRGB curve)
-    // Noise reduction on a Bayer mosaic (src/develop/denoise.h): empty, the
+    // Noise reduction on a Bayer mosaic or a LinearRaw frame
+    // (src/develop/denoise.h): empty, the
     // look's strength (1 for every shipped look but reference, which is
     // off) when the file has a noise profile, else off; 0 off; else the
     // strength, a factor on the noise profile, or on the noise measured on

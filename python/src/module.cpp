@@ -321,14 +321,12 @@ PYBIND11_MODULE(_obscura, m) {
           "HDR, 'pq' or 'hlg' (a .heic/.avif) 10-bit BT.2100. Written to a temporary and renamed. Returns the stage\n"
           "times and warnings.");
 
-    m.def("merge_burst", [](const std::vector<py::object>& paths, const py::object& reference, double strength, double denoise,
-                            bool binning, const py::object& cfa, const std::string& decoder) {
+    m.def("merge_burst", [](const std::vector<py::object>& paths, const py::object& reference, double strength, bool binning, const py::object& cfa, const std::string& decoder) {
         BurstOptions b;
         if (!reference.is_none()) b.reference = reference.cast<int>();
         if (b.reference >= int(paths.size()) || b.reference < -1) throw OptionError("reference must index one of the frames");
         if (!(strength > 0 && strength <= 1000)) throw OptionError("strength must be within (0, 1000]");
-        if (!(denoise >= 0 && denoise <= 100)) throw OptionError("denoise must be within 0..100");
-        b.strength = strength, b.denoise = denoise, b.binning = binning;
+        b.strength = strength, b.binning = binning;
         if (!cfa.is_none()) {
             auto parsed = CfaPattern::parse(cfa.cast<std::string>());
             if (!parsed) throw OptionError("unknown CFA '" + cfa.cast<std::string>() + "'");
@@ -340,10 +338,11 @@ PYBIND11_MODULE(_obscura, m) {
         for (const auto& p : paths) files.push_back(path_of(p));
         py::gil_scoped_release release;
         return std::make_shared<RawImage>(merge_burst_files(files, b, nullptr, d));
-    }, py::arg("paths"), py::arg("reference") = py::none(), py::arg("strength") = 8.0, py::arg("denoise") = 0.5,
+    }, py::arg("paths"), py::arg("reference") = py::none(), py::arg("strength") = 8.0,
           py::arg("binning") = false, py::arg("cfa") = py::none(), py::arg("decoder") = "auto",
           "Aligns and merges a handheld burst onto its reference frame (the sharpest of the first three unless\n"
-          "given): a RawImage with less noise, to postprocess like any other.");
+          "given): a RawImage with less noise and its noise profile lowered to match, to postprocess like any other\n"
+          "(postprocess's denoise takes off what the merge left).");
 
     m.def("write", [](const py::object& path, py::array rgb, const py::object& exif_from, int quality, const std::string& colorspace,
                       bool overwrite) {

@@ -1,8 +1,9 @@
 // The burst stage: picks the reference frame, makes each frame's Bayer
 // planes and grey pyramid, aligns each alternate frame coarse to fine
 // (align_tiles), adds it to the summed spectra (merge_tiles), and finally
-// forms the weighted mean with a spatial denoise (finish_merge) — one frame
-// in memory at a time.
+// forms the weighted mean (finish_merge) — one frame in memory at a time.
+// The noise the merge leaves is the develop's noise reduction's to take off,
+// by the merged frame's noise profile.
 #include "obscura/burst.h"
 
 #include <HalideBuffer.h>
@@ -347,7 +348,6 @@ RawImage merge_burst(const FrameSource& files, const BurstOptions& options, Burs
     if (options.reference >= int(files.count))
         throw Error("burst: --reference " + std::to_string(options.reference) + " but only " + std::to_string(files.count) + " frames");
     if (!(options.strength > 0 && options.strength <= 1000)) throw Error("burst: strength must be in (0, 1000]");
-    if (!(options.denoise >= 0 && options.denoise <= 100)) throw Error("burst: denoise must be in 0..100");
     BurstReport local;
     BurstReport& rep = report ? *report : local;
     rep = {};
@@ -458,24 +458,15 @@ RawImage merge_burst(const FrameSource& files, const BurstOptions& options, Burs
         rep.seconds_merge += seconds_since(t);
     }
 
-    // The weighted mean of the frames per coefficient, and the spatial
-    // denoise for the noise the frames could not take off (none when a lone
-    // frame had no noise profile to go by).
+    // The weighted mean of the frames per coefficient.
     auto t = clock::now();
-    if (!ref_var.data()) {
-        ref_var = Buffer<float>(ntx, nty, 4);
-        ref_var.fill(0.0f);
-    }
-    for (int ty = 0; ty < nty; ++ty)
-        for (int tx = 0; tx < ntx; ++tx)
-            for (int p = 0; p < 4; ++p) tile_noise(tx, ty, p) = float(options.denoise * 64.0 * ref_var(tx, ty, p));
     // (A bracket with one frame of the reference's exposure fuses the others
     // onto it as it is: there is nothing to merge.)
-    Buffer<float> denoised;
+    Buffer<float> mean;
     if (others.empty() || merged > 1) {
         spectra();
-        denoised = frame_buffer<float>({wp, hp, 4});
-        if (int rc = finish_merge(ref_planes, sums, tile_noise, denoised); rc != 0)
+        mean = frame_buffer<float>({wp, hp, 4});
+        if (int rc = finish_merge(ref_planes, sums, mean); rc != 0)
             throw Error("burst: merge kernel failed (" + std::to_string(rc) + ")");
     }
     rep.seconds_merge += seconds_since(t);
@@ -485,7 +476,7 @@ RawImage merge_burst(const FrameSource& files, const BurstOptions& options, Burs
         alt_planes = Buffer<float>();
         ref_grey = alt_grey = {};
         std::sort(others.begin(), others.end());
-        return fuse_exposures(std::move(ref), ref_planes, merged > 1 ? denoised : ref_planes, merged, others, files, options,
+        return fuse_exposures(std::move(ref), ref_planes, merged > 1 ? mean : ref_planes, merged, others, files, options,
                               ref_layout, rep);
     }
     t = clock::now();
@@ -497,7 +488,7 @@ RawImage merge_burst(const FrameSource& files, const BurstOptions& options, Burs
         for (int y = y0; y < y1; ++y) {
             uint16_t* row = &ref.data[size_t(y) * ref.width];
             for (int x = 0; x < ref.width; ++x) {
-                float v = denoised(x / 2, y / 2, (x & 1) + 2 * (y & 1));
+                float v = mean(x / 2, y / 2, (x & 1) + 2 * (y & 1));
                 row[x] = uint16_t(std::clamp(std::lround(v * scale), 0L, 65535L));
             }
         }

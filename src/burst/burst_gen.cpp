@@ -361,16 +361,14 @@ public:
     }
 };
 
-// The merged planes from the reference and the summed spectra, with the
-// spatial denoise of Hasinoff et al. (section 5) in the same pass: per
-// coefficient, M = FFT(ref) - S / (1 + K) is the weighted mean of the frames;
-// its noise is that of one frame over (1 + K), and a Wiener factor
-// |M|^2 / (|M|^2 + noise) (DC kept) takes off what the frames could not.
+// The merged planes from the reference and the summed spectra: per
+// coefficient, FFT(ref) - S / (1 + K) is the weighted mean of the frames.
+// (The noise it leaves is the develop's to take off: its noise reduction
+// reads the merged frame's noise profile, src/develop/denoise.h.)
 class FinishMerge : public Generator<FinishMerge> {
 public:
     Input<Buffer<float, 3>> ref{"ref"};                 // (qx, qy, plane), padded
     Input<Buffer<uint16_t, 6>> sums{"sums"};            // accumulator_layout, bfloat16 bits
-    Input<Buffer<float, 3>> tile_noise{"tile_noise"};   // (tx, ty, plane): expected |X|^2 of one frame's noise, times the strength
     Output<Buffer<float, 3>> out{"out"};
 
     void generate() {
@@ -378,16 +376,12 @@ public:
         f.vec = natural_vector_size<float>();
         Var &i = f.i, &j = f.j, &p = f.p, &tx = f.tx, &ty = f.ty, &u = f.u, &v = f.v;
         f.forward(ref(tx * 8 - 8 + i, ty * 8 - 8 + j, p));
-        Expr tx_c = min(tx, tile_noise.dim(0).max()), ty_c = min(ty, tile_noise.dim(1).max());
         Expr tx_s = min(tx, sums.dim(0).max()), ty_s = min(ty, sums.dim(5).max());
         Expr weight = 1.0f + from_bfloat16(sums(tx_s, 2, u, v, p, ty_s));
         Expr re = f.spectrum(u, v, p, tx, ty)[0] - from_bfloat16(sums(tx_s, 0, u, v, p, ty_s)) / weight;
         Expr im = f.spectrum(u, v, p, tx, ty)[1] - from_bfloat16(sums(tx_s, 1, u, v, p, ty_s)) / weight;
-        Expr power = re * re + im * im;
-        Expr noise = tile_noise(tx_c, ty_c, p) / weight;
-        Expr wiener = select((u == 0 && v == 0) || noise <= 0.0f, 1.0f, power / (power + noise));
         Func merged{"merged"};
-        merged(u, v, p, tx, ty) = Tuple(re * wiener, im * wiener);
+        merged(u, v, p, tx, ty) = Tuple(re, im);
         f.inverse(merged);
         Var qx{"qx"}, qy{"qy"};
         out(qx, qy, p) = f.at_pixel(qx, qy, p);

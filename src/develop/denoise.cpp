@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "denoise_kernel.h"
+#include "denoise_linear_kernel.h"
 #include "obscura/error.h"
 
 namespace obscura {
@@ -16,19 +17,56 @@ namespace {
 // Tuned on the Kodak photos at two phone noise levels (scripts/denoise_eval.py).
 constexpr float kStrength = 1.25f;     // h, in noise sigmas
 constexpr float kChromaWeight = 0.4f;  // the colour channels' share of the patch distance
+// The same for LinearRaw frames (the Kodak photos as mkdng's LinearRaw; its
+// kernel searches 9 x 9 pixels: +0.1 dB over 7 x 7, src/CMakeLists.txt).
+constexpr float kLinearStrength = 1.3f;
+constexpr float kLinearChromaWeight = 0.4f;
 
-// The noise measured on the frame, for all sites at once (a sensor's S
-// and O are the same for every colour in raw units): in blocks of 4 x 4
-// quads, the variance of (Gr - Gb) / sqrt(2) (diagonal neighbours of one
-// colour: their difference is mostly noise) against the blocks' brightness;
-// per brightness bin the 10th percentile of the blocks (the flattest; the
-// rest carry texture), and a line through the bins (least squares). Rough
-// on finely textured scenes: it errs high (up to ~2x the variance at phone
-// base ISO on Kodak photos), so the denoise errs strong.
+// The noise measured on a frame, for all its colours at once (a sensor's S
+// and O are the same for every colour in raw units): blocks of 16 noise
+// residuals (differences of green samples that cancel smooth signal: their
+// variance is the samples' where the block is flat), and per brightness bin
+// the 10th percentile of the blocks' variances (the flattest; the rest
+// carry texture), a line through the bins (least squares). Rough on finely
+// textured scenes: it errs high (up to ~2x the variance at phone base ISO on
+// Kodak photos), so the denoise errs strong.
+class NoiseBins {
+public:
+    // A block of residuals d (each of the samples' noise variance) at mean
+    // brightness `mean` (0..1 of white).
+    void add(double mean, double sd, double sdd, int n) {
+        if (mean <= 0 || mean >= 0.9) return;
+        vars_[size_t(std::min(kBins - 1, int(mean / kWidth)))].push_back(float((sdd - sd * sd / n) / (n - 1)));
+    }
+    std::array<double, 2> fit() {
+        std::vector<double> xs, ys;
+        for (int b = 0; b < kBins; ++b) {
+            auto& v = vars_[size_t(b)];
+            if (v.size() < 8) continue;
+            std::nth_element(v.begin(), v.begin() + v.size() / 10, v.end());
+            xs.push_back((b + 0.5) * kWidth);
+            ys.push_back(v[v.size() / 10]);
+        }
+        if (xs.empty()) return {1e-5, 1e-7};
+        double sx = 0, sy = 0, sxx = 0, sxy = 0, n = double(xs.size());
+        for (size_t i = 0; i < xs.size(); ++i) sx += xs[i], sy += ys[i], sxx += xs[i] * xs[i], sxy += xs[i] * ys[i];
+        double det = n * sxx - sx * sx;
+        double S = det > 0 ? (n * sxy - sx * sy) / det : 0, O = det > 0 ? (sy - S * sx) / n : sy / n;
+        return {std::max(S, 1e-7), std::max(O, 1e-9)};
+    }
+
+private:
+    static constexpr int kBins = 18;
+    static constexpr double kWidth = 0.05;
+    std::vector<std::vector<float>> vars_ = std::vector<std::vector<float>>(kBins);
+};
+
+// On a mosaic: per quad (Gr - Gb) / sqrt(2) (diagonal neighbours of one
+// colour: their difference is mostly noise), in blocks of 4 x 4 quads.
 std::array<double, 2> measure_greens(const uint16_t* samples, int width, int height, const MosaicLevels& levels, int cfa_dx,
                                      int cfa_dy) {
-    const int bins = 18, block = 4;
-    std::vector<std::vector<float>> vars(bins);
+    const int block = 4;
+    NoiseBins bins;
     auto value = [&](int u, int v, int site) {
         int x = u - cfa_dx, y = v - cfa_dy;
         double b = levels.black[size_t(site)], range = levels.white[size_t(site)] - b;
@@ -44,30 +82,38 @@ std::array<double, 2> measure_greens(const uint16_t* samples, int width, int hei
                     double d = (gr - gb) * 0.70710678;
                     sd += d, sdd += d * d, sm += (gr + gb) / 2;
                 }
-            const double n = block * block, mean = sm / n;
-            if (mean <= 0 || mean >= 0.9) continue;
-            vars[size_t(std::min(bins - 1, int(mean / 0.05)))].push_back(float((sdd - sd * sd / n) / (n - 1)));
+            bins.add(sm / (block * block), sd, sdd, block * block);
         }
-    std::vector<double> xs, ys;
-    for (int b = 0; b < bins; ++b) {
-        auto& v = vars[size_t(b)];
-        if (v.size() < 8) continue;
-        std::nth_element(v.begin(), v.begin() + v.size() / 10, v.end());
-        xs.push_back((b + 0.5) * 0.05);
-        ys.push_back(v[v.size() / 10]);
-    }
-    if (xs.empty()) return {1e-5, 1e-7};
-    double sx = 0, sy = 0, sxx = 0, sxy = 0, n = double(xs.size());
-    for (size_t i = 0; i < xs.size(); ++i) sx += xs[i], sy += ys[i], sxx += xs[i] * xs[i], sxy += xs[i] * ys[i];
-    double det = n * sxx - sx * sx;
-    double S = det > 0 ? (n * sxy - sx * sy) / det : 0, O = det > 0 ? (sy - S * sx) / n : sy / n;
-    return {std::max(S, 1e-7), std::max(O, 1e-9)};
+    return bins.fit();
+}
+
+// On a LinearRaw frame: per 2 x 2 pixels the green channel's
+// (g00 - g10 - g01 + g11) / 2 (zero on any plane of signal), in blocks of
+// 4 x 4 of them. (Noise the camera's demosaic spread over neighbours reads
+// lower than it is: the denoise then errs gentle.)
+std::array<double, 2> measure_linear_green(const RawImage& raw) {
+    const int block = 4, w = raw.width;
+    const double black = raw.black.pattern[0], range = raw.white_level - black;
+    NoiseBins bins;
+    auto g = [&](int x, int y) { return (double(raw.data[(size_t(y) * w + x) * 3 + 1]) - black) / range; };
+    for (int by = 0; by + 2 * block <= raw.height; by += 2 * block)
+        for (int bx = 0; bx + 2 * block <= w; bx += 2 * block) {
+            double sd = 0, sdd = 0, sm = 0;
+            for (int y = by; y < by + 2 * block; y += 2)
+                for (int x = bx; x < bx + 2 * block; x += 2) {
+                    double a = g(x, y), b = g(x + 1, y), c = g(x, y + 1), e = g(x + 1, y + 1);
+                    double d = (a - b - c + e) * 0.5;
+                    sd += d, sdd += d * d, sm += (a + b + c + e) / 4;
+                }
+            bins.add(sm / (block * block), sd, sdd, block * block);
+        }
+    return bins.fit();
 }
 
 }  // namespace
 
-MosaicNoise mosaic_noise(const RawImage& raw, const uint16_t* samples, const MosaicLevels& levels, int cfa_dx, int cfa_dy) {
-    MosaicNoise n;
+FrameNoise mosaic_noise(const RawImage& raw, const uint16_t* samples, const MosaicLevels& levels, int cfa_dx, int cfa_dy) {
+    FrameNoise n;
     const auto& planes = raw.noise.planes;
     for (int site = 0; site < 4; ++site) {
         // The raw site of this RGGB-space site, and its colour.
@@ -87,7 +133,7 @@ MosaicNoise mosaic_noise(const RawImage& raw, const uint16_t* samples, const Mos
 }
 
 Samples16 denoise_mosaic(const RawImage& raw, const uint16_t* samples, const MosaicLevels& levels, int cfa_dx, int cfa_dy,
-                         const MosaicNoise& noise, double strength) {
+                         const FrameNoise& noise, double strength) {
     float params[4][4];
     for (int site = 0; site < 4; ++site) {
         float range = levels.white[size_t(site)] - levels.black[size_t(site)];
@@ -102,6 +148,42 @@ Samples16 denoise_mosaic(const RawImage& raw, const uint16_t* samples, const Mos
     Halide::Runtime::Buffer<float> params_buf(&params[0][0], 4, 4);
     Halide::Runtime::Buffer<uint16_t> out_buf(out.data(), raw.width, raw.height);
     int rc = denoise_kernel(in, params_buf, cfa_dx, cfa_dy, kStrength, kChromaWeight, out_buf);
+    if (rc != 0) throw file_error(raw.source, "denoise kernel failed (Halide error " + std::to_string(rc) + ")");
+    return out;
+}
+
+FrameNoise linear_noise(const RawImage& raw) {
+    FrameNoise n;
+    const auto& planes = raw.noise.planes;
+    if (planes.empty()) {
+        auto p = measure_linear_green(raw);
+        n.scale.fill(float(p[0])), n.offset.fill(float(p[1]));
+        n.estimated = true;
+        return n;
+    }
+    for (size_t c = 0; c < 3; ++c) {
+        const auto& p = planes.size() >= 3 ? planes[c] : planes[0];
+        n.scale[c] = float(p[0]), n.offset[c] = float(p[1]);
+    }
+    return n;
+}
+
+Samples16 denoise_linear(const RawImage& raw, const FrameNoise& noise, double strength) {
+    const float black = float(raw.black.pattern[0]), range = float(raw.white_level) - black;
+    if (!(range > 1)) throw file_error(raw.source, "white level is not above the black level");
+    float params[3][4];
+    for (size_t c = 0; c < 3; ++c) {
+        params[c][0] = black;
+        params[c][1] = 1.0f / range;
+        params[c][2] = float(noise.scale[c] * strength);
+        params[c][3] = float(std::max(double(noise.offset[c]) * strength, 1e-12));
+    }
+    Samples16 out(raw.data.size());
+    halide_dimension_t dims[3] = {{0, 3, 1}, {0, raw.width, 3}, {0, raw.height, 3 * raw.width}};
+    Halide::Runtime::Buffer<const uint16_t> in(raw.data.data(), 3, dims);
+    Halide::Runtime::Buffer<uint16_t> out_buf(out.data(), 3, dims);
+    Halide::Runtime::Buffer<float> params_buf(&params[0][0], 4, 3);
+    int rc = denoise_linear_kernel(in, params_buf, kLinearStrength, kLinearChromaWeight, out_buf);
     if (rc != 0) throw file_error(raw.source, "denoise kernel failed (Halide error " + std::to_string(rc) + ")");
     return out;
 }

@@ -1,6 +1,7 @@
-// denoise: noise removed from a Bayer mosaic before the demosaic, driven by
-// the noise profile (DNG NoiseProfile, or estimated from the frame when the
-// file has none). The kernel is denoise_gen.cpp.
+// denoise: noise removed from a Bayer mosaic before the demosaic, or from a
+// LinearRaw frame before its develop, driven by the noise profile (DNG
+// NoiseProfile, or estimated from the frame when the file has none). The
+// kernels are denoise_gen.cpp.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -16,19 +17,25 @@ struct MosaicLevels {
     std::array<float, 4> black{}, white{};
 };
 
-// The frame's noise, variance = S x + O per site of RGGB space (x in 0..1
-// of white): the file's NoiseProfile by colour, or, when it has none,
-// measured on the frame (the spread of each plane's second differences by
+// The frame's noise, variance = S x + O (x in 0..1 of white), per site of
+// RGGB space for a mosaic, per channel (R, G, B) for a LinearRaw frame: the
+// file's NoiseProfile by colour, or, when it has none, measured on the frame
+// (the spread of the green samples' differences in the flattest blocks, by
 // brightness, fitted to a line: denoise.cpp). `estimated` says which.
-struct MosaicNoise {
+struct FrameNoise {
     std::array<float, 4> scale{}, offset{};
     bool estimated = false;
 };
-MosaicNoise mosaic_noise(const RawImage& raw, const uint16_t* samples, const MosaicLevels& levels, int cfa_dx, int cfa_dy);
+FrameNoise mosaic_noise(const RawImage& raw, const uint16_t* samples, const MosaicLevels& levels, int cfa_dx, int cfa_dy);
+FrameNoise linear_noise(const RawImage& raw);
 
 // The denoised samples of a raw.width x raw.height Bayer mosaic (`samples`),
 // with the noise scaled by `strength` (1: as measured).
 Samples16 denoise_mosaic(const RawImage& raw, const uint16_t* samples, const MosaicLevels& levels, int cfa_dx, int cfa_dy,
-                         const MosaicNoise& noise, double strength);
+                         const FrameNoise& noise, double strength);
+
+// The denoised samples of a LinearRaw frame (raw.data: R, G, B interleaved,
+// one black and white level), the noise scaled by `strength`.
+Samples16 denoise_linear(const RawImage& raw, const FrameNoise& noise, double strength);
 
 }  // namespace obscura

@@ -300,12 +300,25 @@ void set_vignette(const RawImage& raw, Kernel& k) {
     }
 }
 
+// How strongly to denoise: as asked, else the look's strength when the file
+// has its own noise profile. (Left to the look, only a file's own profile
+// is trusted: measured on the frame, texture reads as noise -- a clean Kodak
+// photo loses 7 dB to it -- so that takes an explicit --denoise.)
+double denoise_strength(const RawImage& raw, const Look& look, const DevelopOptions& options) {
+    return options.denoise ? *options.denoise : raw.noise.planes.empty() ? 0.0 : look.denoise;
+}
+
 // A LinearRaw frame: levels per channel (the decoder normalised each onto
-// one black and white), the colour and curve, vignetting and distortion
-// (the opcodes that apply after a demosaic); no mosaic, no gain maps.
+// one black and white), denoised when asked, the colour and curve,
+// vignetting and distortion (the opcodes that apply after a demosaic); no
+// mosaic, no gain maps.
 Kernel prepare_linear(const RawImage& raw, const Look& look, Kernel& k, const DevelopOptions& options) {
     k.linear = true;
     k.samples = raw.data.data();
+    if (const double strength = denoise_strength(raw, look, options); strength > 0) {
+        k.denoised = denoise_linear(raw, linear_noise(raw), strength);
+        k.samples = k.denoised.data();
+    }
     ColorSolution color = solve_color(raw.color, raw.source);
     const double black = raw.black.pattern[0], range = raw.white_level - black;
     if (!raw.black.is_uniform() || !(range > 1)) throw file_error(raw.source, "LinearRaw levels are not one black and white");
@@ -374,11 +387,7 @@ Kernel prepare(const RawImage& raw, const DevelopOptions& options) {
             k.levels[x + 2 * y][2] = float(std::clamp(raw.white_level, 1.0, 65535.0));
         }
 
-    // Left to the look, only a file's own noise profile is trusted: measured
-    // on the frame, texture reads as noise (a clean Kodak photo loses 7 dB
-    // to it), so that takes an explicit --denoise.
-    const double strength = options.denoise ? *options.denoise : raw.noise.planes.empty() ? 0.0 : look.denoise;
-    if (strength > 0) {
+    if (const double strength = denoise_strength(raw, look, options); strength > 0) {
         // On the mosaic, before everything else: the noise is still white
         // and independent per sample there.
         MosaicLevels levels;
@@ -386,7 +395,7 @@ Kernel prepare(const RawImage& raw, const DevelopOptions& options) {
             int parity = (((s & 1) - k.cfa_dx) & 1) + 2 * (((s >> 1) - k.cfa_dy) & 1);
             levels.black[size_t(s)] = k.levels[parity][0], levels.white[size_t(s)] = k.levels[parity][2];
         }
-        MosaicNoise noise = mosaic_noise(raw, k.samples, levels, k.cfa_dx, k.cfa_dy);
+        FrameNoise noise = mosaic_noise(raw, k.samples, levels, k.cfa_dx, k.cfa_dy);
         k.denoised = denoise_mosaic(raw, k.samples, levels, k.cfa_dx, k.cfa_dy, noise, strength);
         k.samples = k.denoised.data();
         Samples16().swap(k.folded);

@@ -225,14 +225,7 @@ void develop_burst(const std::vector<std::string>& frames, const std::string& ou
     RawImage merged = merge_burst_files(frames, burst, &merge, options.decode);
     if (report) report->decode_s += clock.lap();
     if (dng) write_dng(merged, *dng, {options.encode.overwrite});
-    // The merge's own denoise (BurstOptions::denoise, on the frequency
-    // merge) replaces the develop's; a bracket's fusion has none of its own,
-    // and its noise profile says what each exposure left: the develop's
-    // takes it off, unless the merge's was turned off too.
-    const bool bracket = std::any_of(merge.frames.begin(), merge.frames.end(), [](const BurstFrameReport& f) { return f.exposure_ev != 0; });
-    PipelineOptions develop_options = options;
-    if (!bracket || burst.denoise == 0) develop_options.develop.denoise = 0.0;
-    write_developed(std::move(merged), output, develop_options, report);
+    write_developed(std::move(merged), output, options, report);
 }
 
 std::vector<std::string> burst_frames(const std::string& folder) {
