@@ -23,6 +23,7 @@
 #include <jpeglib.h>
 
 #include "../core/jpeg_error.h"
+#include "../core/lazy_library.h"
 #include "../core/parallel.h"
 #include "lossless_jpeg.h"
 #include "obscura/error.h"
@@ -228,24 +229,32 @@ void decode_lossy_jpeg(const uint8_t* data, size_t size, const Block& b, int spp
     jpeg_destroy_decompress(&cinfo);
 }
 
+// libjxl and its thread pool, opened at the first JPEG XL block
+// (lazy_library.h).
+OBSCURA_LAZY_LIBRARY(libjxl, OBSCURA_SONAME_LIBJXL)
+OBSCURA_LAZY_LIBRARY(libjxl_threads, OBSCURA_SONAME_LIBJXL_THREADS)
+#define JXL(function) OBSCURA_LAZY(libjxl(), function)
+#define JXL_THREADS(function) OBSCURA_LAZY(libjxl_threads(), function)
+
 // JPEG XL (DNG 1.7) through libjxl: integers as 16-bit, floats as floats.
 // The codestream's size is checked before any pixel is decoded.
 void decode_jpeg_xl(const uint8_t* data, size_t size, const Block& b, const RawLayout& L, bool threads, Decoded& out,
                     const std::string& where) {
     struct Free {
-        void operator()(JxlDecoder* d) const { JxlDecoderDestroy(d); }
-        void operator()(void* r) const { JxlThreadParallelRunnerDestroy(r); }
+        void operator()(JxlDecoder* d) const { JXL(JxlDecoderDestroy)(d); }
+        void operator()(void* r) const { JXL_THREADS(JxlThreadParallelRunnerDestroy)(r); }
     };
-    std::unique_ptr<JxlDecoder, Free> dec(JxlDecoderCreate(nullptr));
+    std::unique_ptr<JxlDecoder, Free> dec(JXL(JxlDecoderCreate)(nullptr));
     std::unique_ptr<void, Free> runner;
     if (!dec) throw Error(where + ": libjxl cannot start");
     if (threads) {
-        runner.reset(JxlThreadParallelRunnerCreate(nullptr, JxlThreadParallelRunnerDefaultNumWorkerThreads()));
-        if (runner) JxlDecoderSetParallelRunner(dec.get(), JxlThreadParallelRunner, runner.get());
+        const size_t workers = JXL_THREADS(JxlThreadParallelRunnerDefaultNumWorkerThreads)();
+        runner.reset(JXL_THREADS(JxlThreadParallelRunnerCreate)(nullptr, workers));
+        if (runner) JXL(JxlDecoderSetParallelRunner)(dec.get(), JXL_THREADS(JxlThreadParallelRunner), runner.get());
     }
-    JxlDecoderSubscribeEvents(dec.get(), JXL_DEC_BASIC_INFO | JXL_DEC_FULL_IMAGE);
-    JxlDecoderSetInput(dec.get(), data, size);
-    JxlDecoderCloseInput(dec.get());
+    JXL(JxlDecoderSubscribeEvents)(dec.get(), JXL_DEC_BASIC_INFO | JXL_DEC_FULL_IMAGE);
+    JXL(JxlDecoderSetInput)(dec.get(), data, size);
+    JXL(JxlDecoderCloseInput)(dec.get());
     const int spp = L.samples_per_pixel;
     JxlPixelFormat format{uint32_t(spp), L.floating ? JXL_TYPE_FLOAT : JXL_TYPE_UINT16, JXL_NATIVE_ENDIAN, 0};
     const size_t n = size_t(b.block_w) * size_t(b.block_h) * size_t(spp);
@@ -255,12 +264,12 @@ void decode_jpeg_xl(const uint8_t* data, size_t size, const Block& b, const RawL
     bool xyb = false;
     std::vector<float> linear;
     for (;;) {
-        JxlDecoderStatus status = JxlDecoderProcessInput(dec.get());
+        JxlDecoderStatus status = JXL(JxlDecoderProcessInput)(dec.get());
         if (status == JXL_DEC_ERROR) throw Error(where + ": JPEG XL data is damaged");
         if (status == JXL_DEC_NEED_MORE_INPUT) throw Error(where + ": JPEG XL data ends early (truncated?)");
         if (status == JXL_DEC_BASIC_INFO) {
             JxlBasicInfo info;
-            if (JxlDecoderGetBasicInfo(dec.get(), &info) != JXL_DEC_SUCCESS) throw Error(where + ": JPEG XL header is damaged");
+            if (JXL(JxlDecoderGetBasicInfo)(dec.get(), &info) != JXL_DEC_SUCCESS) throw Error(where + ": JPEG XL header is damaged");
             if (int(info.xsize) != b.block_w || int(info.ysize) != b.block_h)
                 throw Error(where + ": JPEG XL image is " + std::to_string(info.xsize) + "x" + std::to_string(info.ysize) +
                             "; the block is " + std::to_string(b.block_w) + "x" + std::to_string(b.block_h));
@@ -277,8 +286,8 @@ void decode_jpeg_xl(const uint8_t* data, size_t size, const Block& b, const RawL
             else if (xyb) linear.resize(n), buffer = linear.data(), bytes = n * 4;
             else out.ints.resize(n), buffer = out.ints.data(), bytes = n * 2;
             size_t want = 0;
-            if (JxlDecoderImageOutBufferSize(dec.get(), &format, &want) != JXL_DEC_SUCCESS || want != bytes ||
-                JxlDecoderSetImageOutBuffer(dec.get(), &format, buffer, bytes) != JXL_DEC_SUCCESS)
+            if (JXL(JxlDecoderImageOutBufferSize)(dec.get(), &format, &want) != JXL_DEC_SUCCESS || want != bytes ||
+                JXL(JxlDecoderSetImageOutBuffer)(dec.get(), &format, buffer, bytes) != JXL_DEC_SUCCESS)
                 throw Error(where + ": JPEG XL image does not fit its block");
         } else if (status == JXL_DEC_FULL_IMAGE) {
             // libjxl scales a lower-precision image to 16 bits; DNG wants

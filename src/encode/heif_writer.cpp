@@ -10,23 +10,28 @@
 #include <cmath>
 #include <memory>
 
+#include "core/lazy_library.h"
 #include "obscura/error.h"
 #include "writers.h"
 
 namespace obscura {
 namespace {
 
+// libheif, opened at the first HEIF or AVIF written (lazy_library.h).
+OBSCURA_LAZY_LIBRARY(libheif, OBSCURA_SONAME_LIBHEIF)
+#define HEIF(function) OBSCURA_LAZY(libheif(), function)
+
 struct ContextFree {
-    void operator()(heif_context* c) const { heif_context_free(c); }
+    void operator()(heif_context* c) const { HEIF(heif_context_free)(c); }
 };
 struct ImageFree {
-    void operator()(heif_image* i) const { heif_image_release(i); }
+    void operator()(heif_image* i) const { HEIF(heif_image_release)(i); }
 };
 struct EncoderFree {
-    void operator()(heif_encoder* e) const { heif_encoder_release(e); }
+    void operator()(heif_encoder* e) const { HEIF(heif_encoder_release)(e); }
 };
 struct HandleFree {
-    void operator()(heif_image_handle* h) const { heif_image_handle_release(h); }
+    void operator()(heif_image_handle* h) const { HEIF(heif_image_handle_release)(h); }
 };
 
 // BT.2100 encodings of light in BT.2020 primaries, 1.0 = the reference white.
@@ -49,14 +54,14 @@ class HeifWriter : public FormatWriter {
 public:
     HeifWriter(const WriterSetup& s, heif_compression_format codec, int quality, const HdrEncoding* hdr = nullptr)
         : path_(s.path), width_(s.width), codec_(codec), quality_(quality), exif_(s.exif), icc_(s.icc) {
-        if (!heif_have_encoder_for_format(codec))
+        if (!HEIF(heif_have_encoder_for_format)(codec))
             throw file_error(path_, std::string("this libheif has no ") + (codec == heif_compression_AV1 ? "AV1" : "HEVC") + " encoder");
         heif_image* img = nullptr;
-        check(heif_image_create(s.width, s.height, heif_colorspace_RGB,
+        check(HEIF(heif_image_create)(s.width, s.height, heif_colorspace_RGB,
                                 hdr ? heif_chroma_interleaved_RRGGBB_LE : heif_chroma_interleaved_RGB, &img));
         image_.reset(img);
-        check(heif_image_add_plane(img, heif_channel_interleaved, s.width, s.height, hdr ? 10 : 8));
-        pixels_ = heif_image_get_plane(img, heif_channel_interleaved, &stride_);
+        check(HEIF(heif_image_add_plane)(img, heif_channel_interleaved, s.width, s.height, hdr ? 10 : 8));
+        pixels_ = HEIF(heif_image_get_plane)(img, heif_channel_interleaved, &stride_);
         if (hdr) set_hdr(*hdr);
     }
 
@@ -66,43 +71,43 @@ public:
     }
 
     void finish() override {
-        std::unique_ptr<heif_context, ContextFree> ctx(heif_context_alloc());
+        std::unique_ptr<heif_context, ContextFree> ctx(HEIF(heif_context_alloc)());
         heif_encoder* enc = nullptr;
-        check(heif_context_get_encoder_for_format(ctx.get(), codec_, &enc));
+        check(HEIF(heif_context_get_encoder_for_format)(ctx.get(), codec_, &enc));
         std::unique_ptr<heif_encoder, EncoderFree> encoder(enc);
-        check(heif_encoder_set_lossy_quality(enc, quality_));
+        check(HEIF(heif_encoder_set_lossy_quality)(enc, quality_));
         // The encoders' defaults are tuned for size, not time: AV1 at its
         // default speed takes minutes for a large photo. (A parameter this
         // build lacks is simply left at its default.)
-        if (codec_ == heif_compression_AV1) heif_encoder_set_parameter_integer(enc, "speed", 8);
-        else heif_encoder_set_parameter_string(enc, "preset", "fast");
+        if (codec_ == heif_compression_AV1) HEIF(heif_encoder_set_parameter_integer)(enc, "speed", 8);
+        else HEIF(heif_encoder_set_parameter_string)(enc, "preset", "fast");
         // (10-bit AV1 as libheif 1.15 configures libaom is profile 2, which
         // at 10 bits is 4:2:2 only: libaom aborts on 4:2:0 or 4:4:4.)
-        if (!hdr_.empty() && codec_ == heif_compression_AV1) heif_encoder_set_parameter_string(enc, "chroma", "422");
+        if (!hdr_.empty() && codec_ == heif_compression_AV1) HEIF(heif_encoder_set_parameter_string)(enc, "chroma", "422");
         // HDR: the nclx colour box says BT.2020 / PQ or HLG (an ICC profile
         // would contradict it), on the image and as the output's, written
         // for HEVC too (libheif leaves it out by default there, for macOS).
-        std::unique_ptr<heif_color_profile_nclx, void (*)(heif_color_profile_nclx*)> nclx(nullptr, heif_nclx_color_profile_free);
-        std::unique_ptr<heif_encoding_options, void (*)(heif_encoding_options*)> options(nullptr, heif_encoding_options_free);
+        std::unique_ptr<heif_color_profile_nclx, void (*)(heif_color_profile_nclx*)> nclx(nullptr, HEIF(heif_nclx_color_profile_free));
+        std::unique_ptr<heif_encoding_options, void (*)(heif_encoding_options*)> options(nullptr, HEIF(heif_encoding_options_free));
         if (!hdr_.empty()) {
-            nclx.reset(heif_nclx_color_profile_alloc());
+            nclx.reset(HEIF(heif_nclx_color_profile_alloc)());
             nclx->color_primaries = heif_color_primaries_ITU_R_BT_2020_2_and_2100_0;
             nclx->transfer_characteristics = pq_ ? heif_transfer_characteristic_ITU_R_BT_2100_0_PQ
                                                  : heif_transfer_characteristic_ITU_R_BT_2100_0_HLG;
             nclx->matrix_coefficients = heif_matrix_coefficients_ITU_R_BT_2020_2_non_constant_luminance;
             nclx->full_range_flag = 1;
-            check(heif_image_set_nclx_color_profile(image_.get(), nclx.get()));
-            options.reset(heif_encoding_options_alloc());
+            check(HEIF(heif_image_set_nclx_color_profile)(image_.get(), nclx.get()));
+            options.reset(HEIF(heif_encoding_options_alloc)());
             options->output_nclx_profile = nclx.get();
             options->macOS_compatibility_workaround_no_nclx_profile = 0;
         } else if (!icc_.empty()) {
-            check(heif_image_set_raw_color_profile(image_.get(), "prof", icc_.data(), icc_.size()));
+            check(HEIF(heif_image_set_raw_color_profile)(image_.get(), "prof", icc_.data(), icc_.size()));
         }
         heif_image_handle* h = nullptr;
-        check(heif_context_encode_image(ctx.get(), image_.get(), enc, options.get(), &h));
+        check(HEIF(heif_context_encode_image)(ctx.get(), image_.get(), enc, options.get(), &h));
         std::unique_ptr<heif_image_handle, HandleFree> handle(h);
-        if (!exif_.empty()) check(heif_context_add_exif_metadata(ctx.get(), h, exif_.data(), int(exif_.size())));
-        check(heif_context_write_to_file(ctx.get(), path_.c_str()));
+        if (!exif_.empty()) check(HEIF(heif_context_add_exif_metadata)(ctx.get(), h, exif_.data(), int(exif_.size())));
+        check(HEIF(heif_context_write_to_file)(ctx.get(), path_.c_str()));
     }
 
 private:

@@ -16,10 +16,17 @@
 #include <filesystem>
 #include <memory>
 
+#include "core/lazy_library.h"
 #include "obscura/error.h"
 
 namespace obscura {
 namespace {
+
+// FreeType and HarfBuzz, opened at the first frame drawn (lazy_library.h).
+OBSCURA_LAZY_LIBRARY(freetype, OBSCURA_SONAME_FREETYPE)
+OBSCURA_LAZY_LIBRARY(harfbuzz, OBSCURA_SONAME_HARFBUZZ)
+#define FREETYPE(function) OBSCURA_LAZY(freetype(), function)
+#define HARFBUZZ(function) OBSCURA_LAZY(harfbuzz(), function)
 
 std::string number(double v, int precision) {
     char buf[32];
@@ -41,13 +48,13 @@ std::string font_path(const char* name) {
 class Typeface {
 public:
     Typeface(FT_Library lib, const std::string& path, int pixels) {
-        if (FT_New_Face(lib, path.c_str(), 0, &face_)) throw file_error(path, "FreeType cannot read this font");
-        FT_Set_Pixel_Sizes(face_, 0, FT_UInt(std::max(pixels, 4)));
-        font_ = hb_ft_font_create_referenced(face_);
+        if (FREETYPE(FT_New_Face)(lib, path.c_str(), 0, &face_)) throw file_error(path, "FreeType cannot read this font");
+        FREETYPE(FT_Set_Pixel_Sizes)(face_, 0, FT_UInt(std::max(pixels, 4)));
+        font_ = HARFBUZZ(hb_ft_font_create_referenced)(face_);
     }
     ~Typeface() {
-        hb_font_destroy(font_);  // releases its reference to the face
-        FT_Done_Face(face_);
+        HARFBUZZ(hb_font_destroy)(font_);  // releases its reference to the face
+        FREETYPE(FT_Done_Face)(face_);
     }
     Typeface(const Typeface&) = delete;
     Typeface& operator=(const Typeface&) = delete;
@@ -57,12 +64,12 @@ public:
         double width;  // pixels
     };
     Shaped shape(const std::string& text) const {
-        hb_buffer_t* buf = hb_buffer_create();
-        hb_buffer_add_utf8(buf, text.c_str(), -1, 0, -1);
-        hb_buffer_guess_segment_properties(buf);
-        hb_shape(font_, buf, nullptr, 0);
+        hb_buffer_t* buf = HARFBUZZ(hb_buffer_create)();
+        HARFBUZZ(hb_buffer_add_utf8)(buf, text.c_str(), -1, 0, -1);
+        HARFBUZZ(hb_buffer_guess_segment_properties)(buf);
+        HARFBUZZ(hb_shape)(font_, buf, nullptr, 0);
         unsigned n = 0;
-        hb_glyph_position_t* pos = hb_buffer_get_glyph_positions(buf, &n);
+        hb_glyph_position_t* pos = HARFBUZZ(hb_buffer_get_glyph_positions)(buf, &n);
         double width = 0;
         for (unsigned i = 0; i < n; ++i) width += pos[i].x_advance / 64.0;
         return {buf, width};
@@ -74,11 +81,12 @@ public:
         Shaped s = shape(text);
         if (right_aligned) x -= s.width;
         unsigned n = 0;
-        hb_glyph_info_t* info = hb_buffer_get_glyph_infos(s.buffer, &n);
-        hb_glyph_position_t* pos = hb_buffer_get_glyph_positions(s.buffer, &n);
+        hb_glyph_info_t* info = HARFBUZZ(hb_buffer_get_glyph_infos)(s.buffer, &n);
+        hb_glyph_position_t* pos = HARFBUZZ(hb_buffer_get_glyph_positions)(s.buffer, &n);
         double pen = x;
         for (unsigned i = 0; i < n; ++i) {
-            if (!FT_Load_Glyph(face_, info[i].codepoint, FT_LOAD_DEFAULT) && !FT_Render_Glyph(face_->glyph, FT_RENDER_MODE_NORMAL)) {
+            if (!FREETYPE(FT_Load_Glyph)(face_, info[i].codepoint, FT_LOAD_DEFAULT) &&
+                !FREETYPE(FT_Render_Glyph)(face_->glyph, FT_RENDER_MODE_NORMAL)) {
                 const FT_Bitmap& bm = face_->glyph->bitmap;
                 const int left = int(std::lround(pen + pos[i].x_offset / 64.0)) + face_->glyph->bitmap_left;
                 const int top = baseline - int(std::lround(pos[i].y_offset / 64.0)) - face_->glyph->bitmap_top;
@@ -93,12 +101,12 @@ public:
             }
             pen += pos[i].x_advance / 64.0;
         }
-        hb_buffer_destroy(s.buffer);
+        HARFBUZZ(hb_buffer_destroy)(s.buffer);
     }
 
     double width(const std::string& text) const {
         Shaped s = shape(text);
-        hb_buffer_destroy(s.buffer);
+        HARFBUZZ(hb_buffer_destroy)(s.buffer);
         return s.width;
     }
 
@@ -141,8 +149,8 @@ Image add_frame(const Image& photo, const ShotInfo& shot) {
     std::fill(out.pixels.begin() + long(photo.pixels.size()), out.pixels.end(), uint16_t(65535));
 
     FT_Library lib = nullptr;
-    if (FT_Init_FreeType(&lib)) throw Error("--frame: FreeType cannot start");
-    std::unique_ptr<FT_LibraryRec_, decltype(&FT_Done_FreeType)> library(lib, FT_Done_FreeType);
+    if (FREETYPE(FT_Init_FreeType)(&lib)) throw Error("--frame: FreeType cannot start");
+    std::unique_ptr<FT_LibraryRec_, decltype(&FT_Done_FreeType)> library(lib, FREETYPE(FT_Done_FreeType));
     const FrameLines l = frame_lines(shot);
     const double margin = band * 0.45;
     // Both columns side by side at the nominal sizes; on a narrow photo the
