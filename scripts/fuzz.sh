@@ -73,11 +73,16 @@ PY
 fi
 flags="-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 srcs=("$root"/src/core/*.cpp "$root"/src/decode/*.cpp "$root/src/optics/opcodes.cpp")
-# shellcheck disable=SC2046
-clang++ $flags -I"$root/include" -I"$root/src" "$root/fuzz/dng_fuzzer.cpp" "${srcs[@]}" \
-    $(pkg-config --cflags --libs libraw_r exiv2 libjxl libjxl_threads zlib libjpeg) -lpthread -o "$out/dng_fuzzer"
-clang++ $flags -I"$root/include" -I"$root/src" "$root/fuzz/block_fuzzer.cpp" "${srcs[@]}" \
-    $(pkg-config --cflags --libs libraw_r exiv2 libjxl libjxl_threads zlib libjpeg) -lpthread -o "$out/block_fuzzer"
+# libjxl is opened at its first use (src/core/lazy_library.h), by the SONAME
+# of the installed library, as src/CMakeLists.txt reads it.
+soname() { readelf -d "$(pkg-config --variable=libdir "$1")/lib$2.so" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p'; }
+lazy=(-DOBSCURA_SONAME_LIBJXL="\"$(soname libjxl jxl)\"" -DOBSCURA_SONAME_LIBJXL_THREADS="\"$(soname libjxl_threads jxl_threads)\""
+      $(pkg-config --cflags libjxl libjxl_threads) -ldl)
+for fuzzer in dng_fuzzer block_fuzzer; do
+    # shellcheck disable=SC2046
+    clang++ $flags -I"$root/include" -I"$root/src" "${lazy[@]}" "$root/fuzz/$fuzzer.cpp" "${srcs[@]}" \
+        $(pkg-config --cflags --libs libraw_r exiv2 zlib libjpeg) -lpthread -o "$out/$fuzzer"
+done
 # Every input that once crashed a fuzzer must pass first.
 "$out/dng_fuzzer" "$root"/fuzz/regressions/*.dng
 "$out/dng_fuzzer" "$out/corpus" "$out/seeds" "${dng_budget[@]}" -rss_limit_mb=2048 -max_len=65536 \
