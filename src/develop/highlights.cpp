@@ -80,8 +80,12 @@ void rebuild(RawImage& raw) {
     const double* black = sites.black;
     const double* range = sites.range;
     const int* colour = sites.colour;
-    // A sample's light, white balanced (fractions of white / neutral).
-    auto light_of = [&](uint16_t v, int s) { return (v - black[s]) / range[s] / color.neutral[colour[s]]; };
+    // A sample's light, white balanced (fractions of white / neutral), by
+    // one multiply: the scan below takes it for every bright quad (two
+    // divisions a sample were a tenth of a 12 MP JPEG develop's CPU).
+    double per_code[4];
+    for (int s = 0; s < 4; ++s) per_code[s] = 1.0 / (range[s] * color.neutral[colour[s]]);
+    auto light_of = [&](uint16_t v, int s) { return (v - black[s]) * per_code[s]; };
     // A quad's four samples (site s = 2 * row + column in the quad).
     auto samples = [&](int qx, int qy, uint16_t v[4]) {
         const uint16_t* r0 = &raw.data[size_t(2 * qy) * raw.width + size_t(2 * qx)];
