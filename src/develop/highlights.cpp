@@ -74,6 +74,9 @@ namespace {
 
 // The rebuild, in place, of a frame has_partial_clipping accepted.
 void rebuild(RawImage& raw) {
+    // (Rewritten below: a frame mapped from its file becomes a copy first,
+    // not a fault per page; and the scan then reads the copy.)
+    own_file_map(raw.data);
     const ColorSolution color = solve_color(raw.color, raw.source);
     const int qw = raw.width / 2, qh = raw.height / 2;
     const Sites sites(raw);
@@ -184,7 +187,6 @@ void rebuild(RawImage& raw) {
     auto rescaled = [&](uint16_t v, int s) {
         return uint16_t(std::clamp(base + (v - black[s]) * to_new[s] + 0.5, 0.0, 65535.0));
     };
-    own_file_map(raw.data);
     parallel_rows(0, qh, [&](int q0, int q1) {
         for (int qy = q0; qy < q1; ++qy)
             for (int qx = 0; qx < qw; ++qx) {
