@@ -315,13 +315,13 @@ double denoise_strength(const RawImage& raw, const Look& look, const DevelopOpti
 Kernel prepare_linear(const RawImage& raw, const Look& look, Kernel& k, const DevelopOptions& options) {
     k.linear = true;
     k.samples = raw.data.data();
+    ColorSolution color = solve_color(raw.color, raw.source);
+    const double black = raw.black.pattern[0], range = raw.white_level - black;
+    if (!raw.black.is_uniform() || !(range > 1)) throw file_error(raw.source, "LinearRaw levels are not one black and white");
     if (const double strength = denoise_strength(raw, look, options); strength > 0) {
         k.denoised = denoise_linear(raw, linear_noise(raw), strength);
         k.samples = k.denoised.data();
     }
-    ColorSolution color = solve_color(raw.color, raw.source);
-    const double black = raw.black.pattern[0], range = raw.white_level - black;
-    if (!raw.black.is_uniform() || !(range > 1)) throw file_error(raw.source, "LinearRaw levels are not one black and white");
     for (int c = 0; c < 3; ++c) {
         k.levels[c][0] = float(black);
         k.levels[c][1] = float(1.0 / color.neutral[c] / range);
