@@ -37,7 +37,12 @@ TEST(LazyLibrary, AMissingLibraryOrSymbolIsAnErrorNamingIt) {
     }
     // (And again: the failure is remembered, not retried into a crash.)
     EXPECT_THROW(missing.symbol("anything"), Error);
+    // What a caller checks first, to name the file it was opened for.
+    EXPECT_FALSE(missing.available());
+    EXPECT_EQ(missing.problem().rfind("libobscura-no-such-library.so.0 cannot be loaded", 0), 0u) << missing.problem();
     LazyLibrary libm("libm.so.6");
+    EXPECT_TRUE(libm.available());
+    EXPECT_TRUE(libm.problem().empty());
     try {
         libm.symbol("obscura_no_such_function");
         ADD_FAILURE() << "no error";

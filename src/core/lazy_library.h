@@ -22,7 +22,14 @@ public:
     // library when it or the symbol is missing.
     void* symbol(const char* name);
 
+    // Whether the library opens; when not, `problem()` says why (its name
+    // and the loader's words), for a caller to name the file it was for.
+    bool available();
+    const std::string& problem() const { return error_; }
+
 private:
+    void open();
+
     const char* soname_;
     std::once_flag opened_;
     void* handle_ = nullptr;

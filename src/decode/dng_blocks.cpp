@@ -240,6 +240,8 @@ OBSCURA_LAZY_LIBRARY(libjxl_threads, OBSCURA_SONAME_LIBJXL_THREADS)
 // The codestream's size is checked before any pixel is decoded.
 void decode_jpeg_xl(const uint8_t* data, size_t size, const Block& b, const RawLayout& L, bool threads, Decoded& out,
                     const std::string& where) {
+    for (LazyLibrary* library : {&libjxl(), &libjxl_threads()})
+        if (!library->available()) throw Error(where + ": JPEG XL data cannot be read: " + library->problem());
     struct Free {
         void operator()(JxlDecoder* d) const { JXL(JxlDecoderDestroy)(d); }
         void operator()(void* r) const { JXL_THREADS(JxlThreadParallelRunnerDestroy)(r); }

@@ -54,6 +54,7 @@ class HeifWriter : public FormatWriter {
 public:
     HeifWriter(const WriterSetup& s, heif_compression_format codec, int quality, const HdrEncoding* hdr = nullptr)
         : path_(s.path), width_(s.width), codec_(codec), quality_(quality), exif_(s.exif), icc_(s.icc) {
+        if (!libheif().available()) throw file_error(path_, "cannot be written: " + libheif().problem());
         if (!HEIF(heif_have_encoder_for_format)(codec))
             throw file_error(path_, std::string("this libheif has no ") + (codec == heif_compression_AV1 ? "AV1" : "HEVC") + " encoder");
         heif_image* img = nullptr;

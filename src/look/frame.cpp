@@ -148,6 +148,8 @@ Image add_frame(const Image& photo, const ShotInfo& shot) {
     std::copy(photo.pixels.begin(), photo.pixels.end(), out.pixels.begin());
     std::fill(out.pixels.begin() + long(photo.pixels.size()), out.pixels.end(), uint16_t(65535));
 
+    for (LazyLibrary* library : {&freetype(), &harfbuzz()})
+        if (!library->available()) throw Error("--frame: " + library->problem());
     FT_Library lib = nullptr;
     if (FREETYPE(FT_Init_FreeType)(&lib)) throw Error("--frame: FreeType cannot start");
     std::unique_ptr<FT_LibraryRec_, decltype(&FT_Done_FreeType)> library(lib, FREETYPE(FT_Done_FreeType));
