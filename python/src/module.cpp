@@ -321,7 +321,8 @@ PYBIND11_MODULE(_obscura, m) {
           "HDR, 'pq' or 'hlg' (a .heic/.avif) 10-bit BT.2100. Written to a temporary and renamed. Returns the stage\n"
           "times and warnings.");
 
-    m.def("merge_burst", [](const std::vector<py::object>& paths, const py::object& reference, double strength, bool binning, const py::object& cfa, const std::string& decoder) {
+    m.def("merge_burst", [](const std::vector<py::object>& paths, const py::object& reference, double strength, bool binning,
+                            const py::object& cfa, const std::string& decoder) {
         BurstOptions b;
         if (!reference.is_none()) b.reference = reference.cast<int>();
         if (b.reference >= int(paths.size()) || b.reference < -1) throw OptionError("reference must index one of the frames");

@@ -110,24 +110,30 @@ std::array<double, 2> measure_linear_green(const RawImage& raw) {
     return bins.fit();
 }
 
+// The file's noise profile of colour c (one for all when it has fewer than three).
+const std::array<double, 2>& profile_of(const RawImage& raw, int c) {
+    const auto& planes = raw.noise.planes;
+    return planes.size() >= 3 ? planes[size_t(c)] : planes[0];
+}
+
+// Noise measured on the frame, the same for every colour.
+FrameNoise measured(const std::array<double, 2>& p) {
+    FrameNoise n;
+    n.scale.fill(float(p[0])), n.offset.fill(float(p[1]));
+    n.estimated = true;
+    return n;
+}
+
 }  // namespace
 
 FrameNoise mosaic_noise(const RawImage& raw, const uint16_t* samples, const MosaicLevels& levels, int cfa_dx, int cfa_dy) {
+    if (raw.noise.planes.empty()) return measured(measure_greens(samples, raw.width, raw.height, levels, cfa_dx, cfa_dy));
     FrameNoise n;
-    const auto& planes = raw.noise.planes;
     for (int site = 0; site < 4; ++site) {
         // The raw site of this RGGB-space site, and its colour.
         int rx = ((site & 1) - cfa_dx) & 1, ry = ((site >> 1) - cfa_dy) & 1;
-        int colour = raw.cfa.at(rx, ry);
-        if (!planes.empty()) {
-            const auto& p = planes.size() >= 3 ? planes[size_t(colour)] : planes[0];
-            n.scale[size_t(site)] = float(p[0]), n.offset[size_t(site)] = float(p[1]);
-        }
-    }
-    if (planes.empty()) {
-        auto p = measure_greens(samples, raw.width, raw.height, levels, cfa_dx, cfa_dy);
-        n.scale.fill(float(p[0])), n.offset.fill(float(p[1]));
-        n.estimated = true;
+        const auto& p = profile_of(raw, raw.cfa.at(rx, ry));
+        n.scale[size_t(site)] = float(p[0]), n.offset[size_t(site)] = float(p[1]);
     }
     return n;
 }
@@ -153,17 +159,11 @@ Samples16 denoise_mosaic(const RawImage& raw, const uint16_t* samples, const Mos
 }
 
 FrameNoise linear_noise(const RawImage& raw) {
+    if (raw.noise.planes.empty()) return measured(measure_linear_green(raw));
     FrameNoise n;
-    const auto& planes = raw.noise.planes;
-    if (planes.empty()) {
-        auto p = measure_linear_green(raw);
-        n.scale.fill(float(p[0])), n.offset.fill(float(p[1]));
-        n.estimated = true;
-        return n;
-    }
-    for (size_t c = 0; c < 3; ++c) {
-        const auto& p = planes.size() >= 3 ? planes[c] : planes[0];
-        n.scale[c] = float(p[0]), n.offset[c] = float(p[1]);
+    for (int c = 0; c < 3; ++c) {
+        const auto& p = profile_of(raw, c);
+        n.scale[size_t(c)] = float(p[0]), n.offset[size_t(c)] = float(p[1]);
     }
     return n;
 }

@@ -44,28 +44,19 @@ Expr unstabilise(Expr y, Expr S, Expr O) {
 }
 
 // Non-local means weights from the per-offset squared channel differences
-// diff(x, y, k) (already weighted luminance + chroma): summed over the patch
-// (3 x 3 weighted 1 2 1 by 1 2 1, or for patch_radius 2 5 x 5 weighted
-// 1 4 6 4 1 by 1 4 6 4 1), divided by `norm` times the patch weights' sum
-// (so that two alike noisy patches give ~2), and exp(-max(d2 - 1.5, 0) / h^2).
-// (The 1-2-1 patch: +0.1 dB at mid noise, +0.3 at high over a flat 3 x 3 on
-// the Kodak photos; the offset 1.5 rather than 2, +0.02.) `rows` is the
-// horizontal pass, for the caller to schedule.
+// diff(x, y, k) (already weighted luminance + chroma): summed over the 3 x 3
+// patch weighted 1 2 1 by 1 2 1, divided by 16 `norm` (so that two alike
+// noisy patches give ~2), and exp(-max(d2 - 1.5, 0) / h^2). (The 1-2-1
+// patch: +0.1 dB at mid noise, +0.3 at high over a flat 3 x 3 on the Kodak
+// photos; 5 x 5 patches weighted 1 4 6 4 1, -0.2 dB at both; the offset 1.5
+// rather than 2, +0.02.) `rows` is the horizontal pass, for the caller to
+// schedule.
 struct PatchWeights {
     Func rows{"rows"}, weight{"weight"};
     PatchWeights() = default;
-    PatchWeights(Func diff, Var x, Var y, Var k, Expr norm, Expr h, int patch_radius) {
-        const std::vector<float> taps = patch_radius == 2 ? std::vector<float>{1, 4, 6, 4, 1} : std::vector<float>{1, 2, 1};
-        const int r = int(taps.size()) / 2;
-        Expr across = 0.0f, down = 0.0f;
-        float total = 0;
-        for (int i = 0; i < int(taps.size()); ++i) {
-            across += taps[size_t(i)] * diff(x + i - r, y, k);
-            total += taps[size_t(i)];
-        }
-        rows(x, y, k) = across;
-        for (int i = 0; i < int(taps.size()); ++i) down += taps[size_t(i)] * rows(x, y + i - r, k);
-        Expr d2 = down / (norm * (total * total));
+    PatchWeights(Func diff, Var x, Var y, Var k, Expr norm, Expr h) {
+        rows(x, y, k) = diff(x - 1, y, k) + 2.0f * diff(x, y, k) + diff(x + 1, y, k);
+        Expr d2 = (rows(x, y - 1, k) + 2.0f * rows(x, y, k) + rows(x, y + 1, k)) / (norm * 16.0f);
         weight(x, y, k) = exp(-max(d2 - 1.5f, 0.0f) / (h * h));
     }
 };
@@ -81,15 +72,15 @@ struct NonLocalMeans {
     Func diff{"diff"}, sum{"sum"};
     PatchWeights patches;
 
-    NonLocalMeans(Func ch, int channels, Var x, Var y, int radius, int patch_radius, Expr chroma_weight, Expr h) {
+    NonLocalMeans(Func ch, int channels, Var x, Var y, int radius, Expr chroma_weight, Expr h) {
         const int n = 2 * radius + 1;
         o = RDom(0, n * n, "o");
         // The squared difference of each value with its neighbour at offset k.
         Tuple p = ch(x, y), q = ch(x + k % n - radius, y + k / n - radius);
-        Expr luma = p[0] - q[0], chroma = 0.0f;
-        for (int i = 1; i < channels; ++i) chroma = i == 1 ? (p[i] - q[i]) * (p[i] - q[i]) : chroma + (p[i] - q[i]) * (p[i] - q[i]);
+        Expr luma = p[0] - q[0], chroma = (p[1] - q[1]) * (p[1] - q[1]);
+        for (int i = 2; i < channels; ++i) chroma += (p[i] - q[i]) * (p[i] - q[i]);
         diff(x, y, k) = luma * luma + chroma_weight * chroma;
-        patches = PatchWeights(diff, x, y, k, 1.0f + float(channels - 1) * chroma_weight, h, patch_radius);
+        patches = PatchWeights(diff, x, y, k, 1.0f + float(channels - 1) * chroma_weight, h);
         std::vector<Expr> zeros(size_t(channels) + 1, 0.0f), update;
         sum(x, y) = Tuple(zeros);
         Expr wt = patches.weight(x, y, o);
@@ -112,7 +103,6 @@ struct NonLocalMeans {
 class Denoise : public Generator<Denoise> {
 public:
     GeneratorParam<int> radius{"radius", 3};  // search window: (2 radius + 1)^2 quads
-    GeneratorParam<int> patch_radius{"patch_radius", 1};  // patches of (2 patch_radius + 1)^2 quads (1 or 2)
 
     Input<Buffer<uint16_t, 2>> raw{"raw"};  // active area, CFA samples
     // params(k, site) for site (u & 1) + 2 (v & 1) of RGGB space: k = 0 black,
@@ -152,7 +142,7 @@ public:
             ch(qx, qy) = Tuple((r + gr + gb + b) * 0.5f, (r - b) * k, (gr - gb) * k, (r + b - gr - gb) * 0.5f);
         }
         // 3. Non-local means over the quads.
-        NonLocalMeans nlm(ch, 4, qx, qy, radius, patch_radius, chroma_weight, h);
+        NonLocalMeans nlm(ch, 4, qx, qy, radius, chroma_weight, h);
         Func sum = nlm.sum;
         // 4. Back to the sites, then out of the stabilised domain.
         Func site_value("site_value");
@@ -188,7 +178,6 @@ public:
 class DenoiseLinear : public Generator<DenoiseLinear> {
 public:
     GeneratorParam<int> radius{"radius", 3};  // search window: (2 radius + 1)^2 pixels
-    GeneratorParam<int> patch_radius{"patch_radius", 1};  // patches of (2 patch_radius + 1)^2 pixels (1 or 2)
     GeneratorParam<int> tile_width{"tile_width", 256}, tile_height{"tile_height", 32};  // output pixels per task
 
     Input<Buffer<uint16_t, 3>> raw{"raw"};  // c, x, y: camera R, G, B interleaved
@@ -213,7 +202,7 @@ public:
             ch(x, y) = Tuple((r + g + b) * k3, (r - b) * k2, (r + b - 2.0f * g) * k6);
         }
         // Non-local means over the pixels, as Denoise's over quads.
-        NonLocalMeans nlm(ch, 3, x, y, radius, patch_radius, chroma_weight, h);
+        NonLocalMeans nlm(ch, 3, x, y, radius, chroma_weight, h);
         Func sum = nlm.sum;
         Func value("value");
         {
