@@ -15,6 +15,7 @@
 namespace obscura {
 
 struct Lut3D;  // obscura/finish.h
+class HighlightRebuild;  // obscura/highlights.h
 
 // A demosaic method the develop kernel can run.
 struct DemosaicMethod {
@@ -61,6 +62,10 @@ Image develop(const RawImage& raw, const DevelopOptions& options = {});
 // Develops into `sink` strip by strip, top to bottom, so the photo is never
 // whole in memory; orientation is not applied (the rows are as stored).
 // The sink is called from one thread at a time, not the caller's.
-void develop_rows(const RawImage& raw, const DevelopOptions& options, RowSink& sink);
+// `highlights`, when given, is the frame's highlight rebuild still to be
+// done (raw's levels already relevelled, its samples as read): each strip
+// rebuilds its own rows, so the frame is not copied whole to be rebuilt.
+void develop_rows(const RawImage& raw, const DevelopOptions& options, RowSink& sink,
+                  const HighlightRebuild* highlights = nullptr);
 
 }  // namespace obscura

@@ -1,6 +1,7 @@
 // highlights: rebuilding what a Bayer frame clipped, before the develop.
 #pragma once
 #include <optional>
+#include <vector>
 
 #include "obscura/raw_image.h"
 
@@ -22,5 +23,37 @@ std::optional<RawImage> rebuild_highlights(const RawImage& raw);
 // The same on the frame itself (no copy of it): false, the frame untouched,
 // when it has no partial clipping.
 bool rebuild_highlights_in_place(RawImage& raw);
+
+// The rebuild in two steps, for a develop that streams strips: the colour
+// of the light nearby is read from the whole frame once (plan), then any
+// rows are rebuilt on their own (each quad's rebuild reads only its own
+// samples and its block's colour). A frame mapped from its file is then
+// never copied whole: each strip rebuilds a copy of its own rows.
+class HighlightRebuild {
+public:
+    // Empty when the frame has no partial clipping (has_partial_clipping).
+    static std::optional<HighlightRebuild> plan(const RawImage& raw);
+
+    // Rows [y0, y0 + count) of the frame as read, at `from`, rebuilt into
+    // `to` (the same place, or rows as wide as the frame's). y0 is even;
+    // count is even unless the rows end at the frame's last row.
+    void rebuild_rows(const uint16_t* from, uint16_t* to, int y0, int count) const;
+
+    // The rebuilt frame's levels, exposure and noise profile, set on `raw`
+    // (the frame planned): its samples are left as they are.
+    void relevel(RawImage& raw) const;
+
+private:
+    explicit HighlightRebuild(const RawImage& raw);  // (a frame has_partial_clipping accepted)
+    friend bool rebuild_highlights_in_place(RawImage& raw);
+
+    int width_ = 0, height_ = 0, blocks_wide_ = 0;
+    double black_[4] = {}, range_[4] = {}, per_code_[4] = {}, neutral_[3] = {};
+    int colour_[4] = {};
+    uint16_t clip_[4] = {};
+    std::vector<double> ratio_;  // per block: log(red / green), log(blue / green)
+    bool room_ = false;          // the samples keep their values; the white moves up a stop
+    double scale_ = 0, base_ = 0, to_new_[4] = {};
+};
 
 }  // namespace obscura

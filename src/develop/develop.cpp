@@ -18,6 +18,7 @@
 #include "denoise.h"
 #include "kernel_memory.h"
 #include "obscura/finish.h"
+#include "obscura/highlights.h"
 #include "obscura/lens_correction.h"
 #include "optics/polyfit.h"
 #include "obscura/warp.h"
@@ -30,6 +31,10 @@ namespace {
 // at a time when streaming (two tiles; a multiple of every writer's strip).
 constexpr int kMinOutputWidth = 512, kMinOutputHeight = 128;
 constexpr int kStripRows = 256;
+// The raw rows above and below its output that a strip's kernel reads, with
+// room to spare (the output changes below 12): a strip whose highlights are
+// rebuilt on the way (HighlightRebuild) gets a copy of these rows too.
+constexpr int kStripHalo = 24;
 
 }  // namespace
 
@@ -57,6 +62,12 @@ struct Kernel {
     const RawImage* raw;
     Samples16 folded;  // samples with a black level the kernel cannot express folded in (black_folded)
     Samples16 denoised;  // the samples with the noise removed (denoise.h)
+    // Highlights still to rebuild (highlights.h): each strip the kernel
+    // runs on rebuilds a copy of its rows into `strip`, and the frame is
+    // never copied whole (settle_highlights does, where that is needed).
+    const HighlightRebuild* highlights = nullptr;
+    Samples16 rebuilt;
+    mutable Samples16 strip;
     const uint16_t* samples;
     bool linear = false;  // a LinearRaw frame: develop_linear_kernel, no demosaic
     float levels[4][3];  // per site parity (per channel when linear): black, gain, white (see develop_gen.cpp)
@@ -109,9 +120,35 @@ struct Kernel {
     // kernel tile (kMinOutput*), into dst: rows `stride` samples apart, with
     // room for padded_columns() and padded_rows(). Returns where pixel
     // (x0, y0) landed.
+    // The whole frame rebuilt at once, for what reads more than a strip
+    // (the denoise, a develop of the whole photo).
+    void settle_highlights() {
+        if (!highlights) return;
+        rebuilt.resize(raw->data.size());
+        highlights->rebuild_rows(samples, rebuilt.data(), 0, raw->height);
+        samples = rebuilt.data();
+        highlights = nullptr;
+    }
+
     uint16_t* run(int x0, int y0, int w, int h, uint16_t* dst, size_t stride) const {
         if (linear) return run_linear(x0, y0, w, h, dst, stride);
-        Halide::Runtime::Buffer<const uint16_t> in(samples, raw->width, raw->height);
+        // The raw rows the kernel reads: all of them, or, with highlights to
+        // rebuild, a rebuilt copy of the strip's own and its halo's (whole
+        // quads: y even, and the end even but at the frame's).
+        const uint16_t* in_rows = samples;
+        int in_y = 0, in_h = raw->height;
+        if (highlights) {
+            in_y = std::max(0, y0 - kStripHalo) & ~1;
+            in_h = std::min(raw->height, (y0 + h + kStripHalo + 1) & ~1) - in_y;
+            strip.resize(size_t(in_h) * size_t(raw->width));
+            highlights->rebuild_rows(samples + size_t(in_y) * size_t(raw->width), strip.data(), in_y, in_h);
+            in_rows = strip.data();
+        }
+        // (A strip's rows seen at their place in the frame: the kernel's
+        // mirrored borders are the buffer's, which the halo keeps clear of
+        // but at the frame's own top and bottom.)
+        halide_dimension_t in_dims[2] = {{0, raw->width, 1}, {in_y, in_h, raw->width}};
+        Halide::Runtime::Buffer<const uint16_t> in(in_rows, 2, in_dims);
         Halide::Runtime::Buffer<float> levels_buf(const_cast<float*>(&levels[0][0]), 3, 4);
         Halide::Runtime::Buffer<float> matrix_buf(const_cast<float*>(&matrix[0][0]), 3, 3);
         Halide::Runtime::Buffer<uint32_t> curve_buf(const_cast<uint32_t*>(curve.data()), int(curve.size()));
@@ -347,7 +384,7 @@ Look scene_linear_look(const Look& look) {
     return plain;
 }
 
-Kernel prepare(const RawImage& raw, const DevelopOptions& options) {
+Kernel prepare(const RawImage& raw, const DevelopOptions& options, const HighlightRebuild* highlights = nullptr) {
     const Look look = options.scene_linear ? scene_linear_look(find_look(options.look)) : find_look(options.look);
     const DemosaicMethod& method = find_demosaic(options.demosaic);
     if (!raw.is_linear() && !raw.cfa.is_bayer())
@@ -387,9 +424,11 @@ Kernel prepare(const RawImage& raw, const DevelopOptions& options) {
             k.levels[x + 2 * y][2] = float(std::clamp(raw.white_level, 1.0, 65535.0));
         }
 
+    k.highlights = highlights;
     if (const double strength = denoise_strength(raw, look, options); strength > 0) {
         // On the mosaic, before everything else: the noise is still white
         // and independent per sample there.
+        k.settle_highlights();
         MosaicLevels levels;
         for (int s = 0; s < 4; ++s) {
             int parity = (((s & 1) - k.cfa_dx) & 1) + 2 * (((s >> 1) - k.cfa_dy) & 1);
@@ -450,11 +489,12 @@ Image develop_whole(const Kernel& kernel, const RawImage& raw) {
 
 }  // namespace
 
-void develop_rows(const RawImage& raw, const DevelopOptions& options, RowSink& sink) {
-    Kernel kernel = prepare(raw, options);
+void develop_rows(const RawImage& raw, const DevelopOptions& options, RowSink& sink, const HighlightRebuild* highlights) {
+    Kernel kernel = prepare(raw, options, highlights);
     // Distortion moves pixels across strips, and local tone mapping looks at
     // the whole photo: both develop it whole.
     if (kernel.lens.warp || kernel.local_amount > 0) {
+        kernel.settle_highlights();
         Image whole = develop_whole(kernel, raw);
         sink.write_rows(whole.pixels.data(), size_t(whole.width) * 3, 0, whole.height);
         return;

@@ -70,31 +70,30 @@ bool has_partial_clipping(const RawImage& raw) {
     return found >= enough;
 }
 
-namespace {
+std::optional<HighlightRebuild> HighlightRebuild::plan(const RawImage& raw) {
+    if (!has_partial_clipping(raw)) return std::nullopt;
+    return HighlightRebuild(raw);
+}
 
-// The rebuild, in place, of a frame has_partial_clipping accepted.
-void rebuild(RawImage& raw) {
-    // (Rewritten below: a frame mapped from its file becomes a copy first,
-    // not a fault per page; and the scan then reads the copy.)
-    own_file_map(raw.data);
+HighlightRebuild::HighlightRebuild(const RawImage& raw) {
+    HighlightRebuild& p = *this;
     const ColorSolution color = solve_color(raw.color, raw.source);
     const int qw = raw.width / 2, qh = raw.height / 2;
     const Sites sites(raw);
-    const double* black = sites.black;
-    const double* range = sites.range;
-    const int* colour = sites.colour;
-    // A sample's light, white balanced (fractions of white / neutral), by
-    // one multiply: the scan below takes it for every bright quad (two
-    // divisions a sample were a tenth of a 12 MP JPEG develop's CPU).
-    double per_code[4];
-    for (int s = 0; s < 4; ++s) per_code[s] = 1.0 / (range[s] * color.neutral[colour[s]]);
-    auto light_of = [&](uint16_t v, int s) { return (v - black[s]) * per_code[s]; };
-    // A quad's four samples (site s = 2 * row + column in the quad).
-    auto samples = [&](int qx, int qy, uint16_t v[4]) {
-        const uint16_t* r0 = &raw.data[size_t(2 * qy) * raw.width + size_t(2 * qx)];
-        const uint16_t* r1 = r0 + raw.width;
-        v[0] = r0[0], v[1] = r0[1], v[2] = r1[0], v[3] = r1[1];
-    };
+    p.width_ = raw.width, p.height_ = raw.height;
+    for (int c = 0; c < 3; ++c) p.neutral_[c] = color.neutral[c];
+    for (int s = 0; s < 4; ++s) {
+        p.black_[s] = sites.black[s], p.range_[s] = sites.range[s];
+        p.colour_[s] = sites.colour[s], p.clip_[s] = sites.clip[s];
+        // A sample's light, white balanced (fractions of white / neutral),
+        // by one multiply: the scan below takes it for every bright quad
+        // (two divisions a sample were a tenth of a 12 MP JPEG develop's CPU).
+        p.per_code_[s] = 1.0 / (sites.range[s] * color.neutral[sites.colour[s]]);
+    }
+    const double* black = p.black_;
+    const double* range = p.range_;
+    const int* colour = p.colour_;
+    auto light_of = [&](uint16_t v, int s) { return (v - black[s]) * p.per_code_[s]; };
     // A green sample under this cannot make its quad bright (kBright): most
     // quads are passed over on one integer compare.
     uint16_t dim_green = 65535;
@@ -106,12 +105,14 @@ void rebuild(RawImage& raw) {
     // Each block's colour: the ratios of its bright unclipped quads' summed
     // red and blue to their green, as logs.
     const int bw = (qw + kBlock - 1) / kBlock, bh = (qh + kBlock - 1) / kBlock;
+    p.blocks_wide_ = bw;
     std::vector<double> sums(size_t(bw) * bh * 3, 0.0);
     parallel_rows(0, bh, [&](int b0, int b1) {
-        for (int qy = b0 * kBlock; qy < std::min(qh, b1 * kBlock); ++qy)
+        for (int qy = b0 * kBlock; qy < std::min(qh, b1 * kBlock); ++qy) {
+            const uint16_t* r0 = &raw.data[size_t(2 * qy) * raw.width];
+            const uint16_t* r1 = r0 + raw.width;
             for (int qx = 0; qx < qw; ++qx) {
-                uint16_t v[4];
-                samples(qx, qy, v);
+                const uint16_t v[4] = {r0[2 * qx], r0[2 * qx + 1], r1[2 * qx], r1[2 * qx + 1]};
                 bool skip = false, bright = false;
                 for (int s = 0; s < 4; ++s) {
                     skip = skip || v[s] >= sites.clip[s];
@@ -129,8 +130,10 @@ void rebuild(RawImage& raw) {
                 double* sum = &sums[(size_t(qy / kBlock) * bw + size_t(qx / kBlock)) * 3];
                 for (int k = 0; k < 3; ++k) sum[k] += c[k];
             }
+        }
     }, 1);
-    std::vector<double> ratio(size_t(bw) * bh * 2, 0.0);
+    std::vector<double>& ratio = p.ratio_;
+    ratio.assign(size_t(bw) * bh * 2, 0.0);
     std::vector<bool> known(size_t(bw) * bh);
     for (size_t b = 0; b < known.size(); ++b)
         if ((known[b] = sums[3 * b + 1] > 0))
@@ -174,33 +177,47 @@ void rebuild(RawImage& raw) {
         for (size_t b : pass) queue_neighbours(b);
     }
 
-    // A stop of headroom, the clipped colours rebuilt, quad by quad (each
-    // reads only its own samples, so in place): where the samples have room
-    // (a black level one for all, white + range within 16 bits) they stay as
-    // read and the white moves up a stop; else every sample is rescaled to
-    // 16 bits with white at half of full scale.
-    const bool room = raw.black.is_uniform() && black[0] + 2 * range[0] <= 65535.0;
-    const double scale = room ? range[0] : (65535.0 - kNewBlack) / 2;  // per fraction of white
-    const double base = room ? black[0] : kNewBlack;
-    const double to_new[4] = {scale / range[0], scale / range[1], scale / range[2], scale / range[3]};
+    // A stop of headroom for the rebuilt colours: where the samples have
+    // room (a black level one for all, white + range within 16 bits) they
+    // stay as read and the white moves up a stop; else every sample is
+    // rescaled to 16 bits with white at half of full scale.
+    p.room_ = raw.black.is_uniform() && black[0] + 2 * range[0] <= 65535.0;
+    p.scale_ = p.room_ ? range[0] : (65535.0 - kNewBlack) / 2;  // per fraction of white
+    p.base_ = p.room_ ? black[0] : kNewBlack;
+    for (int s = 0; s < 4; ++s) p.to_new_[s] = p.scale_ / range[s];
+}
+
+void HighlightRebuild::rebuild_rows(const uint16_t* from, uint16_t* to, int y0, int count) const {
+    const double* black = black_;
+    const int* colour = colour_;
+    const size_t width = size_t(width_);
+    auto light_of = [&](uint16_t v, int s) { return (v - black[s]) * per_code_[s]; };
     // A sample as read, on the rebuilt frame's levels (when it has no room).
     auto rescaled = [&](uint16_t v, int s) {
-        return uint16_t(std::clamp(base + (v - black[s]) * to_new[s] + 0.5, 0.0, 65535.0));
+        return uint16_t(std::clamp(base_ + (v - black[s]) * to_new_[s] + 0.5, 0.0, 65535.0));
     };
-    parallel_rows(0, qh, [&](int q0, int q1) {
-        for (int qy = q0; qy < q1; ++qy)
+    const int qw = width_ / 2, pairs = std::min(count, 2 * (height_ / 2) - y0) / 2;
+    // The clipped colours rebuilt, quad by quad (each reads only its own
+    // samples, so the rows may be rebuilt in place).
+    parallel_rows(0, pairs, [&](int p0, int p1) {
+        for (int pair = p0; pair < p1; ++pair) {
+            const int qy = y0 / 2 + pair;
+            const uint16_t* in0 = from + size_t(2 * pair) * width;
+            const uint16_t* in1 = in0 + width;
+            uint16_t* r0 = to + size_t(2 * pair) * width;
+            uint16_t* r1 = r0 + width;
+            if (to != from) std::copy_n(in0, 2 * width, r0);
             for (int qx = 0; qx < qw; ++qx) {
-                uint16_t v[4], out[4];
-                samples(qx, qy, v);
+                const uint16_t v[4] = {in0[2 * qx], in0[2 * qx + 1], in1[2 * qx], in1[2 * qx + 1]};
+                uint16_t out[4];
                 bool clip[4];
                 int n = 0;
-                for (int s = 0; s < 4; ++s) n += clip[s] = v[s] >= sites.clip[s];
-                if (n == 0 && room) continue;
-                for (int s = 0; s < 4; ++s)
-                    out[s] = room ? v[s] : rescaled(v[s], s);
+                for (int s = 0; s < 4; ++s) n += clip[s] = v[s] >= clip_[s];
+                if (n == 0 && room_) continue;
+                for (int s = 0; s < 4; ++s) out[s] = room_ ? v[s] : rescaled(v[s], s);
                 auto put = [&](int s, double rebuilt) {
-                    const double u = rebuilt * color.neutral[colour[s]];
-                    out[s] = uint16_t(std::clamp(base + u * scale + 0.5, 0.0, 65535.0));
+                    const double u = rebuilt * neutral_[colour[s]];
+                    out[s] = uint16_t(std::clamp(base_ + u * scale_ + 0.5, 0.0, 65535.0));
                 };
                 if (n == 4) {
                     // Nothing known but the bounds: neutral, at the highest
@@ -210,8 +227,8 @@ void rebuild(RawImage& raw) {
                     for (int s = 0; s < 4; ++s) top = std::max(top, light_of(v[s], s));
                     for (int s = 0; s < 4; ++s) put(s, top);
                 } else if (n > 0) {
-                    const size_t b = size_t(qy / kBlock) * bw + size_t(qx / kBlock);
-                    const double log_ratio[3] = {ratio[2 * b], 0.0, ratio[2 * b + 1]};
+                    const size_t b = size_t(qy / kBlock) * blocks_wide_ + size_t(qx / kBlock);
+                    const double log_ratio[3] = {ratio_[2 * b], 0.0, ratio_[2 * b + 1]};
                     // The light the unclipped samples imply for green, by the
                     // block's colour; a clipped sample becomes that times its
                     // own colour's ratio, never less than it read.
@@ -223,21 +240,24 @@ void rebuild(RawImage& raw) {
                     for (int s = 0; s < 4; ++s)
                         if (clip[s]) put(s, std::max(light_of(v[s], s), implied * std::exp(log_ratio[colour[s]])));
                 }
-                uint16_t* r0 = &raw.data[size_t(2 * qy) * raw.width + size_t(2 * qx)];
-                uint16_t* r1 = r0 + raw.width;
-                r0[0] = out[0], r0[1] = out[1], r1[0] = out[2], r1[1] = out[3];
+                r0[2 * qx] = out[0], r0[2 * qx + 1] = out[1], r1[2 * qx] = out[2], r1[2 * qx + 1] = out[3];
             }
-    });
-    if (!room) {
-        // (An odd last row or column, outside every quad, rescaled alike.)
-        for (int y = 0; y < raw.height; ++y)
-            for (int x = (y < 2 * qh ? 2 * qw : 0); x < raw.width; ++x) {
-                uint16_t& p = raw.data[size_t(y) * raw.width + size_t(x)];
-                p = rescaled(p, 2 * (y & 1) + (x & 1));
-            }
+            // (An odd last column, outside every quad.)
+            if (!room_ && width_ % 2)
+                for (int r = 0; r < 2; ++r) r0[r * width + width - 1] = rescaled(r0[r * width + width - 1], 2 * r);
+        }
+    }, 32);
+    // (An odd last row, outside every quad.)
+    if (y0 + count == height_ && height_ % 2) {
+        const uint16_t* in = from + size_t(count - 1) * width;
+        uint16_t* out = to + size_t(count - 1) * width;
+        for (size_t x = 0; x < width; ++x) out[x] = room_ ? in[x] : rescaled(in[x], 2 * ((height_ - 1) & 1) + int(x & 1));
     }
-    if (room) {
-        raw.white_level = black[0] + 2 * range[0];
+}
+
+void HighlightRebuild::relevel(RawImage& raw) const {
+    if (room_) {
+        raw.white_level = black_[0] + 2 * range_[0];
     } else {
         raw.black = BlackLevel{};
         raw.black.pattern = {kNewBlack};
@@ -248,18 +268,23 @@ void rebuild(RawImage& raw) {
     for (auto& p : raw.noise.planes) p[0] /= 2, p[1] /= 4;
 }
 
-}  // namespace
-
 bool rebuild_highlights_in_place(RawImage& raw) {
     if (!has_partial_clipping(raw)) return false;
-    rebuild(raw);
+    // (A frame mapped from its file becomes a copy first, not a fault per
+    // page rewritten; and the plan's scan then reads the copy.)
+    own_file_map(raw.data);
+    const HighlightRebuild plan(raw);
+    plan.rebuild_rows(raw.data.data(), raw.data.data(), 0, raw.height);
+    plan.relevel(raw);
     return true;
 }
 
 std::optional<RawImage> rebuild_highlights(const RawImage& raw) {
-    if (!has_partial_clipping(raw)) return std::nullopt;
+    const auto plan = HighlightRebuild::plan(raw);
+    if (!plan) return std::nullopt;
     RawImage out = raw;
-    rebuild(out);
+    plan->rebuild_rows(out.data.data(), out.data.data(), 0, out.height);
+    plan->relevel(out);
     return out;
 }
 

@@ -109,11 +109,18 @@ namespace {
 // scene-linear rendition; not when the look renders the file's own camera
 // profile (its tone curve and exposure are the phone's, for its range).
 // `owned` (the caller's frame, when it is ours to change) is rebuilt in
-// place; else a copy is made into `rebuilt` when there is anything to do.
+// place -- or, given `deferred` (a develop that streams strips), only
+// relevelled, with the rebuild left in `deferred` for each strip to do on
+// its own rows; else a copy is made into `rebuilt` when there is anything
+// to do.
 const RawImage& with_highlights(const RawImage& raw, RawImage* owned, const PipelineOptions& options, bool scene_linear,
-                                RawImage& rebuilt) {
+                                RawImage& rebuilt, std::optional<HighlightRebuild>* deferred = nullptr) {
     if (options.develop.look == "reference" && !scene_linear) return raw;
     if (!scene_linear && !raw.color.profile.empty() && find_look(options.develop.look).camera_profile) return raw;
+    if (owned && deferred) {
+        if ((*deferred = HighlightRebuild::plan(*owned))) (*deferred)->relevel(*owned);
+        return *owned;
+    }
     if (owned) {
         rebuild_highlights_in_place(*owned);
         return *owned;
@@ -154,8 +161,13 @@ void write_frame(const RawImage& input, RawImage* owned, const std::string& outp
         if (options.frame) throw file_error(output, "--frame and --hdr-output ultrahdr do not go together");
     }
     options.encode.hdr_pq = options.hdr_output != Hdr::Hlg;
+    // Streamed: each strip is encoded while the next one develops (and
+    // rebuilds its own highlights).
+    const bool streamed = input.shot.orientation <= 1 && !options.frame && options.hdr_output != Hdr::UltraHdr;
     RawImage rebuilt;
-    const RawImage& raw = with_highlights(input, owned, options, scene_linear || options.hdr_output != Hdr::None, rebuilt);
+    std::optional<HighlightRebuild> deferred;
+    const RawImage& raw = with_highlights(input, owned, options, scene_linear || options.hdr_output != Hdr::None, rebuilt,
+                                          streamed ? &deferred : nullptr);
     if (options.hdr_output == Hdr::UltraHdr) {
         // The photograph and its scene-linear rendition, whole, turned alike.
         OutputMetadata meta = metadata_of(raw);
@@ -170,12 +182,11 @@ void write_frame(const RawImage& input, RawImage* owned, const std::string& outp
     options.develop.scene_linear = scene_linear;
     OutputMetadata meta = metadata_of(raw);
     add_warnings(report, develop_notes(raw, options, meta));
-    if (raw.shot.orientation <= 1 && !options.frame) {
-        // Streamed: each strip is encoded while the next one develops.
+    if (streamed) {
         auto file = OutputFile::open(output, raw.crop.width, raw.crop.height, meta, options.encode,
                                      color_space_named(options.develop.color_space),
                                      scene_linear ? scene_linear_peak(raw) : 0.0);
-        develop_rows(raw, options.develop, *file);
+        develop_rows(raw, options.develop, *file, deferred ? &*deferred : nullptr);
         file->commit();
     } else {
         // Turned or framed photos are developed whole, turned, framed, then encoded.
