@@ -132,6 +132,48 @@ TEST(Burst, TheMergedNoiseProfileDrivesTheDevelopsDenoise) {
     EXPECT_GE(on - off, 1.5);  // +2.0 measured
 }
 
+// Where the merge refused frames for motion it kept more of one frame's
+// noise than the merged profile says: its noise map says so (the moving
+// patch's tiles), and the develop's denoise takes more off there.
+TEST(Burst, TheMergeMapsTheNoiseItKeptWhereItRefusedFrames) {
+    const auto frames = frames_of("burst23_high");
+    BurstOptions options;
+    options.reference = 0;
+    const RawImage merged = merge_burst_files(frames, options);
+    const NoiseProfile& noise = merged.noise;
+    ASSERT_FALSE(noise.map.empty());
+    ASSERT_EQ(noise.map.size(), size_t(noise.map_width) * size_t(noise.map_height));
+    // The band the patch crosses (as score_burst's) against the rest.
+    const Image truth = load_png(dng_path("burst23_high/truth.png"));
+    const int w = truth.width, h = truth.height;
+    double band_peak = 0, rest = 0;
+    int rest_n = 0;
+    for (int gy = 0; gy < noise.map_height; ++gy)
+        for (int gx = 0; gx < noise.map_width; ++gx) {
+            const double x = noise.map_origin + gx * noise.map_step, y = noise.map_origin + gy * noise.map_step;
+            const float v = noise.map[size_t(gy) * noise.map_width + gx];
+            EXPECT_GE(v, 1.0f);
+            if (x >= w / 3 && y >= h / 3 && y < h / 3 + h / 6) band_peak = std::max(band_peak, double(v));
+            else if (y < h / 3 - 32 || y > h / 2 + 32) rest += v, ++rest_n;
+        }
+    std::printf("kodim23 high: noise map peak in the mover's band %.2f, mean elsewhere %.3f\n", band_peak, rest / rest_n);
+    EXPECT_GE(band_peak, 3.0);
+    EXPECT_LE(rest / rest_n, 1.2);
+    DevelopOptions o;
+    o.look = "reference";
+    o.denoise = 1.0;
+    const Image mapped = develop(merged, o);
+    RawImage flat = merged;
+    flat.noise.map.clear();
+    const Image unmapped = develop(flat, o);
+    auto band = [&](const Image& im) { return crop(im, w / 3, h / 3, w, h / 3 + h / 6); };
+    const double band_with = cpsnr(band(mapped), band(truth), 0), band_without = cpsnr(band(unmapped), band(truth), 0);
+    const double with = cpsnr(mapped, truth), without = cpsnr(unmapped, truth);
+    std::printf("mover band %.2f -> %.2f dB with the map; whole photo %.2f -> %.2f dB\n", band_without, band_with, without, with);
+    EXPECT_GE(band_with - band_without, 0.3);
+    EXPECT_GE(with - without, -0.05);
+}
+
 // A quad-Bayer burst (mkdng.py --cfa quad, 4 frames, noise S 0.002, 8 px of
 // shake): each frame is remosaicked (or binned) as it is read, then merged.
 // The merge once refused such frames with "CFA quad RGGB (4x4) differs from

@@ -61,6 +61,15 @@ struct BlackLevel {
 struct NoiseProfile {
     std::vector<std::array<double, 2>> planes;  // {scale, offset}
     bool from_file = false;
+    // Where the noise differs across the frame (a merged burst keeps more
+    // where it refused frames for motion): the variance as a multiple of
+    // the profile's, on a grid of map_width x map_height points, point
+    // (gx, gy) at raw pixel (map_origin + gx map_step, map_origin + gy
+    // map_step), bilinear between, the edge points beyond. Empty: 1
+    // everywhere. (Not written to a DNG: no tag holds it.)
+    int map_width = 0, map_height = 0;
+    double map_step = 0, map_origin = 0;
+    std::vector<float> map;
 };
 
 // A camera profile's hue/saturation/value table (ProfileHueSatMap,

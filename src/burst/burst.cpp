@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 
 #include "align_coarse.h"
 #include "align_fine.h"
@@ -338,6 +339,43 @@ NoiseProfile estimate_noise(const RawImage& ref, const Buffer<float>& ref_planes
     return np;
 }
 
+// Where the merge refused frames (motion) it kept more of the reference's
+// noise than the merged profile (the frames' over their count) says. Per
+// tile, the mean over its coefficients and planes of 1 / (1 + K), K the
+// weights the other frames got there (the merged noise's share of one
+// frame's, were each weight 0 or 1), as a multiple of the median tile's,
+// never below 1: the develop's denoise takes it as the local noise
+// (NoiseProfile::map). Tile t's centre is quad 8 t - 1/2, raw pixel 16 t - 1/2.
+void map_merged_noise(const Buffer<uint16_t>& sums, int ntx, int nty, NoiseProfile& noise) {
+    auto from_bfloat16 = [](uint16_t bits) {
+        const uint32_t u = uint32_t(bits) << 16;
+        float f;
+        std::memcpy(&f, &u, sizeof f);
+        return f;
+    };
+    std::vector<float> share(size_t(ntx) * size_t(nty));
+    const int nu = sums.dim(2).extent(), nv = sums.dim(3).extent();
+    parallel_rows(0, nty, [&](int y0, int y1) {
+        for (int ty = y0; ty < y1; ++ty) {
+            float* row = &share[size_t(ty) * ntx];  // (tiles innermost in the sums: a row at a time)
+            for (int p = 0; p < 4; ++p)
+                for (int v = 0; v < nv; ++v)
+                    for (int u = 0; u < nu; ++u) {
+                        const uint16_t* k = &sums(0, 2, u, v, p, ty);
+                        for (int tx = 0; tx < ntx; ++tx) row[tx] += 1.0f / (1.0f + std::max(0.0f, from_bfloat16(k[tx])));
+                    }
+            for (int tx = 0; tx < ntx; ++tx) row[tx] /= float(4 * nu * nv);
+        }
+    }, 8);
+    std::vector<float> sorted = share;
+    std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
+    const float typical = std::max(sorted[sorted.size() / 2], 1e-6f);
+    for (float& v : share) v = std::max(1.0f, v / typical);
+    noise.map = std::move(share);
+    noise.map_width = ntx, noise.map_height = nty;
+    noise.map_step = 16, noise.map_origin = -0.5;
+}
+
 }  // namespace burst
 
 using namespace burst;
@@ -468,6 +506,7 @@ RawImage merge_burst(const FrameSource& files, const BurstOptions& options, Burs
         mean = frame_buffer<float>({wp, hp, 4});
         if (int rc = finish_merge(ref_planes, sums, mean); rc != 0)
             throw Error("burst: merge kernel failed (" + std::to_string(rc) + ")");
+        if (others.empty() && merged > 1) map_merged_noise(sums, ntx, nty, ref.noise);
     }
     rep.seconds_merge += seconds_since(t);
     if (!others.empty()) {

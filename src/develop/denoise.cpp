@@ -153,7 +153,18 @@ Samples16 denoise_mosaic(const RawImage& raw, const uint16_t* samples, const Mos
     Halide::Runtime::Buffer<const uint16_t> in(samples, raw.width, raw.height);
     Halide::Runtime::Buffer<float> params_buf(&params[0][0], 4, 4);
     Halide::Runtime::Buffer<uint16_t> out_buf(out.data(), raw.width, raw.height);
-    int rc = denoise_kernel(in, params_buf, cfa_dx, cfa_dy, kStrength, kChromaWeight, out_buf);
+    // The local noise map in the kernel's quads of RGGB space (a quad's
+    // centre is raw pixel 2 q - cfa_d + 0.5), or none (1 x 1 of 1).
+    const NoiseProfile& profile = raw.noise;
+    const bool mapped = !profile.map.empty() && profile.map_step > 0 &&
+                        profile.map.size() == size_t(profile.map_width) * size_t(profile.map_height);
+    static float no_map = 1.0f;
+    Halide::Runtime::Buffer<float> map_buf(mapped ? const_cast<float*>(profile.map.data()) : &no_map,
+                                           mapped ? profile.map_width : 1, mapped ? profile.map_height : 1);
+    const float map_step = mapped ? float(profile.map_step / 2) : 1.0f;
+    const float map_x = mapped ? float((profile.map_origin + cfa_dx - 0.5) / 2) : 0.0f;
+    const float map_y = mapped ? float((profile.map_origin + cfa_dy - 0.5) / 2) : 0.0f;
+    int rc = denoise_kernel(in, params_buf, cfa_dx, cfa_dy, kStrength, kChromaWeight, map_buf, map_step, map_x, map_y, out_buf);
     if (rc != 0) throw file_error(raw.source, "denoise kernel failed (Halide error " + std::to_string(rc) + ")");
     return out;
 }

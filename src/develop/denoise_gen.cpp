@@ -12,6 +12,9 @@
 //      1 2 1 by 1 2 1; a, and b, c, d at `chroma_weight`),
 //      exp(-max(d2 - 1.5, 0) / h^2), ~2 being the distance two noisy patches
 //      have when alike;
+//      (where the frame says its noise differs across it -- a merged burst
+//      keeps more where it refused frames -- the distances are in the local
+//      noise: NoiseProfile::map);
 //   4. back to the sites and through the transform's (asymptotically
 //      unbiased) inverse.
 // Tuned on the Kodak photos at phone noise levels (scripts/denoise_eval.py).
@@ -46,7 +49,8 @@ Expr unstabilise(Expr y, Expr S, Expr O) {
 // Non-local means weights from the per-offset squared channel differences
 // diff(x, y, k) (already weighted luminance + chroma): summed over the 3 x 3
 // patch weighted 1 2 1 by 1 2 1, divided by 16 `norm` (so that two alike
-// noisy patches give ~2), and exp(-max(d2 - 1.5, 0) / h^2). (The 1-2-1
+// noisy patches give ~2; times `local` where defined: the inverse of the
+// noise there), and exp(-max(d2 - 1.5, 0) / h^2). (The 1-2-1
 // patch: +0.1 dB at mid noise, +0.3 at high over a flat 3 x 3 on the Kodak
 // photos; 5 x 5 patches weighted 1 4 6 4 1, -0.2 dB at both; the offset 1.5
 // rather than 2, +0.02.) `rows` is the horizontal pass, for the caller to
@@ -54,9 +58,10 @@ Expr unstabilise(Expr y, Expr S, Expr O) {
 struct PatchWeights {
     Func rows{"rows"}, weight{"weight"};
     PatchWeights() = default;
-    PatchWeights(Func diff, Var x, Var y, Var k, Expr norm, Expr h) {
+    PatchWeights(Func diff, Var x, Var y, Var k, Expr norm, Expr h, Expr local = Expr()) {
         rows(x, y, k) = diff(x - 1, y, k) + 2.0f * diff(x, y, k) + diff(x + 1, y, k);
-        Expr d2 = (rows(x, y - 1, k) + 2.0f * rows(x, y, k) + rows(x, y + 1, k)) / (norm * 16.0f);
+        Expr box = rows(x, y - 1, k) + 2.0f * rows(x, y, k) + rows(x, y + 1, k);
+        Expr d2 = local.defined() ? box * (local / (norm * 16.0f)) : box / (norm * 16.0f);
         weight(x, y, k) = exp(-max(d2 - 1.5f, 0.0f) / (h * h));
     }
 };
@@ -65,14 +70,17 @@ struct PatchWeights {
 // (a Tuple: the first luminance, the others colour at `chroma_weight` in
 // the distance): every neighbour within `radius` weighs in by how alike the
 // patches around the two are (PatchWeights). sum(x, y) holds the weighted
-// sums of the channels and, last, the total weight.
+// sums of the channels and, last, the total weight. `inverse_noise(x, y)`:
+// 1 over the noise variance there as a multiple of the stabilised domain's
+// 1 (where a merged burst refused frames it kept more noise), scaling the
+// distances.
 struct NonLocalMeans {
     Var k{"k"};
     RDom o;
     Func diff{"diff"}, sum{"sum"};
     PatchWeights patches;
 
-    NonLocalMeans(Func ch, int channels, Var x, Var y, int radius, Expr chroma_weight, Expr h) {
+    NonLocalMeans(Func ch, int channels, Var x, Var y, int radius, Expr chroma_weight, Expr h, Expr inverse_noise = Expr()) {
         const int n = 2 * radius + 1;
         o = RDom(0, n * n, "o");
         // The squared difference of each value with its neighbour at offset k.
@@ -80,7 +88,7 @@ struct NonLocalMeans {
         Expr luma = p[0] - q[0], chroma = (p[1] - q[1]) * (p[1] - q[1]);
         for (int i = 2; i < channels; ++i) chroma += (p[i] - q[i]) * (p[i] - q[i]);
         diff(x, y, k) = luma * luma + chroma_weight * chroma;
-        patches = PatchWeights(diff, x, y, k, 1.0f + float(channels - 1) * chroma_weight, h);
+        patches = PatchWeights(diff, x, y, k, 1.0f + float(channels - 1) * chroma_weight, h, inverse_noise);
         std::vector<Expr> zeros(size_t(channels) + 1, 0.0f), update;
         sum(x, y) = Tuple(zeros);
         Expr wt = patches.weight(x, y, o);
@@ -112,6 +120,11 @@ public:
     Input<int> cfa_dx{"cfa_dx"}, cfa_dy{"cfa_dy"};  // raw (x, y) + cfa_d = RGGB space (u, v)
     Input<float> h{"h"};                            // filtering strength, in noise sigmas
     Input<float> chroma_weight{"chroma_weight"};
+    // The noise variance across the frame as a multiple of params' (a merged
+    // burst keeps more where it refused frames): grid point (gx, gy) at quad
+    // (gx, gy) * map_step + (map_x, map_y), bilinear between (1 x 1 of 1: none).
+    Input<Buffer<float, 2>> noise_map{"noise_map"};
+    Input<float> map_step{"map_step"}, map_x{"map_x"}, map_y{"map_y"};
     Output<Buffer<uint16_t, 2>> output{"output"};
 
     Var x{"x"}, y{"y"}, qx{"qx"}, qy{"qy"}, s{"s"};
@@ -141,8 +154,16 @@ public:
             const float k = 0.70710678f;
             ch(qx, qy) = Tuple((r + gr + gb + b) * 0.5f, (r - b) * k, (gr - gb) * k, (r + b - gr - gb) * 0.5f);
         }
-        // 3. Non-local means over the quads.
-        NonLocalMeans nlm(ch, 4, qx, qy, radius, chroma_weight, h);
+        // 3. Non-local means over the quads, distances in the local noise.
+        Func inverse_noise("inverse_noise");
+        {
+            Func grid = BoundaryConditions::repeat_edge(noise_map);
+            Expr gx = (cast<float>(qx) - map_x) / map_step, gy = (cast<float>(qy) - map_y) / map_step;
+            Expr x0 = cast<int>(floor(gx)), y0 = cast<int>(floor(gy));
+            Expr fx = gx - cast<float>(x0), fy = gy - cast<float>(y0);
+            inverse_noise(qx, qy) = 1.0f / lerp(lerp(grid(x0, y0), grid(x0 + 1, y0), fx), lerp(grid(x0, y0 + 1), grid(x0 + 1, y0 + 1), fx), fy);
+        }
+        NonLocalMeans nlm(ch, 4, qx, qy, radius, chroma_weight, h, inverse_noise(qx, qy));
         Func sum = nlm.sum;
         // 4. Back to the sites, then out of the stabilised domain.
         Func site_value("site_value");
@@ -170,6 +191,7 @@ public:
         site_value.compute_at(output, tile).bound(s, 0, 4).unroll(s).vectorize(qx, vec);
         nlm.schedule(output, tile, qx, qy, vec);
         ch.compute_at(output, tile).vectorize(qx, vec);
+        inverse_noise.compute_at(output, tile).vectorize(qx, vec);
         stable.compute_at(output, tile).bound(s, 0, 4).unroll(s).vectorize(qx, vec);
         params.dim(0).set_bounds(0, 4).dim(1).set_bounds(0, 4);
     }
