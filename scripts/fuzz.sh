@@ -29,7 +29,7 @@ if [ ! -e "$out/seeds/done" ]; then
     "$py" "$t/mkdng.py" "$root/tests/data/kodim23.png" "$out/seeds/shading.dng" --size 48x32 --shading 0.5 >/dev/null
     "$py" "$t/mkdng.py" "$root/tests/data/kodim23.png" "$out/seeds/quad.dng" --size 48x32 --cfa quad >/dev/null
     for v in "--tiles 16" "--pack 12" "--big-endian --pack 12 --tiles 16" "--subifd --exif --orientation 6" \
-             "--margin 4" "--black-pattern" "--linearize --pack 12" "--forward-matrix" "--dual-illuminant" \
+             "--margin 4" "--black-pattern" "--linearize --pack 12" "--forward-matrix" "--dual-illuminant" "--noise-map" \
              "--ljpeg --tiles 16 --pack 12" "--opcode3 warp:1,0.02,0,0,0,0 --opcode3 raw:14:1" \
              "--deflate --tiles 16" "--float --tiles 16" "--no-matrix" "--profile" \
              "--profile --dual-illuminant --big-endian"; do

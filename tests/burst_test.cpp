@@ -174,6 +174,52 @@ TEST(Burst, TheMergeMapsTheNoiseItKeptWhereItRefusedFrames) {
     EXPECT_GE(with - without, -0.05);
 }
 
+// The map travels in the merged DNG (its DNGPrivateData): read back, the DNG
+// is denoised as the merge was. A map too large for the tag is stored coarser,
+// each point the largest of those it stands for.
+TEST(Burst, TheNoiseMapTravelsInTheMergedDng) {
+    BurstOptions options;
+    options.reference = 0;
+    const RawImage merged = merge_burst_files(frames_of("burst23_high"), options);
+    ASSERT_FALSE(merged.noise.map.empty());
+    const fs::path out = fs::temp_directory_path() / "obscura_noise_map_test.dng";
+    write_dng(merged, out.string(), {true});
+    const RawImage back = decode(out.string());
+    fs::remove(out);
+    ASSERT_EQ(back.noise.map_width, merged.noise.map_width);
+    ASSERT_EQ(back.noise.map_height, merged.noise.map_height);
+    EXPECT_EQ(back.noise.map_step, merged.noise.map_step);
+    EXPECT_EQ(back.noise.map_origin, merged.noise.map_origin);
+    for (size_t i = 0; i < merged.noise.map.size(); ++i)
+        ASSERT_NEAR(back.noise.map[i] / merged.noise.map[i], 1.0, 0.011) << "point " << i;  // (1/64 of a stop)
+    DevelopOptions o;
+    o.look = "reference";
+    o.denoise = 1.0;
+    const double same = cpsnr(develop(back, o), develop(merged, o));
+    RawImage unmapped = back;
+    unmapped.noise.map.clear();
+    const double apart = cpsnr(develop(unmapped, o), develop(merged, o));
+    std::printf("merged DNG read back, denoised: %.1f dB from the merge's own (%.1f without its map)\n", same, apart);
+    EXPECT_GE(same, 50.0);
+    EXPECT_GE(same - apart, 5.0);
+
+    NoiseProfile large;
+    large.map_width = 300, large.map_height = 300, large.map_step = 16, large.map_origin = -0.5;
+    large.map.assign(300 * 300, 1.0f);
+    large.map[size_t(101) * 300 + 151] = 4.0f;  // (among the points the coarse point (75, 50) stands for)
+    RawImage big = merged;
+    big.noise.map = large.map, big.noise.map_width = 300, big.noise.map_height = 300;
+    write_dng(big, out.string(), {true});
+    const NoiseProfile coarse = decode(out.string()).noise;
+    fs::remove(out);
+    EXPECT_EQ(coarse.map_width, 150);
+    EXPECT_EQ(coarse.map_height, 150);
+    EXPECT_EQ(coarse.map_step, 32);
+    ASSERT_EQ(coarse.map.size(), 150u * 150u);
+    EXPECT_NEAR(coarse.map[50 * 150 + 75], 4.0, 0.05);
+    EXPECT_NEAR(coarse.map[50 * 150 + 74], 1.0, 1e-6);
+}
+
 // A quad-Bayer burst (mkdng.py --cfa quad, 4 frames, noise S 0.002, 8 px of
 // shake): each frame is remosaicked (or binned) as it is read, then merged.
 // The merge once refused such frames with "CFA quad RGGB (4x4) differs from

@@ -193,6 +193,21 @@ TEST(Decode, ColourVariants) {
     EXPECT_EQ(dual.color.illuminant[1], 21);
 }
 
+// obscura's noise map (a merged burst's), from the DNGPrivateData tag that
+// tests/tools/dng_variants.py writes independently of our writer; a file
+// without it has none.
+TEST(Decode, NoiseMapFromThePrivateData) {
+    RawImage m = read("v_noise_map.dng");
+    ASSERT_EQ(m.noise.map_width, 4);
+    ASSERT_EQ(m.noise.map_height, 3);
+    ASSERT_EQ(m.noise.map.size(), 12u);
+    EXPECT_EQ(m.noise.map_step, 16.0);
+    EXPECT_EQ(m.noise.map_origin, -0.5);
+    EXPECT_FLOAT_EQ(m.noise.map[0], 1.0f);
+    EXPECT_FLOAT_EQ(m.noise.map[11], 4.0f);
+    EXPECT_TRUE(read("v_forward.dng").noise.map.empty());
+}
+
 TEST(Decode, NoiseProfile) {
     RawImage raw = read("kodim23_noise.dng");
     ASSERT_EQ(raw.noise.planes.size(), 1u);

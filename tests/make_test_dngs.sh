@@ -35,6 +35,7 @@ var "$base" "$out/v_margin.dng" --margin 8
 var "$base" "$out/v_black.dng" --black-pattern
 var "$base" "$out/v_linear.dng" --linearize --pack 12
 var "$base" "$out/v_forward.dng" --forward-matrix
+var "$base" "$out/v_noise_map.dng" --noise-map
 var "$base" "$out/v_dual.dng" --dual-illuminant
 var "$base" "$out/v_ljpeg.dng" --ljpeg --tiles 256 --pack 12
 var "$base" "$out/v_op_optional.dng" --opcode3 raw:14:1

@@ -66,7 +66,7 @@ struct NoiseProfile {
     // the profile's, on a grid of map_width x map_height points, point
     // (gx, gy) at raw pixel (map_origin + gx map_step, map_origin + gy
     // map_step), bilinear between, the edge points beyond. Empty: 1
-    // everywhere. (Not written to a DNG: no tag holds it.)
+    // everywhere. (In a DNG: its DNGPrivateData, src/core/noise_map.h.)
     int map_width = 0, map_height = 0;
     double map_step = 0, map_origin = 0;
     std::vector<float> map;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "../core/noise_map.h"
 #include "../core/parallel.h"
 #include "decoders.h"
 #include "dng_blocks.h"
@@ -31,7 +32,7 @@ enum Tag : uint16_t {
     kAnalogBalance = 50727, kAsShotNeutral = 50728, kAsShotWhiteXY = 50729,
     kBaselineExposure = 50730, kCalibrationIlluminant1 = 50778, kCalibrationIlluminant2 = 50779,
     kActiveArea = 50829, kForwardMatrix1 = 50964, kForwardMatrix2 = 50965,
-    kOpcodeList1 = 51008, kOpcodeList2 = 51009, kOpcodeList3 = 51022, kNoiseProfile = 51041,
+    kOpcodeList1 = 51008, kOpcodeList2 = 51009, kOpcodeList3 = 51022, kNoiseProfile = 51041, kDngPrivateData = 50740,
     kPredictor = 317, kRowInterleaveFactor = 50975, kColumnInterleaveFactor = 52547,
     kJxlDistance = 52553, kJxlEffort = 52554, kJxlDecodeSpeed = 52555, kDefaultUserCrop = 51125,
     kProfileHueSatMapData1 = 50938, kProfileHueSatMapData2 = 50939, kProfileToneCurve = 50940,
@@ -536,6 +537,11 @@ RawImage decode_dng(const MappedFile& file) {
     if (noise.size() >= 2 && noise.size() % 2 == 0) {
         for (size_t i = 0; i + 1 < noise.size(); i += 2) img.noise.planes.push_back({noise[i], noise[i + 1]});
         img.noise.from_file = true;
+    }
+    if (const TiffEntry* e = tags.find(kDngPrivateData)) {
+        size_t n = 0;
+        const uint8_t* p = tiff.bytes(*e, n);
+        read_noise_map_private_data(p, n, img.noise);  // (anyone else's private data is passed over)
     }
     const uint16_t opcode_tags[3] = {kOpcodeList1, kOpcodeList2, kOpcodeList3};
     for (int i = 0; i < 3; ++i)

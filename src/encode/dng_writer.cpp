@@ -18,6 +18,7 @@
 #include "obscura/lens_correction.h"
 #include "obscura/opcodes.h"
 #include "writers.h"
+#include "core/noise_map.h"
 
 namespace obscura {
 namespace {
@@ -202,6 +203,10 @@ void write_tags(TIFF* t, const RawImage& raw) {
         for (const auto& p : raw.noise.planes) n.insert(n.end(), {p[0], p[1]});
         TIFFSetField(t, kNoiseProfile, uint32_t(n.size()), n.data());
     }
+    // A merged burst's noise map, in the DNG's private data (no tag of the
+    // standard holds it; other readers pass over it).
+    if (const auto map = noise_map_private_data(raw.noise); !map.empty())
+        TIFFSetField(t, TIFFTAG_DNGPRIVATEDATA, uint16_t(map.size()), map.data());
     const ttag_t opcode_tags[3] = {kOpcodeList1, kOpcodeList2, kOpcodeList3};
     const auto lists = opcode_lists_for(raw);
     for (int i = 0; i < 3; ++i)

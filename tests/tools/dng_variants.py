@@ -307,6 +307,14 @@ def colour_tags(a, t, W):
         colour[50964] = ("SRATIONAL", [rat(v) for v in fm.flatten()])
     if a.profile:
         colour.update(profile_tags(W.e, a.dual_illuminant, a.profile_broken))
+    if a.noise_map:
+        # obscura's noise map in DNGPrivateData (src/core/noise_map.h): 4 x 3
+        # points 16 px apart from -0.5, the variance 2^(byte / 32) times the
+        # profile's; the last point 4 times.
+        import struct
+        codes = [0] * 11 + [64]
+        blob = b"obscura\0NoiseMap" + struct.pack("<IIIdd", 1, 4, 3, 16.0, -0.5) + bytes(codes)
+        colour[50740] = ("BYTE", list(blob))
     return colour
 
 
@@ -322,6 +330,7 @@ def main():
     ap.add_argument("--black-pattern", action="store_true")
     ap.add_argument("--linearize", action="store_true")
     ap.add_argument("--forward-matrix", action="store_true")
+    ap.add_argument("--noise-map", action="store_true", help="obscura's noise map in DNGPrivateData")
     ap.add_argument("--dual-illuminant", action="store_true")
     ap.add_argument("--exif", action="store_true")
     ap.add_argument("--orientation", type=int, default=1)
