@@ -271,6 +271,15 @@ PYBIND11_MODULE(_obscura, m) {
             for (const auto& p : r.noise.planes) out.emplace_back(p[0], p[1]);
             return out;
         }, "Per plane (scale, offset): variance = scale * x + offset, x in 0..1 of white (DNG NoiseProfile).")
+        .def_property_readonly("noise_map", [](const RawImage& r) -> py::object {
+            const NoiseProfile& n = r.noise;
+            if (n.map.empty()) return py::none();
+            py::array_t<float> grid({ssize_t(n.map_height), ssize_t(n.map_width)});
+            std::copy(n.map.begin(), n.map.end(), grid.mutable_data());
+            return py::make_tuple(grid, n.map_step, n.map_origin);
+        }, "Where the noise differs across the frame (a merged burst's refused, moving parts): (grid, step, origin),\n"
+           "grid[gy, gx] the variance as a multiple of noise_profile's at raw pixel (origin + gx * step,\n"
+           "origin + gy * step), bilinear between; None when the frame has none.")
         .def_property_readonly("shot", [](const RawImage& r) { return shot_dict(r.shot); },
                                "The shot: make, model, lens, datetime, software, iso, exposure_s, f_number, focal_mm, orientation.")
         .def_property_readonly("opcodes", [](const RawImage& r) {

@@ -117,8 +117,17 @@ def test_merge_burst_lowers_the_noise(dngs, data_dir):
     frames = sorted(os.path.join(burst, f) for f in os.listdir(burst) if f.endswith(".dng"))
     truth = np.asarray(Image.open(os.path.join(burst, "truth.png")))
     one = obscura.imread(frames[0]).postprocess(look="reference")
-    merged = obscura.merge_burst(frames[:4]).postprocess(look="reference")
+    merged_frame = obscura.merge_burst(frames[:4])
+    merged = merged_frame.postprocess(look="reference")
     assert cpsnr(merged, truth) > cpsnr(one, truth) + 2.0
+    # Where the merge refused frames (mkdng's moving patch) it kept more
+    # noise: its map says so; a single frame has none.
+    grid, step, origin = merged_frame.noise_map
+    assert grid.dtype == np.float32 and step == 16 and origin == -0.5
+    tiles = [((n + 1) // 2 + 7) // 8 + 1 for n in truth.shape[:2]]  # (16-sample tiles of a Bayer plane, every 8)
+    assert grid.shape == tuple(tiles)
+    assert grid.min() >= 1.0 and np.median(grid) < 1.1 and grid.max() > 2.0
+    assert obscura.imread(frames[0]).noise_map is None
 
 
 def test_write_keeps_pixels_and_exif(dngs, work):
