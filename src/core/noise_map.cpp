@@ -57,7 +57,7 @@ bool read_noise_map_private_data(const uint8_t* data, size_t size, NoiseProfile&
     const uint32_t w = get_u32(data + 20), h = get_u32(data + 24);
     const double step = get_f64(data + 28), origin = get_f64(data + 36);
     if (w < 1 || h < 1 || w > kTagLimit || h > kTagLimit || size - kHeader != size_t(w) * size_t(h)) return false;
-    if (!(step > 0 && step < 1e6) || !(std::abs(origin) < 1e6)) return false;
+    if (!(step >= 1 && step < 1e6) || !(std::abs(origin) < 1e6)) return false;  // (raw pixels: sane ones only)
     noise.map.resize(size_t(w) * h);
     for (size_t i = 0; i < noise.map.size(); ++i) noise.map[i] = float(std::exp2(data[kHeader + i] / kCodesPerStop));
     noise.map_width = int(w), noise.map_height = int(h), noise.map_step = step, noise.map_origin = origin;

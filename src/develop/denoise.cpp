@@ -156,11 +156,12 @@ Samples16 denoise_mosaic(const RawImage& raw, const uint16_t* samples, const Mos
     // The local noise map in the kernel's quads of RGGB space (a quad's
     // centre is raw pixel 2 q - cfa_d + 0.5), or none (1 x 1 of 1).
     const NoiseProfile& profile = raw.noise;
-    const bool mapped = !profile.map.empty() && profile.map_step > 0 &&
+    const bool mapped = !profile.map.empty() && profile.map_step >= 1 &&
                         profile.map.size() == size_t(profile.map_width) * size_t(profile.map_height);
-    static float no_map = 1.0f;
-    Halide::Runtime::Buffer<float> map_buf(mapped ? const_cast<float*>(profile.map.data()) : &no_map,
-                                           mapped ? profile.map_width : 1, mapped ? profile.map_height : 1);
+    // (Multiples kept sane: the kernel divides by them.)
+    std::vector<float> map = mapped ? profile.map : std::vector<float>{1.0f};
+    for (float& v : map) v = std::isfinite(v) ? std::clamp(v, 1e-3f, 1e3f) : 1.0f;
+    Halide::Runtime::Buffer<float> map_buf(map.data(), mapped ? profile.map_width : 1, mapped ? profile.map_height : 1);
     const float map_step = mapped ? float(profile.map_step / 2) : 1.0f;
     const float map_x = mapped ? float((profile.map_origin + cfa_dx - 0.5) / 2) : 0.0f;
     const float map_y = mapped ? float((profile.map_origin + cfa_dy - 0.5) / 2) : 0.0f;

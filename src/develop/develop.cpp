@@ -116,10 +116,6 @@ struct Kernel {
         return dst;
     }
 
-    // Develops the region (x0, y0, w, h) of raw coordinates, at least one
-    // kernel tile (kMinOutput*), into dst: rows `stride` samples apart, with
-    // room for padded_columns() and padded_rows(). Returns where pixel
-    // (x0, y0) landed.
     // The whole frame rebuilt at once, for what reads more than a strip
     // (the denoise, a develop of the whole photo).
     void settle_highlights() {
@@ -130,6 +126,10 @@ struct Kernel {
         highlights = nullptr;
     }
 
+    // Develops the region (x0, y0, w, h) of raw coordinates, at least one
+    // kernel tile (kMinOutput*), into dst: rows `stride` samples apart, with
+    // room for padded_columns() and padded_rows(). Returns where pixel
+    // (x0, y0) landed.
     uint16_t* run(int x0, int y0, int w, int h, uint16_t* dst, size_t stride) const {
         if (linear) return run_linear(x0, y0, w, h, dst, stride);
         // The raw rows the kernel reads: all of them, or, with highlights to
