@@ -11,7 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstring>
+#include <bit>
 
 #include "align_coarse.h"
 #include "align_fine.h"
@@ -347,12 +347,7 @@ NoiseProfile estimate_noise(const RawImage& ref, const Buffer<float>& ref_planes
 // never below 1: the develop's denoise takes it as the local noise
 // (NoiseProfile::map). Tile t's centre is quad 8 t - 1/2, raw pixel 16 t - 1/2.
 void map_merged_noise(const Buffer<uint16_t>& sums, int ntx, int nty, NoiseProfile& noise) {
-    auto from_bfloat16 = [](uint16_t bits) {
-        const uint32_t u = uint32_t(bits) << 16;
-        float f;
-        std::memcpy(&f, &u, sizeof f);
-        return f;
-    };
+    auto from_bfloat16 = [](uint16_t bits) { return std::bit_cast<float>(uint32_t(bits) << 16); };
     std::vector<float> share(size_t(ntx) * size_t(nty));
     const int nu = sums.dim(2).extent(), nv = sums.dim(3).extent();
     parallel_rows(0, nty, [&](int y0, int y1) {

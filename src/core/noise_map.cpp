@@ -1,6 +1,7 @@
 #include "core/noise_map.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 
@@ -11,29 +12,34 @@ constexpr char kMagic[16] = {'o', 'b', 's', 'c', 'u', 'r', 'a', 0, 'N', 'o', 'i'
 constexpr size_t kHeader = 16 + 4 * 3 + 8 * 2;
 constexpr size_t kTagLimit = 65535;  // libtiff's count for DNGPrivateData is 16 bits
 constexpr double kCodesPerStop = 32;
+constexpr double kLargestStep = 1e6, kFarthestOrigin = 1e6;  // (raw pixels: sane ones only)
 
 void put_u32(std::vector<uint8_t>& out, uint32_t v) {
     for (int i = 0; i < 4; ++i) out.push_back(uint8_t(v >> (8 * i)));
 }
 void put_f64(std::vector<uint8_t>& out, double v) {
-    uint64_t bits;
-    std::memcpy(&bits, &v, 8);
+    const uint64_t bits = std::bit_cast<uint64_t>(v);
     for (int i = 0; i < 8; ++i) out.push_back(uint8_t(bits >> (8 * i)));
 }
 uint32_t get_u32(const uint8_t* p) { return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24; }
 double get_f64(const uint8_t* p) {
     uint64_t bits = 0;
     for (int i = 0; i < 8; ++i) bits |= uint64_t(p[i]) << (8 * i);
-    double v;
-    std::memcpy(&v, &bits, 8);
-    return v;
+    return std::bit_cast<double>(bits);
 }
+
+bool usable_grid(double step, double origin) { return step >= 1 && step < kLargestStep && std::abs(origin) < kFarthestOrigin; }
 
 }  // namespace
 
+bool has_noise_map(const NoiseProfile& noise) {
+    return !noise.map.empty() && noise.map_width > 0 && noise.map_height > 0 &&
+           noise.map.size() == size_t(noise.map_width) * size_t(noise.map_height) && usable_grid(noise.map_step, noise.map_origin);
+}
+
 std::vector<uint8_t> noise_map_private_data(const NoiseProfile& noise) {
+    if (!has_noise_map(noise)) return {};
     const int w = noise.map_width, h = noise.map_height;
-    if (noise.map.empty() || w < 1 || h < 1 || noise.map.size() != size_t(w) * size_t(h) || !(noise.map_step > 0)) return {};
     int k = 1;
     while (size_t((w + k - 1) / k) * size_t((h + k - 1) / k) + kHeader > kTagLimit) ++k;
     const int cw = (w + k - 1) / k, ch = (h + k - 1) / k;
@@ -57,7 +63,7 @@ bool read_noise_map_private_data(const uint8_t* data, size_t size, NoiseProfile&
     const uint32_t w = get_u32(data + 20), h = get_u32(data + 24);
     const double step = get_f64(data + 28), origin = get_f64(data + 36);
     if (w < 1 || h < 1 || w > kTagLimit || h > kTagLimit || size - kHeader != size_t(w) * size_t(h)) return false;
-    if (!(step >= 1 && step < 1e6) || !(std::abs(origin) < 1e6)) return false;  // (raw pixels: sane ones only)
+    if (!usable_grid(step, origin)) return false;
     noise.map.resize(size_t(w) * h);
     for (size_t i = 0; i < noise.map.size(); ++i) noise.map[i] = float(std::exp2(data[kHeader + i] / kCodesPerStop));
     noise.map_width = int(w), noise.map_height = int(h), noise.map_step = step, noise.map_origin = origin;

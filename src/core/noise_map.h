@@ -10,6 +10,10 @@
 
 namespace obscura {
 
+// Whether the profile carries a map to use: points that fill its grid, and a
+// step of at least a pixel (what the denoise and the DNG's tag both take).
+bool has_noise_map(const NoiseProfile& noise);
+
 // "obscura\0NoiseMap", version 1, then (little-endian) the grid's width and
 // height (uint32), step and origin (float64, raw pixels), and one byte per
 // point: the variance multiple as 2^(byte / 32). A grid with more points

@@ -9,6 +9,7 @@
 
 #include "denoise_kernel.h"
 #include "denoise_linear_kernel.h"
+#include "core/noise_map.h"
 #include "obscura/error.h"
 
 namespace obscura {
@@ -156,8 +157,7 @@ Samples16 denoise_mosaic(const RawImage& raw, const uint16_t* samples, const Mos
     // The local noise map in the kernel's quads of RGGB space (a quad's
     // centre is raw pixel 2 q - cfa_d + 0.5), or none (1 x 1 of 1).
     const NoiseProfile& profile = raw.noise;
-    const bool mapped = !profile.map.empty() && profile.map_step >= 1 &&
-                        profile.map.size() == size_t(profile.map_width) * size_t(profile.map_height);
+    const bool mapped = has_noise_map(profile);
     // (Multiples kept sane: the kernel divides by them.)
     std::vector<float> map = mapped ? profile.map : std::vector<float>{1.0f};
     for (float& v : map) v = std::isfinite(v) ? std::clamp(v, 1e-3f, 1e3f) : 1.0f;
