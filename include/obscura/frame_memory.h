@@ -55,21 +55,13 @@ struct UninitialisedAllocator {
 };
 using Samples16 = std::vector<uint16_t, UninitialisedAllocator<uint16_t>>;
 
-// The `count` 16-bit samples at byte `offset` of a file, as a frame whose
-// memory is a private, copy-on-write map of the file: an uncompressed raw
-// whose bytes already are the frame needs no copy, and none of its pages
-// zeroed first (at 200 MP both together cost about a core-second). Writing
-// a sample copies its page; the file is never changed. The samples are the
-// file's bytes as they are (the caller checks their byte order). Empty when
-// the file cannot be mapped so (the caller then reads it as usual).
-Samples16 map_file_samples(const std::string& path, uint64_t offset, size_t count);
-// Whether `samples` (a frame's first sample) is such a map.
-bool is_file_map(const void* samples);
-// Before writing much of such a frame: the frame becomes an ordinary
-// copy, made on every core. (Written page by page, each page's first write
-// faults and copies it, and on two busy cores also stops the other core to
-// flush its TLB: a 200 MP highlight rebuild took 3 s more so; copied in the
-// kernel in one call, 0.6 s more.) Nothing for other frames.
-void own_file_map(Samples16& frame);
+// The `count` 16-bit samples at byte `offset` of a file, read straight into
+// frame memory by every core (the file's bytes as they are: the caller
+// checks their byte order). Empty when the file cannot be read so (the
+// caller then reads it its own way). (Not a map of the file: on the
+// virtual machines measured, a process's first touch of each 4 KB page of
+// a map costs microseconds -- 0.15 s for a 200 MP frame -- and reading
+// into huge pages costs a fifth of that; docs/performance.md.)
+Samples16 read_file_samples(const std::string& path, uint64_t offset, size_t count);
 
 }  // namespace obscura

@@ -3,6 +3,7 @@
 #include <optional>
 #include <vector>
 
+#include "obscura/frame_memory.h"
 #include "obscura/raw_image.h"
 
 namespace obscura {
@@ -27,8 +28,8 @@ bool rebuild_highlights_in_place(RawImage& raw);
 // The rebuild in two steps, for a develop that streams strips: the colour
 // of the light nearby is read from the whole frame once (plan), then any
 // rows are rebuilt on their own (each quad's rebuild reads only its own
-// samples and its block's colour). A frame mapped from its file is then
-// never copied whole: each strip rebuilds a copy of its own rows.
+// samples and its block's colour). The frame is then never copied whole:
+// each strip rebuilds a copy of its own rows.
 class HighlightRebuild {
 public:
     // Empty when the frame has no partial clipping (has_partial_clipping).
@@ -51,7 +52,9 @@ private:
     double black_[4] = {}, range_[4] = {}, per_code_[4] = {}, neutral_[3] = {};
     int colour_[4] = {};
     uint16_t clip_[4] = {};
-    std::vector<double> ratio_;  // per block: log(red / green), log(blue / green)
+    // Per block, with a border of blocks all round (rows blocks_wide_ + 2
+    // apart): log(red / green), log(blue / green).
+    std::vector<double, UninitialisedAllocator<double>> ratio_;
     bool room_ = false;          // the samples keep their values; the white moves up a stop
     double scale_ = 0, base_ = 0, to_new_[4] = {};
 };

@@ -506,7 +506,6 @@ RawImage fuse_exposures(RawImage ref, const Buffer<float>& ref_planes, const Buf
     double neutral[3] = {1, 1, 1};
     if (ref.color.as_shot_neutral)
         for (int c = 0; c < 3; ++c) neutral[c] = std::max((*ref.color.as_shot_neutral)[size_t(c)], 1e-3);
-    own_file_map(ref.data);  // (every sample rewritten: a copy, not a fault per page)
     parallel_rows(0, ph, [&](int j0, int j1) {
         for (int j = j0; j < j1; ++j)
             for (int i = 0; i < pw; ++i) {

@@ -514,9 +514,7 @@ RawImage merge_burst(const FrameSource& files, const BurstOptions& options, Burs
                               ref_layout, rep);
     }
     t = clock::now();
-    // Rescaled to 16 bits (every sample rewritten: a frame mapped from its
-    // file becomes a copy first, not a fault per page).
-    own_file_map(ref.data);
+    // Rescaled to 16 bits.
     const double scale = std::clamp(std::floor(65535.0 / std::max(1.0, ref.white_level)), 1.0, 16.0);
     parallel_rows(0, ref.height, [&](int y0, int y1) {
         for (int y = y0; y < y1; ++y) {

@@ -425,15 +425,15 @@ Samples16 read_raw_blocks(const TiffReader& tiff, const TiffIfd& ifd, const RawL
     const bool identity = !L.floating && map.table[0].empty();
     // 16-bit samples in this machine's byte order, one block after another
     // with nothing between rows, no table to apply, kept as they are: the
-    // file's bytes are the frame, mapped instead of copied.
+    // file's bytes are the frame, read straight into it.
     if (as_stored && L.compression == kNone && !L.floating && L.bits == 16 && identity &&
         tiff.little_endian() == (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)) {
         const uint64_t row_bytes = uint64_t(width) * uint64_t(spp) * 2, first = blocks[0].offset;
         bool contiguous = true;
         for (const Block& b : blocks) contiguous = contiguous && b.block_w == width && b.offset == first + uint64_t(b.y0) * row_bytes;
         if (contiguous) {
-            Samples16 mapped = map_file_samples(path, first, size_t(width) * height * size_t(spp));
-            if (!mapped.empty()) return mapped;
+            Samples16 read = read_file_samples(path, first, size_t(width) * height * size_t(spp));
+            if (!read.empty()) return read;
         }
     }
 

@@ -53,32 +53,45 @@ struct Sites {
 // colour is the sites' lights weighted one-hot (greens a half each).
 struct ScanSites {
     uint32_t clip[4], bright[4];
-    double black[4], per_code[4], weight[3][4];
+    uint32_t lowest;  // the least of `bright`: quads with no sample this high are not bright
+    float black[4], per_code[4], weight[3][4];
 };
 
-// Rows of quads q0..q1 scanned for their bright unclipped quads, whose
-// colours are summed per quad column into red, green and blue. Branch-free
-// on every quad, so the compiler vectorises it (the scalar loop, one quad
-// and its branches at a time, was a tenth of a 200 MP develop).
+// Adds each bright, unclipped quad's light per colour in quad rows [q0, q1)
+// to its quad column's sums in red, green and blue. Most quads of a photo
+// are not bright: a run of kRun quads none of whose samples reaches the
+// lowest bright limit is passed over on one vectorised maximum. The quads
+// of the other runs are taken branch-free, so the compiler vectorises them
+// too (the scalar loop, one quad and its branches at a time, was a tenth of
+// a 200 MP develop). Float: each sum adds at most a block's 8 rows.
 OBSCURA_CPU_CLONES
 void sum_bright_quads(const uint16_t* __restrict data, size_t width, int q0, int q1, int qw, const ScanSites& sites,
-                      double* __restrict red, double* __restrict green, double* __restrict blue) {
+                      float* __restrict red, float* __restrict green, float* __restrict blue) {
     const ScanSites k = sites;  // (a local copy: the compiler then knows the stores leave it alone)
+    constexpr int kRun = 32;
     for (int qy = q0; qy < q1; ++qy) {
         const uint16_t* r0 = data + size_t(2 * qy) * width;
         const uint16_t* r1 = r0 + width;
-        for (int qx = 0; qx < qw; ++qx) {
-            const uint32_t v0 = r0[2 * qx], v1 = r0[2 * qx + 1], v2 = r1[2 * qx], v3 = r1[2 * qx + 1];
-            const bool skip = (v0 >= k.clip[0]) | (v1 >= k.clip[1]) | (v2 >= k.clip[2]) | (v3 >= k.clip[3]);
-            const bool bright = (v0 >= k.bright[0]) | (v1 >= k.bright[1]) | (v2 >= k.bright[2]) | (v3 >= k.bright[3]);
-            const double l0 = (double(v0) - k.black[0]) * k.per_code[0], l1 = (double(v1) - k.black[1]) * k.per_code[1];
-            const double l2 = (double(v2) - k.black[2]) * k.per_code[2], l3 = (double(v3) - k.black[3]) * k.per_code[3];
-            double c[3];
-            for (int j = 0; j < 3; ++j) c[j] = k.weight[j][0] * l0 + k.weight[j][1] * l1 + k.weight[j][2] * l2 + k.weight[j][3] * l3;
-            const bool use = !skip & bright & (c[kGreen] >= kBright) & (c[kRed] > 0) & (c[kBlue] > 0);
-            red[qx] += use ? c[kRed] : 0.0;
-            green[qx] += use ? c[kGreen] : 0.0;
-            blue[qx] += use ? c[kBlue] : 0.0;
+        for (int a = 0; a < qw; a += kRun) {
+            const int b = std::min(qw, a + kRun);
+            if (b - a == kRun) {
+                uint16_t top = 0;
+                for (int x = 2 * a; x < 2 * a + 2 * kRun; ++x) top = std::max(top, std::max(r0[x], r1[x]));
+                if (top < k.lowest) continue;
+            }
+            for (int qx = a; qx < b; ++qx) {
+                const uint32_t v0 = r0[2 * qx], v1 = r0[2 * qx + 1], v2 = r1[2 * qx], v3 = r1[2 * qx + 1];
+                const bool skip = (v0 >= k.clip[0]) | (v1 >= k.clip[1]) | (v2 >= k.clip[2]) | (v3 >= k.clip[3]);
+                const bool bright = (v0 >= k.bright[0]) | (v1 >= k.bright[1]) | (v2 >= k.bright[2]) | (v3 >= k.bright[3]);
+                const float l0 = (float(v0) - k.black[0]) * k.per_code[0], l1 = (float(v1) - k.black[1]) * k.per_code[1];
+                const float l2 = (float(v2) - k.black[2]) * k.per_code[2], l3 = (float(v3) - k.black[3]) * k.per_code[3];
+                float c[3];
+                for (int j = 0; j < 3; ++j) c[j] = k.weight[j][0] * l0 + k.weight[j][1] * l1 + k.weight[j][2] * l2 + k.weight[j][3] * l3;
+                const bool use = !skip & bright & (c[kGreen] >= float(kBright)) & (c[kRed] > 0) & (c[kBlue] > 0);
+                red[qx] += use ? c[kRed] : 0.0f;
+                green[qx] += use ? c[kGreen] : 0.0f;
+                blue[qx] += use ? c[kBlue] : 0.0f;
+            }
         }
     }
 }
@@ -138,73 +151,79 @@ HighlightRebuild::HighlightRebuild(const RawImage& raw) {
         // (A green sample under this cannot make its quad bright, kBright.)
         scan.bright[s] = colour[s] == kGreen ? uint32_t(std::clamp(
             std::floor(black[s] + kBright * range[s] * color.neutral[kGreen]), 0.0, 65535.0)) : 65536u;
-        scan.black[s] = black[s], scan.per_code[s] = p.per_code_[s];
-        for (int j = 0; j < 3; ++j) scan.weight[j][s] = colour[s] != j ? 0.0 : j == kGreen ? 1.0 / greens : 1.0;
+        scan.black[s] = float(black[s]), scan.per_code[s] = float(p.per_code_[s]);
+        for (int j = 0; j < 3; ++j) scan.weight[j][s] = colour[s] != j ? 0.0f : j == kGreen ? 1.0f / float(greens) : 1.0f;
     }
+    scan.lowest = *std::min_element(scan.bright, scan.bright + 4);
 
     // Each block's colour: the ratios of its bright unclipped quads' summed
-    // red and blue to their green, as logs.
+    // red and blue to their green, as logs; each core takes its own rows of
+    // blocks. The grid has a border of blocks (never known) all round, so
+    // the spread below needs no bounds checks.
     const int bw = (qw + kBlock - 1) / kBlock, bh = (qh + kBlock - 1) / kBlock;
+    const size_t pitch = size_t(bw) + 2;
     p.blocks_wide_ = bw;
-    std::vector<double> sums(size_t(bw) * bh * 3, 0.0);
+    auto at = [pitch](int bx, int by) { return (size_t(by) + 1) * pitch + size_t(bx) + 1; };
+    enum : uint8_t { kUnknown, kKnown, kQueued, kBorder };
+    std::vector<uint8_t> state(pitch * (size_t(bh) + 2), kBorder);
+    auto& ratio = p.ratio_;
+    ratio.resize(state.size() * 2);  // (not zeroed: every block inside is written below)
     parallel_rows(0, bh, [&](int b0, int b1) {
-        std::vector<double> columns(size_t(qw) * 3);
+        std::vector<float> columns(size_t(qw) * 3);
         for (int by = b0; by < b1; ++by) {
-            std::fill(columns.begin(), columns.end(), 0.0);
-            double* red = columns.data();
-            double* green = red + qw;
-            double* blue = green + qw;
+            std::fill(columns.begin(), columns.end(), 0.0f);
+            float* red = columns.data();
+            float* green = red + qw;
+            float* blue = green + qw;
             sum_bright_quads(raw.data.data(), size_t(raw.width), by * kBlock, std::min(qh, (by + 1) * kBlock), qw, scan,
                              red, green, blue);
-            for (int qx = 0; qx < qw; ++qx) {
-                double* sum = &sums[(size_t(by) * bw + size_t(qx / kBlock)) * 3];
-                sum[0] += red[qx], sum[1] += green[qx], sum[2] += blue[qx];
+            for (int bx = 0; bx < bw; ++bx) {
+                double sum[3] = {0, 0, 0};
+                for (int qx = bx * kBlock; qx < std::min(qw, (bx + 1) * kBlock); ++qx)
+                    sum[0] += red[qx], sum[1] += green[qx], sum[2] += blue[qx];
+                const size_t b = at(bx, by);
+                const bool known = sum[1] > 0;
+                state[b] = known ? kKnown : kUnknown;
+                ratio[2 * b] = known ? std::log(sum[0] / sum[1]) : 0.0;
+                ratio[2 * b + 1] = known ? std::log(sum[2] / sum[1]) : 0.0;
             }
         }
     }, 1);
-    std::vector<double>& ratio = p.ratio_;
-    ratio.assign(size_t(bw) * bh * 2, 0.0);
-    std::vector<bool> known(size_t(bw) * bh);
-    for (size_t b = 0; b < known.size(); ++b)
-        if ((known[b] = sums[3 * b + 1] > 0))
-            ratio[2 * b] = std::log(sums[3 * b] / sums[3 * b + 1]), ratio[2 * b + 1] = std::log(sums[3 * b + 2] / sums[3 * b + 1]);
     // Spread into the blocks without: each pass gives an unknown block the
     // mean of its known neighbours (blocks nowhere near any stay neutral).
     // Pass by pass, only the blocks next to the last pass's are visited: a
     // 200 MP frame has 800,000 blocks and up to a thousand passes.
-    std::vector<size_t> front;
-    std::vector<bool> queued(known.size());
+    const ptrdiff_t row = ptrdiff_t(pitch);
+    const ptrdiff_t around[8] = {-row - 1, -row, -row + 1, -1, 1, row - 1, row, row + 1};
+    std::vector<size_t> front, next;
     auto queue_neighbours = [&](size_t b) {
-        const int by = int(b / size_t(bw)), bx = int(b % size_t(bw));
-        for (int y = std::max(0, by - 1); y <= std::min(bh - 1, by + 1); ++y)
-            for (int x = std::max(0, bx - 1); x <= std::min(bw - 1, bx + 1); ++x) {
-                const size_t k = size_t(y) * bw + x;
-                if (!known[k] && !queued[k]) queued[k] = true, front.push_back(k);
-            }
+        for (ptrdiff_t d : around) {
+            const size_t k = size_t(ptrdiff_t(b) + d);
+            if (state[k] == kUnknown) state[k] = kQueued, next.push_back(k);
+        }
     };
-    for (size_t b = 0; b < known.size(); ++b)
-        if (known[b]) queue_neighbours(b);
+    for (int by = 0; by < bh; ++by)
+        for (int bx = 0; bx < bw; ++bx)
+            if (state[at(bx, by)] == kKnown) queue_neighbours(at(bx, by));
     std::vector<double> filled;
-    while (!front.empty()) {
-        filled.assign(front.size() * 2, 0.0);
+    while (!next.empty()) {
+        front.swap(next);
+        next.clear();
+        filled.resize(front.size() * 2);
         for (size_t i = 0; i < front.size(); ++i) {
-            const int by = int(front[i] / size_t(bw)), bx = int(front[i] % size_t(bw));
             double r = 0, l = 0;
             int n = 0;
-            for (int y = std::max(0, by - 1); y <= std::min(bh - 1, by + 1); ++y)
-                for (int x = std::max(0, bx - 1); x <= std::min(bw - 1, bx + 1); ++x) {
-                    const size_t k = size_t(y) * bw + x;
-                    if (known[k]) r += ratio[2 * k], l += ratio[2 * k + 1], ++n;
-                }
+            for (ptrdiff_t d : around) {
+                const size_t k = size_t(ptrdiff_t(front[i]) + d);
+                if (state[k] == kKnown) r += ratio[2 * k], l += ratio[2 * k + 1], ++n;
+            }
             filled[2 * i] = r / n, filled[2 * i + 1] = l / n;  // (n >= 1: queued next to a known block)
         }
-        const std::vector<size_t> pass = std::move(front);
-        front.clear();
-        for (size_t i = 0; i < pass.size(); ++i) {
-            ratio[2 * pass[i]] = filled[2 * i], ratio[2 * pass[i] + 1] = filled[2 * i + 1];
-            known[pass[i]] = true;
+        for (size_t i = 0; i < front.size(); ++i) {
+            ratio[2 * front[i]] = filled[2 * i], ratio[2 * front[i] + 1] = filled[2 * i + 1];
+            state[front[i]] = kKnown;
         }
-        for (size_t b : pass) queue_neighbours(b);
+        for (size_t b : front) queue_neighbours(b);
     }
 
     // A stop of headroom for the rebuilt colours: where the samples have
@@ -257,7 +276,7 @@ void HighlightRebuild::rebuild_rows(const uint16_t* from, uint16_t* to, int y0, 
                     for (int s = 0; s < 4; ++s) top = std::max(top, light_of(v[s], s));
                     for (int s = 0; s < 4; ++s) put(s, top);
                 } else if (n > 0) {
-                    const size_t b = size_t(qy / kBlock) * blocks_wide_ + size_t(qx / kBlock);
+                    const size_t b = (size_t(qy / kBlock) + 1) * (size_t(blocks_wide_) + 2) + size_t(qx / kBlock) + 1;
                     const double log_ratio[3] = {ratio_[2 * b], 0.0, ratio_[2 * b + 1]};
                     // The light the unclipped samples imply for green, by the
                     // block's colour; a clipped sample becomes that times its
@@ -300,9 +319,6 @@ void HighlightRebuild::relevel(RawImage& raw) const {
 
 bool rebuild_highlights_in_place(RawImage& raw) {
     if (!has_partial_clipping(raw)) return false;
-    // (A frame mapped from its file becomes a copy first, not a fault per
-    // page rewritten; and the plan's scan then reads the copy.)
-    own_file_map(raw.data);
     const HighlightRebuild plan(raw);
     plan.rebuild_rows(raw.data.data(), raw.data.data(), 0, raw.height);
     plan.relevel(raw);
