@@ -7,11 +7,23 @@
 #include <cstring>
 #include <memory>
 
+#include "core/lazy_library.h"
 #include "decoders.h"
 #include "obscura/error.h"
 
 namespace obscura {
 namespace {
+
+// LibRaw (with OpenMP's runtime), opened at the first raw it reads
+// (lazy_library.h): its C interface, so no C++ symbol of it is bound when
+// the program loads; a DNG develop never opens it.
+OBSCURA_LAZY_LIBRARY(libraw_library, OBSCURA_SONAME_LIBRAW)
+#define LIBRAW(function) OBSCURA_LAZY(libraw_library(), function)
+
+struct LibRawClose {
+    void operator()(libraw_data_t* d) const { LIBRAW(libraw_close)(d); }
+};
+using LibRawData = std::unique_ptr<libraw_data_t, LibRawClose>;
 
 // LibRaw reports damaged data through a callback (its default prints
 // "data corrupted at N" and carries on): the first offset is kept, and the
@@ -21,27 +33,29 @@ struct DataError {
     int offset = 0;
 };
 
-std::unique_ptr<LibRaw> open_and_unpack(const std::string& path) {
-    auto lr = std::make_unique<LibRaw>();
+LibRawData open_and_unpack(const std::string& path) {
+    if (!libraw_library().available()) throw file_error(path, libraw_library().problem());
+    LibRawData lr(LIBRAW(libraw_init)(0));
+    if (!lr) throw file_error(path, "LibRaw could not start (out of memory?)");
     static thread_local DataError error;
     error = DataError{};
-    lr->set_dataerror_handler(
+    LIBRAW(libraw_set_dataerror_handler)(lr.get(),
         [](void* data, const char*, const int offset) {
             auto* e = static_cast<DataError*>(data);
             if (!e->seen) e->seen = true, e->offset = offset;
         },
         &error);
-    int rc = lr->open_file(path.c_str());
+    int rc = LIBRAW(libraw_open_file)(lr.get(), path.c_str());
     if (rc != LIBRAW_SUCCESS) {
         if (rc == LIBRAW_FILE_UNSUPPORTED || rc == LIBRAW_IO_ERROR)
             throw file_error(path, "not a raw file obscura or LibRaw can read");
-        throw file_error(path, std::string("cannot read raw: ") + libraw_strerror(rc));
+        throw file_error(path, std::string("cannot read raw: ") + LIBRAW(libraw_strerror)(rc));
     }
-    rc = lr->unpack();
-    if (rc != LIBRAW_SUCCESS) throw file_error(path, std::string("cannot unpack raw data: ") + libraw_strerror(rc));
+    rc = LIBRAW(libraw_unpack)(lr.get());
+    if (rc != LIBRAW_SUCCESS) throw file_error(path, std::string("cannot unpack raw data: ") + LIBRAW(libraw_strerror)(rc));
     if (error.seen)
         throw file_error(path, "raw data is damaged (LibRaw found corrupt data at byte " + std::to_string(error.offset) + ")");
-    if (!lr->imgdata.rawdata.raw_image)
+    if (!lr->rawdata.raw_image)
         throw file_error(path, "raw is not single-plane CFA data (Foveon, sRAW or linear raws are not supported yet)");
     return lr;
 }
@@ -50,9 +64,10 @@ std::unique_ptr<LibRaw> open_and_unpack(const std::string& path) {
 
 RawImage decode_with_libraw(const std::string& path) {
     auto lr = open_and_unpack(path);
-    const auto& s = lr->imgdata.sizes;
-    const auto& c = lr->imgdata.color;
-    const auto& id = lr->imgdata.idata;
+    const auto& s = lr->sizes;
+    const auto& c = lr->color;
+    const auto& id = lr->idata;
+    const auto colour_at = LIBRAW(libraw_COLOR);
     if (id.filters == 9) throw file_error(path, "X-Trans sensors are not supported yet");
     if (id.filters == 0 || id.colors != 3) throw file_error(path, "raw is not RGB Bayer data");
     if (s.width < 16 || s.height < 16 || s.left_margin + s.width > s.raw_width || s.top_margin + s.height > s.raw_height)
@@ -64,7 +79,7 @@ RawImage decode_with_libraw(const std::string& path) {
     img.width = s.width & ~1;
     img.height = s.height & ~1;
     img.data.resize(size_t(img.width) * img.height);
-    const auto* base = reinterpret_cast<const uint8_t*>(lr->imgdata.rawdata.raw_image);
+    const auto* base = reinterpret_cast<const uint8_t*>(lr->rawdata.raw_image);
     for (int y = 0; y < img.height; ++y)
         std::memcpy(&img.data[size_t(y) * img.width], base + size_t(y + s.top_margin) * s.raw_pitch + size_t(s.left_margin) * 2,
                     size_t(img.width) * 2);
@@ -74,7 +89,7 @@ RawImage decode_with_libraw(const std::string& path) {
     img.cfa.colors.clear();
     for (int y = 0; y < 2; ++y)
         for (int x = 0; x < 2; ++x) {
-            int col = lr->COLOR(y, x);
+            int col = colour_at(lr.get(), y, x);
             img.cfa.colors.push_back(uint8_t(col == 3 ? 1 : col));
         }
     if (!img.cfa.is_bayer()) throw file_error(path, "CFA is not a 2x2 Bayer pattern");
@@ -84,7 +99,7 @@ RawImage decode_with_libraw(const std::string& path) {
     img.black.pattern.assign(4, 0.0);
     for (int y = 0; y < 2; ++y)
         for (int x = 0; x < 2; ++x) {
-            double b = c.black + c.cblack[lr->COLOR(y, x)];
+            double b = c.black + c.cblack[colour_at(lr.get(), y, x)];
             if (c.cblack[4] && c.cblack[5]) {
                 int py = (y + s.top_margin) % c.cblack[4], px = (x + s.left_margin) % c.cblack[5];
                 b += c.cblack[6 + py * c.cblack[5] + px];
@@ -134,14 +149,14 @@ RawImage decode_with_libraw(const std::string& path) {
         img.color.as_shot_neutral = Vec3{n[0] / m, n[1] / m, n[2] / m};
     }
 
-    const auto& o = lr->imgdata.other;
+    const auto& o = lr->other;
     img.shot.make = id.make;
     img.shot.model = id.model;
     if (o.iso_speed > 0) img.shot.iso = o.iso_speed;
     if (o.shutter > 0) img.shot.exposure_s = o.shutter;
     if (o.aperture > 0) img.shot.f_number = o.aperture;
     if (o.focal_len > 0) img.shot.focal_mm = o.focal_len;
-    img.shot.lens = lr->imgdata.lens.Lens;
+    img.shot.lens = lr->lens.Lens;
     if (o.timestamp > 0) {
         char buf[32];
         std::tm when{};

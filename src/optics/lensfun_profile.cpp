@@ -10,18 +10,32 @@
 #include <mutex>
 #include <vector>
 
+#include "core/lazy_library.h"
+
 namespace obscura {
 namespace {
 
+// lensfun (with GLib), opened at the first lookup (lazy_library.h): its C
+// interface, so no C++ symbol of it is bound when the program loads.
+OBSCURA_LAZY_LIBRARY(lensfun_library, OBSCURA_SONAME_LENSFUN)
+#define LENSFUN(function) OBSCURA_LAZY(lensfun_library(), function)
+
+// The database, loaded once; none when lensfun cannot be opened or loaded.
 const lfDatabase* database() {
-    static std::unique_ptr<lfDatabase> db;
+    static lfDatabase* db = nullptr;
     static std::once_flag once;
     std::call_once(once, [] {
-        auto d = std::make_unique<lfDatabase>();
-        if (d->Load() == LF_NO_ERROR) db = std::move(d);
+        if (!lensfun_library().available()) return;
+        lfDatabase* d = LENSFUN(lf_db_new)();
+        if (d && LENSFUN(lf_db_load)(d) == LF_NO_ERROR) db = d;
+        else if (d) LENSFUN(lf_db_destroy)(d);
     });
-    return db.get();
+    return db;
 }
+
+struct ModifierFree {
+    void operator()(lfModifier* m) const { LENSFUN(lf_modifier_destroy)(m); }
+};
 
 }  // namespace
 
@@ -30,20 +44,22 @@ std::optional<LensProfile> lensfun_profile(const RawImage& raw) {
     if (shot.make.empty() || shot.model.empty() || shot.lens.empty() || !shot.focal_mm) return std::nullopt;
     const lfDatabase* db = database();
     if (!db) return std::nullopt;
-    const lfCamera** cameras = db->FindCamerasExt(shot.make.c_str(), shot.model.c_str());
+    const lfCamera** cameras = LENSFUN(lf_db_find_cameras_ext)(db, shot.make.c_str(), shot.model.c_str(), 0);
     if (!cameras) return std::nullopt;
     const lfCamera* camera = cameras[0];
-    lf_free(cameras);
-    const lfLens** lenses = db->FindLenses(camera, nullptr, shot.lens.c_str());
+    LENSFUN(lf_free)(cameras);
+    const lfLens** lenses = LENSFUN(lf_db_find_lenses_hd)(db, camera, nullptr, shot.lens.c_str(), 0);
     if (!lenses) return std::nullopt;
     const lfLens* lens = lenses[0];
-    lf_free(lenses);
+    LENSFUN(lf_free)(lenses);
 
     const int w = raw.width, h = raw.height;
     float focal = float(*shot.focal_mm), aperture = float(shot.f_number.value_or(8.0));
-    lfModifier mod(lens, camera->CropFactor, w, h);
+    std::unique_ptr<lfModifier, ModifierFree> mod(LENSFUN(lf_modifier_new)(lens, camera->CropFactor, w, h));
+    if (!mod) return std::nullopt;
     int want = LF_MODIFY_DISTORTION | LF_MODIFY_TCA | LF_MODIFY_VIGNETTING;
-    int got = mod.Initialize(lens, LF_PF_F32, focal, aperture, 1000.0f, 1.0f, LF_RECTILINEAR, want, false);
+    int got = LENSFUN(lf_modifier_initialize)(mod.get(), lens, LF_PF_F32, focal, aperture, 1000.0f, 1.0f, LF_RECTILINEAR,
+                                              want, 0);
     if (!(got & want)) return std::nullopt;
 
     // Sample lensfun's own mapping from the centre to a corner and along
@@ -62,7 +78,8 @@ std::optional<LensProfile> lensfun_profile(const RawImage& raw) {
         std::vector<double> rs, ratio[3];
         for (const auto& p : points) {
             float res[6];
-            if (!mod.ApplySubpixelGeometryDistortion(float(p[0]), float(p[1]), 1, 1, res)) return std::nullopt;
+            if (!LENSFUN(lf_modifier_apply_subpixel_geometry_distortion)(mod.get(), float(p[0]), float(p[1]), 1, 1, res))
+                return std::nullopt;
             double r = std::hypot(p[0] - cx, p[1] - cy) / radius;
             rs.push_back(r);
             for (int c = 0; c < 3; ++c) ratio[c].push_back(std::hypot(res[2 * c] - cx, res[2 * c + 1] - cy) / radius / r);
@@ -84,7 +101,8 @@ std::optional<LensProfile> lensfun_profile(const RawImage& raw) {
         std::vector<double> rs, gain;
         for (const auto& p : points) {
             float px[3] = {1, 1, 1};
-            mod.ApplyColorModification(px, float(p[0]), float(p[1]), 1, 1, LF_CR_3(RED, GREEN, BLUE), int(sizeof px));
+            LENSFUN(lf_modifier_apply_color_modification)(mod.get(), px, float(p[0]), float(p[1]), 1, 1,
+                                                          LF_CR_3(RED, GREEN, BLUE), int(sizeof px));
             rs.push_back(std::hypot(p[0] - cx, p[1] - cy) / radius);
             gain.push_back(px[1] - 1.0);
         }
@@ -92,7 +110,7 @@ std::optional<LensProfile> lensfun_profile(const RawImage& raw) {
         out.vignette = VignetteRadial{{k[0], k[1], k[2], k[3], k[4]}, 0.5, 0.5};
         parts += std::string(parts.empty() ? "" : ", ") + "vignetting";
     }
-    out.description = std::string("lensfun: ") + lf_mlstr_get(lens->Model) + " (" + parts + ")";
+    out.description = std::string("lensfun: ") + LENSFUN(lf_mlstr_get)(lens->Model) + " (" + parts + ")";
     return out;
 }
 
