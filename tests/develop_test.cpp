@@ -111,8 +111,9 @@ TEST(Develop, StreamedStripsEqualTheWholeImage) {
 }
 
 // The frame twice as bright, clipped at its white (its bright parts clip in
-// some colours), and `odd`: a row and a column short.
-RawImage overexposed(RawImage raw, bool odd) {
+// some colours), and `odd`: a row and a column short; `rows` > 0: only its
+// first rows so, the rest half as bright (clipped nowhere).
+RawImage overexposed(RawImage raw, bool odd, int rows = 0) {
     if (odd) {
         const int w = raw.width - 1, h = raw.height - 1;
         Samples16 cut(size_t(w) * h);
@@ -123,8 +124,8 @@ RawImage overexposed(RawImage raw, bool odd) {
     for (int y = 0; y < raw.height; ++y)
         for (int x = 0; x < raw.width; ++x) {
             uint16_t& v = raw.data[size_t(y) * raw.width + x];
-            const double black = raw.black.at(x, y);
-            v = uint16_t(std::min(raw.white_level, black + 2 * (v - black)));
+            const double black = raw.black.at(x, y), gain = rows > 0 && y >= rows ? 0.5 : 2.0;
+            v = uint16_t(std::min(raw.white_level, black + gain * (v - black)));
         }
     return raw;
 }
@@ -132,16 +133,20 @@ RawImage overexposed(RawImage raw, bool odd) {
 TEST(Develop, StripsRebuildTheirOwnHighlightsAsTheWholeFrameWould) {
     // A 14-bit frame (its white moves up a stop, the clipped quads are
     // rewritten), a 16-bit one (no room above white: every sample is
-    // rescaled) three strips tall, and one with a row and a column outside
-    // every quad: the streamed develop, each strip rebuilding a copy of its
-    // own rows, gives what the frame rebuilt whole gives.
+    // rescaled) three strips tall, one with a row and a column outside
+    // every quad, and one clipped in its top rows only (its second strip,
+    // halo and all, clips nowhere and is read as it is): the streamed
+    // develop, each strip rebuilding a copy of its own rows, gives what the
+    // frame rebuilt whole gives.
     struct Case {
         const char* dng;
         bool odd;
+        int rows;
     };
-    for (Case c : {Case{"kodim05_RGGB_14.dng", false}, Case{"kodim19_GRBG_16.dng", false}, Case{"kodim05_RGGB_14.dng", true}}) {
-        SCOPED_TRACE(std::string(c.dng) + (c.odd ? " (odd size)" : ""));
-        RawImage whole = overexposed(decode(dng_path(c.dng)), c.odd);
+    for (Case c : {Case{"kodim05_RGGB_14.dng", false, 0}, Case{"kodim19_GRBG_16.dng", false, 0},
+                   Case{"kodim05_RGGB_14.dng", true, 0}, Case{"kodim05_RGGB_14.dng", false, 150}}) {
+        SCOPED_TRACE(std::string(c.dng) + (c.odd ? " (odd size)" : "") + (c.rows ? " (top rows)" : ""));
+        RawImage whole = overexposed(decode(dng_path(c.dng)), c.odd, c.rows);
         ASSERT_TRUE(has_partial_clipping(whole));
         RawImage streamed = whole;
         const DevelopOptions o;  // (authentic: highlights rebuilt, developed in strips)
@@ -152,6 +157,10 @@ TEST(Develop, StripsRebuildTheirOwnHighlightsAsTheWholeFrameWould) {
         if (std::string(c.dng).find("_16") != std::string::npos) EXPECT_EQ(whole.black.at(0, 0), 2048) << "the rescaled path";
         auto plan = HighlightRebuild::plan(streamed);
         ASSERT_TRUE(plan);
+        if (c.rows) {
+            EXPECT_TRUE(plan->changes_rows(0, 256 + 24));
+            EXPECT_FALSE(plan->changes_rows(256 - 24, whole.height - (256 - 24))) << "the second strip clipped nowhere";
+        }
         plan->relevel(streamed);
         Collector sink(streamed.crop.width, streamed.crop.height);
         develop_rows(streamed, o, sink, &*plan);

@@ -40,6 +40,11 @@ public:
     // count is even unless the rows end at the frame's last row.
     void rebuild_rows(const uint16_t* from, uint16_t* to, int y0, int count) const;
 
+    // Whether rebuilding rows [y0, y0 + count) would change any sample
+    // (false where none of them clipped and the samples keep their values:
+    // a develop then reads those rows as they are).
+    bool changes_rows(int y0, int count) const;
+
     // The rebuilt frame's levels, exposure and noise profile, set on `raw`
     // (the frame planned): its samples are left as they are.
     void relevel(RawImage& raw) const;
@@ -55,6 +60,7 @@ private:
     // Per block, with a border of blocks all round (rows blocks_wide_ + 2
     // apart): log(red / green), log(blue / green).
     std::vector<double, UninitialisedAllocator<double>> ratio_;
+    std::vector<uint8_t> clipped_rows_;  // per quad row: 1 where a sample reaches the lowest clip
     bool room_ = false;          // the samples keep their values; the white moves up a stop
     double scale_ = 0, base_ = 0, to_new_[4] = {};
 };

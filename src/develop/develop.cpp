@@ -137,9 +137,11 @@ struct Kernel {
         // quads: y even, and the end even but at the frame's).
         const uint16_t* in_rows = samples;
         int in_y = 0, in_h = raw->height;
-        if (highlights) {
-            in_y = std::max(0, y0 - kStripHalo) & ~1;
-            in_h = std::min(raw->height, (y0 + h + kStripHalo + 1) & ~1) - in_y;
+        // (A strip whose rows and halo clipped nowhere reads the frame as it is.)
+        const int halo_y = std::max(0, y0 - kStripHalo) & ~1;
+        const int halo_h = std::min(raw->height, (y0 + h + kStripHalo + 1) & ~1) - halo_y;
+        if (highlights && highlights->changes_rows(halo_y, halo_h)) {
+            in_y = halo_y, in_h = halo_h;
             strip.resize(size_t(in_h) * size_t(raw->width));
             highlights->rebuild_rows(samples + size_t(in_y) * size_t(raw->width), strip.data(), in_y, in_h);
             in_rows = strip.data();

@@ -96,6 +96,15 @@ void sum_bright_quads(const uint16_t* __restrict data, size_t width, int q0, int
     }
 }
 
+// Whether any of the n samples of rows a and b reaches `level`: one
+// vectorised maximum.
+OBSCURA_CPU_CLONES
+bool any_reaches(const uint16_t* __restrict a, const uint16_t* __restrict b, int n, uint16_t level) {
+    uint16_t top = 0;
+    for (int i = 0; i < n; ++i) top = std::max(top, std::max(a[i], b[i]));
+    return top >= level;
+}
+
 }  // namespace
 
 bool has_partial_clipping(const RawImage& raw) {
@@ -168,6 +177,9 @@ HighlightRebuild::HighlightRebuild(const RawImage& raw) {
     std::vector<uint8_t> state(pitch * (size_t(bh) + 2), kBorder);
     auto& ratio = p.ratio_;
     ratio.resize(state.size() * 2);  // (not zeroed: every block inside is written below)
+    // (And which quad rows hold a clipped sample: the others need no rebuild.)
+    const uint16_t lowest_clip = *std::min_element(p.clip_, p.clip_ + 4);
+    p.clipped_rows_.assign(size_t(qh), 0);
     parallel_rows(0, bh, [&](int b0, int b1) {
         std::vector<float> columns(size_t(qw) * 3);
         for (int by = b0; by < b1; ++by) {
@@ -177,6 +189,10 @@ HighlightRebuild::HighlightRebuild(const RawImage& raw) {
             float* blue = green + qw;
             sum_bright_quads(raw.data.data(), size_t(raw.width), by * kBlock, std::min(qh, (by + 1) * kBlock), qw, scan,
                              red, green, blue);
+            for (int qy = by * kBlock; qy < std::min(qh, (by + 1) * kBlock); ++qy) {
+                const uint16_t* r0 = raw.data.data() + size_t(2 * qy) * size_t(raw.width);
+                p.clipped_rows_[size_t(qy)] = any_reaches(r0, r0 + raw.width, 2 * qw, lowest_clip);
+            }
             for (int bx = 0; bx < bw; ++bx) {
                 double sum[3] = {0, 0, 0};
                 for (int qx = bx * kBlock; qx < std::min(qw, (bx + 1) * kBlock); ++qx)
@@ -236,6 +252,12 @@ HighlightRebuild::HighlightRebuild(const RawImage& raw) {
     for (int s = 0; s < 4; ++s) p.to_new_[s] = p.scale_ / range[s];
 }
 
+bool HighlightRebuild::changes_rows(int y0, int count) const {
+    if (!room_) return true;  // (every sample is rescaled)
+    const int q0 = std::max(0, y0 / 2), q1 = std::min(int(clipped_rows_.size()), (y0 + count + 1) / 2);
+    return std::any_of(clipped_rows_.begin() + q0, clipped_rows_.begin() + std::max(q0, q1), [](uint8_t c) { return c != 0; });
+}
+
 void HighlightRebuild::rebuild_rows(const uint16_t* from, uint16_t* to, int y0, int count) const {
     const double* black = black_;
     const int* colour = colour_;
@@ -246,6 +268,8 @@ void HighlightRebuild::rebuild_rows(const uint16_t* from, uint16_t* to, int y0, 
         return uint16_t(std::clamp(base_ + (v - black[s]) * to_new_[s] + 0.5, 0.0, 65535.0));
     };
     const int qw = width_ / 2, pairs = std::min(count, 2 * (height_ / 2) - y0) / 2;
+    constexpr int kRun = 32;
+    const uint16_t lowest = *std::min_element(clip_, clip_ + 4);
     // The clipped colours rebuilt, quad by quad (each reads only its own
     // samples, so the rows may be rebuilt in place).
     parallel_rows(0, pairs, [&](int p0, int p1) {
@@ -257,6 +281,12 @@ void HighlightRebuild::rebuild_rows(const uint16_t* from, uint16_t* to, int y0, 
             uint16_t* r1 = r0 + width;
             if (to != from) std::copy_n(in0, 2 * width, r0);
             for (int qx = 0; qx < qw; ++qx) {
+                // (Where the samples keep their values, a run of quads none
+                // of which reaches the lowest clip is left as copied.)
+                if (room_ && qx % kRun == 0 && qx + kRun <= qw && !any_reaches(in0 + 2 * qx, in1 + 2 * qx, 2 * kRun, lowest)) {
+                    qx += kRun - 1;
+                    continue;
+                }
                 const uint16_t v[4] = {in0[2 * qx], in0[2 * qx + 1], in1[2 * qx], in1[2 * qx + 1]};
                 uint16_t out[4];
                 bool clip[4];
