@@ -12,6 +12,7 @@
 #include <jpeglib.h>
 #include <libheif/heif.h>
 #include <ImfRgbaFile.h>
+#include <ImfStandardAttributes.h>
 #include <gtest/gtest.h>
 #include <tiffio.h>
 
@@ -127,6 +128,16 @@ TEST(Hdr, BracketMergeKeepsTheSceneInOpenExr) {
     EXPECT_NEAR(report.frames[1].exposure_ev, -4.0, 1e-6);
     EXPECT_NEAR(report.frames[2].exposure_ev, 2.0, 1e-6);
     EXPECT_NEAR(report.headroom_ev, 4.0, 1e-6);
+    // The header as OpenEXR's C++ library reads it: sRGB primaries, D65, ZIP.
+    Imf::RgbaInputFile in((dir / "merge.exr").string().c_str());
+    ASSERT_TRUE(Imf::hasChromaticities(in.header()));
+    const Imf::Chromaticities& c = Imf::chromaticities(in.header());
+    EXPECT_NEAR(c.red.x, 0.640f, 1e-6f);
+    EXPECT_NEAR(c.green.y, 0.600f, 1e-6f);
+    EXPECT_NEAR(c.blue.x, 0.150f, 1e-6f);
+    EXPECT_NEAR(c.white.x, 0.3127f, 1e-6f);
+    EXPECT_EQ(in.header().compression(), Imf::ZIP_COMPRESSION);
+    EXPECT_EQ(in.channels(), Imf::WRITE_RGB);
 }
 
 TEST(Hdr, WithoutExposureTimesTheExposuresAreMeasured) {
