@@ -57,6 +57,15 @@ struct ScanSites {
     float black[4], per_code[4], weight[3][4];
 };
 
+// Whether any of the n samples of rows a and b reaches `level`: one
+// vectorised maximum.
+OBSCURA_CPU_CLONES
+bool any_reaches(const uint16_t* __restrict a, const uint16_t* __restrict b, int n, uint16_t level) {
+    uint16_t top = 0;
+    for (int i = 0; i < n; ++i) top = std::max(top, std::max(a[i], b[i]));
+    return top >= level;
+}
+
 // Adds each bright, unclipped quad's light per colour in quad rows [q0, q1)
 // to its quad column's sums in red, green and blue. Most quads of a photo
 // are not bright: a run of kRun quads none of whose samples reaches the
@@ -69,16 +78,13 @@ void sum_bright_quads(const uint16_t* __restrict data, size_t width, int q0, int
                       float* __restrict red, float* __restrict green, float* __restrict blue) {
     const ScanSites k = sites;  // (a local copy: the compiler then knows the stores leave it alone)
     constexpr int kRun = 32;
+    if (k.lowest > 0xFFFF) return;  // (no green site: no quad is bright)
     for (int qy = q0; qy < q1; ++qy) {
         const uint16_t* r0 = data + size_t(2 * qy) * width;
         const uint16_t* r1 = r0 + width;
         for (int a = 0; a < qw; a += kRun) {
             const int b = std::min(qw, a + kRun);
-            if (b - a == kRun) {
-                uint16_t top = 0;
-                for (int x = 2 * a; x < 2 * a + 2 * kRun; ++x) top = std::max(top, std::max(r0[x], r1[x]));
-                if (top < k.lowest) continue;
-            }
+            if (b - a == kRun && !any_reaches(r0 + 2 * a, r1 + 2 * a, 2 * kRun, uint16_t(k.lowest))) continue;
             for (int qx = a; qx < b; ++qx) {
                 const uint32_t v0 = r0[2 * qx], v1 = r0[2 * qx + 1], v2 = r1[2 * qx], v3 = r1[2 * qx + 1];
                 const bool skip = (v0 >= k.clip[0]) | (v1 >= k.clip[1]) | (v2 >= k.clip[2]) | (v3 >= k.clip[3]);
@@ -94,15 +100,6 @@ void sum_bright_quads(const uint16_t* __restrict data, size_t width, int q0, int
             }
         }
     }
-}
-
-// Whether any of the n samples of rows a and b reaches `level`: one
-// vectorised maximum.
-OBSCURA_CPU_CLONES
-bool any_reaches(const uint16_t* __restrict a, const uint16_t* __restrict b, int n, uint16_t level) {
-    uint16_t top = 0;
-    for (int i = 0; i < n; ++i) top = std::max(top, std::max(a[i], b[i]));
-    return top >= level;
 }
 
 }  // namespace
