@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <thread>
 #include <tuple>
+#include <vector>
 
 #include "obscura/decode.h"
 #include "obscura/develop.h"
@@ -173,6 +175,32 @@ TEST(Develop, StripsRebuildTheirOwnHighlightsAsTheWholeFrameWould) {
         EXPECT_EQ(differ, 0u);
         // (The rebuild changes the photo: strips left as read would show.)
         EXPECT_GT(changed, rebuilt.pixels.size() / 100);
+    }
+}
+
+TEST(Develop, KernelsOnThreadsThatComeAndGoGiveTheSameResult) {
+    // The kernels' scratch comes from each thread's region of huge pages;
+    // a thread that ends hands its region's rest and its free blocks to the
+    // next (kernel_memory.cpp). Threads one after another, then three at
+    // once, each develop the same frame (the default look, denoised, and
+    // the reference look): every result is the first's, byte for byte.
+    const RawImage raw = decode(dng_path("kodim05_RGGB_14.dng"));
+    DevelopOptions looks[2];
+    looks[0].denoise = true;
+    looks[1].look = "reference";
+    for (const DevelopOptions& o : looks) {
+        const Image first = develop(raw, o);
+        auto same = [&](const Image& im) { return im.width == first.width && im.pixels == first.pixels; };
+        for (int k = 0; k < 4; ++k) {
+            bool ok = false;
+            std::thread([&] { ok = same(develop(raw, o)); }).join();
+            EXPECT_TRUE(ok) << "thread " << k << " after the others ended";
+        }
+        bool ok[3] = {false, false, false};
+        std::vector<std::thread> at_once;
+        for (bool& r : ok) at_once.emplace_back([&raw, &o, &same, &r] { r = same(develop(raw, o)); });
+        for (auto& t : at_once) t.join();
+        for (bool r : ok) EXPECT_TRUE(r) << "three threads at once";
     }
 }
 
