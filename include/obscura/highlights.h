@@ -1,5 +1,6 @@
 // highlights: rebuilding what a Bayer frame clipped, before the develop.
 #pragma once
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -51,6 +52,10 @@ public:
 
 private:
     explicit HighlightRebuild(const RawImage& raw);  // (a frame has_partial_clipping accepted)
+    // Block (bx, by)'s place in the bordered block grid (ratio_ holds two
+    // values a place).
+    size_t block_at(int bx, int by) const { return (size_t(by) + 1) * (size_t(blocks_wide_) + 2) + size_t(bx) + 1; }
+    uint16_t lowest_clip() const { return std::min({clip_[0], clip_[1], clip_[2], clip_[3]}); }
     friend bool rebuild_highlights_in_place(RawImage& raw);
 
     int width_ = 0, height_ = 0, blocks_wide_ = 0;

@@ -30,6 +30,7 @@ constexpr double kClipped = 0.98;   // of the range above black: a sample at whi
 constexpr int kBlock = 8;           // quads a block side (16 x 16 pixels)
 constexpr double kBright = 0.25;    // unclipped quads this bright (of white) give a block its colour
 constexpr double kNewBlack = 2048;  // the rebuilt frame's black (room for the noise below it)
+constexpr int kRun = 32;            // quads passed over together where none reaches a limit
 
 // Per CFA site of the 2x2 repeat: black, range, colour, and the first
 // sample value that counts as clipped.
@@ -77,7 +78,6 @@ OBSCURA_CPU_CLONES
 void sum_bright_quads(const uint16_t* __restrict data, size_t width, int q0, int q1, int qw, const ScanSites& sites,
                       float* __restrict red, float* __restrict green, float* __restrict blue) {
     const ScanSites k = sites;  // (a local copy: the compiler then knows the stores leave it alone)
-    constexpr int kRun = 32;
     if (k.lowest > 0xFFFF) return;  // (no green site: no quad is bright)
     for (int qy = q0; qy < q1; ++qy) {
         const uint16_t* r0 = data + size_t(2 * qy) * width;
@@ -169,13 +169,12 @@ HighlightRebuild::HighlightRebuild(const RawImage& raw) {
     const int bw = (qw + kBlock - 1) / kBlock, bh = (qh + kBlock - 1) / kBlock;
     const size_t pitch = size_t(bw) + 2;
     p.blocks_wide_ = bw;
-    auto at = [pitch](int bx, int by) { return (size_t(by) + 1) * pitch + size_t(bx) + 1; };
     enum : uint8_t { kUnknown, kKnown, kQueued, kBorder };
     std::vector<uint8_t> state(pitch * (size_t(bh) + 2), kBorder);
     auto& ratio = p.ratio_;
     ratio.resize(state.size() * 2);  // (not zeroed: every block inside is written below)
     // (And which quad rows hold a clipped sample: the others need no rebuild.)
-    const uint16_t lowest_clip = *std::min_element(p.clip_, p.clip_ + 4);
+    const uint16_t lowest_clip = p.lowest_clip();
     p.clipped_rows_.assign(size_t(qh), 0);
     parallel_rows(0, bh, [&](int b0, int b1) {
         std::vector<float> columns(size_t(qw) * 3);
@@ -194,7 +193,7 @@ HighlightRebuild::HighlightRebuild(const RawImage& raw) {
                 double sum[3] = {0, 0, 0};
                 for (int qx = bx * kBlock; qx < std::min(qw, (bx + 1) * kBlock); ++qx)
                     sum[0] += red[qx], sum[1] += green[qx], sum[2] += blue[qx];
-                const size_t b = at(bx, by);
+                const size_t b = p.block_at(bx, by);
                 const bool known = sum[1] > 0;
                 state[b] = known ? kKnown : kUnknown;
                 ratio[2 * b] = known ? std::log(sum[0] / sum[1]) : 0.0;
@@ -217,7 +216,7 @@ HighlightRebuild::HighlightRebuild(const RawImage& raw) {
     };
     for (int by = 0; by < bh; ++by)
         for (int bx = 0; bx < bw; ++bx)
-            if (state[at(bx, by)] == kKnown) queue_neighbours(at(bx, by));
+            if (state[p.block_at(bx, by)] == kKnown) queue_neighbours(p.block_at(bx, by));
     std::vector<double> filled;
     while (!next.empty()) {
         front.swap(next);
@@ -265,8 +264,7 @@ void HighlightRebuild::rebuild_rows(const uint16_t* from, uint16_t* to, int y0, 
         return uint16_t(std::clamp(base_ + (v - black[s]) * to_new_[s] + 0.5, 0.0, 65535.0));
     };
     const int qw = width_ / 2, pairs = std::min(count, 2 * (height_ / 2) - y0) / 2;
-    constexpr int kRun = 32;
-    const uint16_t lowest = *std::min_element(clip_, clip_ + 4);
+    const uint16_t lowest = lowest_clip();
     // The clipped colours rebuilt, quad by quad (each reads only its own
     // samples, so the rows may be rebuilt in place).
     parallel_rows(0, pairs, [&](int p0, int p1) {
@@ -277,46 +275,46 @@ void HighlightRebuild::rebuild_rows(const uint16_t* from, uint16_t* to, int y0, 
             uint16_t* r0 = to + size_t(2 * pair) * width;
             uint16_t* r1 = r0 + width;
             if (to != from) std::copy_n(in0, 2 * width, r0);
-            for (int qx = 0; qx < qw; ++qx) {
+            for (int a = 0; a < qw; a += kRun) {
                 // (Where the samples keep their values, a run of quads none
                 // of which reaches the lowest clip is left as copied.)
-                if (room_ && qx % kRun == 0 && qx + kRun <= qw && !any_reaches(in0 + 2 * qx, in1 + 2 * qx, 2 * kRun, lowest)) {
-                    qx += kRun - 1;
-                    continue;
+                const int b = std::min(qw, a + kRun);
+                if (room_ && b - a == kRun && !any_reaches(in0 + 2 * a, in1 + 2 * a, 2 * kRun, lowest)) continue;
+                for (int qx = a; qx < b; ++qx) {
+                    const uint16_t v[4] = {in0[2 * qx], in0[2 * qx + 1], in1[2 * qx], in1[2 * qx + 1]};
+                    uint16_t out[4];
+                    bool clip[4];
+                    int n = 0;
+                    for (int s = 0; s < 4; ++s) n += clip[s] = v[s] >= clip_[s];
+                    if (n == 0 && room_) continue;
+                    for (int s = 0; s < 4; ++s) out[s] = room_ ? v[s] : rescaled(v[s], s);
+                    auto put = [&](int s, double rebuilt) {
+                        const double u = rebuilt * neutral_[colour[s]];
+                        out[s] = uint16_t(std::clamp(base_ + u * scale_ + 0.5, 0.0, 65535.0));
+                    };
+                    if (n == 4) {
+                        // Nothing known but the bounds: neutral, at the highest
+                        // (white balanced, the colours' clips differ), which the
+                        // looks roll off to white.
+                        double top = 0;
+                        for (int s = 0; s < 4; ++s) top = std::max(top, light_of(v[s], s));
+                        for (int s = 0; s < 4; ++s) put(s, top);
+                    } else if (n > 0) {
+                        const size_t k = block_at(qx / kBlock, qy / kBlock);
+                        const double log_ratio[3] = {ratio_[2 * k], 0.0, ratio_[2 * k + 1]};
+                        // The light the unclipped samples imply for green, by the
+                        // block's colour; a clipped sample becomes that times its
+                        // own colour's ratio, never less than it read.
+                        double implied = 0;
+                        int m = 0;
+                        for (int s = 0; s < 4; ++s)
+                            if (!clip[s]) implied += light_of(v[s], s) / std::exp(log_ratio[colour[s]]), ++m;
+                        implied /= m;
+                        for (int s = 0; s < 4; ++s)
+                            if (clip[s]) put(s, std::max(light_of(v[s], s), implied * std::exp(log_ratio[colour[s]])));
+                    }
+                    r0[2 * qx] = out[0], r0[2 * qx + 1] = out[1], r1[2 * qx] = out[2], r1[2 * qx + 1] = out[3];
                 }
-                const uint16_t v[4] = {in0[2 * qx], in0[2 * qx + 1], in1[2 * qx], in1[2 * qx + 1]};
-                uint16_t out[4];
-                bool clip[4];
-                int n = 0;
-                for (int s = 0; s < 4; ++s) n += clip[s] = v[s] >= clip_[s];
-                if (n == 0 && room_) continue;
-                for (int s = 0; s < 4; ++s) out[s] = room_ ? v[s] : rescaled(v[s], s);
-                auto put = [&](int s, double rebuilt) {
-                    const double u = rebuilt * neutral_[colour[s]];
-                    out[s] = uint16_t(std::clamp(base_ + u * scale_ + 0.5, 0.0, 65535.0));
-                };
-                if (n == 4) {
-                    // Nothing known but the bounds: neutral, at the highest
-                    // (white balanced, the colours' clips differ), which the
-                    // looks roll off to white.
-                    double top = 0;
-                    for (int s = 0; s < 4; ++s) top = std::max(top, light_of(v[s], s));
-                    for (int s = 0; s < 4; ++s) put(s, top);
-                } else if (n > 0) {
-                    const size_t b = (size_t(qy / kBlock) + 1) * (size_t(blocks_wide_) + 2) + size_t(qx / kBlock) + 1;
-                    const double log_ratio[3] = {ratio_[2 * b], 0.0, ratio_[2 * b + 1]};
-                    // The light the unclipped samples imply for green, by the
-                    // block's colour; a clipped sample becomes that times its
-                    // own colour's ratio, never less than it read.
-                    double implied = 0;
-                    int m = 0;
-                    for (int s = 0; s < 4; ++s)
-                        if (!clip[s]) implied += light_of(v[s], s) / std::exp(log_ratio[colour[s]]), ++m;
-                    implied /= m;
-                    for (int s = 0; s < 4; ++s)
-                        if (clip[s]) put(s, std::max(light_of(v[s], s), implied * std::exp(log_ratio[colour[s]])));
-                }
-                r0[2 * qx] = out[0], r0[2 * qx + 1] = out[1], r1[2 * qx] = out[2], r1[2 * qx + 1] = out[3];
             }
             // (An odd last column, outside every quad.)
             if (!room_ && width_ % 2)
