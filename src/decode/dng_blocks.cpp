@@ -437,6 +437,10 @@ Samples16 read_raw_blocks(const TiffReader& tiff, const TiffIfd& ifd, const RawL
         }
     }
 
+    // (Every block is read through the file's map from here on: mapped in one go.)
+    uint64_t first = UINT64_MAX, last = 0;
+    for (const Block& b : blocks) first = std::min(first, b.offset), last = std::max(last, b.offset + b.bytes);
+    if (first < last) tiff.populate(first, last - first);
     Samples16 out(size_t(width) * height * size_t(spp));
 
     // Uncompressed integers: straight into the image (then through the map,

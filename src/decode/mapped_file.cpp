@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -25,12 +26,23 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
         ::close(fd);
         throw file_error(path, "file is empty");
     }
-    // Populated up front: a raw file is read whole, and one bulk mapping is
-    // much cheaper than a page fault per 4 KB.
-    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    // Not populated up front: an uncompressed frame is read straight into
+    // its memory (read_file_samples), not through the map; a decoder that
+    // reads blocks through it populates them first (populate).
+    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
     ::close(fd);
     if (p == MAP_FAILED) throw file_error(path, std::string("cannot map: ") + std::strerror(errno));
     data_ = static_cast<const uint8_t*>(p);
+}
+
+void MappedFile::populate(uint64_t offset, uint64_t length) const {
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22  // (Linux 5.14; older kernels refuse it, and the pages fault in as read)
+#endif
+    if (offset >= size_ || length == 0) return;
+    const uint64_t page = uint64_t(::sysconf(_SC_PAGESIZE));
+    const uint64_t start = offset / page * page, end = std::min<uint64_t>(size_, offset + length);
+    ::madvise(const_cast<uint8_t*>(data_) + start, size_t(end - start), MADV_POPULATE_READ);
 }
 
 MappedFile::~MappedFile() {

@@ -53,6 +53,7 @@ const std::string& TiffReader::path() const { return file_.path(); }
 uint64_t TiffReader::size() const { return file_.size(); }
 
 const uint8_t* TiffReader::data_at(uint64_t offset) const { return file_.data() + offset; }
+void TiffReader::populate(uint64_t offset, uint64_t length) const { file_.populate(offset, length); }
 
 void TiffReader::check_range(uint64_t offset, uint64_t size, const char* what) const {
     if (offset > file_.size() || size > file_.size() - offset)

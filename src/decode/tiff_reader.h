@@ -47,6 +47,7 @@ public:
     const std::string& path() const;
     uint64_t size() const;  // of the file
     const uint8_t* data_at(uint64_t offset) const;  // caller has checked the range
+    void populate(uint64_t offset, uint64_t length) const;  // MappedFile::populate
 
 private:
     void read_ifd_tree(uint64_t offset, int depth, std::vector<TiffIfd>& out);
