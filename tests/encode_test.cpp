@@ -6,10 +6,13 @@
 #include <tiffio.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdio>
 #include <exiv2/exiv2.hpp>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <jpeglib.h>
 #include <libheif/heif.h>
 
@@ -169,11 +172,21 @@ TEST(Encode, EightBitOutputsRoundEverySixteenBitValue) {
     EXPECT_EQ(wrong, 0u);
 }
 
-TEST(Encode, JpegDecodesCloseWithIccAndExif) {
-    fs::path out = scratch() / "photo.jpg";
-    encode(sample().image, out.string(), metadata_of(sample().raw));
-    FILE* f = std::fopen(out.c_str(), "rb");
-    ASSERT_TRUE(f);
+// A JPEG through libjpeg's own reader: pixels, ICC profile, what the reader
+// warned about (a misnumbered restart marker is a warning), its restart
+// interval and its luma sampling.
+struct JpegContents {
+    Image image;
+    std::vector<uint8_t> icc;
+    long warnings = -1;
+    unsigned restart_interval = 0;
+    int luma_sampling = 0;
+};
+
+JpegContents read_jpeg(const fs::path& path) {
+    JpegContents out;
+    FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) return out;
     jpeg_decompress_struct cinfo;
     jpeg_error_mgr err;
     cinfo.err = jpeg_std_error(&err);
@@ -183,11 +196,11 @@ TEST(Encode, JpegDecodesCloseWithIccAndExif) {
     jpeg_read_header(&cinfo, TRUE);
     JOCTET* icc = nullptr;
     unsigned icc_len = 0;
-    ASSERT_TRUE(jpeg_read_icc_profile(&cinfo, &icc, &icc_len));
-    std::vector<uint8_t> profile(icc, icc + icc_len);
+    if (jpeg_read_icc_profile(&cinfo, &icc, &icc_len)) out.icc.assign(icc, icc + icc_len);
     free(icc);
+    out.luma_sampling = cinfo.comp_info[0].h_samp_factor * 10 + cinfo.comp_info[0].v_samp_factor;
     jpeg_start_decompress(&cinfo);
-    Image back;
+    Image& back = out.image;
     back.width = int(cinfo.output_width);
     back.height = int(cinfo.output_height);
     back.pixels.resize(size_t(back.width) * back.height * 3);
@@ -199,19 +212,140 @@ TEST(Encode, JpegDecodesCloseWithIccAndExif) {
         for (size_t i = 0; i < row.size(); ++i) back.pixels[y * row.size() + i] = uint16_t(row[i] * 257);
     }
     jpeg_finish_decompress(&cinfo);
-    // Encoded in bands of 256 rows joined at restart markers (the photo is
-    // 768 rows high: three bands): a wrong marker would be a warning here.
-    EXPECT_EQ(err.num_warnings, 0);
-    EXPECT_GT(cinfo.restart_interval, 0u);
+    out.warnings = err.num_warnings;
+    out.restart_interval = cinfo.restart_interval;
     jpeg_destroy_decompress(&cinfo);
     std::fclose(f);
-    ASSERT_EQ(back.width, sample().image.width);
-    EXPECT_GT(back.height, 512);
-    EXPECT_GE(test::cpsnr(back, sample().image, 0), 37.0);  // quality 92, 4:4:4, textured photo: 38.8 dB measured
-    EXPECT_NE(icc_description(profile).find("sRGB"), std::string::npos);
+    return out;
+}
+
+// The top-left w x h of an image.
+Image crop_of(const Image& in, int w, int h) {
+    Image out = in;
+    out.width = w;
+    out.height = h;
+    out.pixels.resize(size_t(w) * size_t(h) * 3);
+    for (int y = 0; y < h; ++y)
+        std::copy_n(&in.pixels[size_t(y) * size_t(in.width) * 3], size_t(w) * 3, &out.pixels[size_t(y) * size_t(w) * 3]);
+    return out;
+}
+
+TEST(Encode, JpegDecodesCloseWithIccAndExif) {
+    fs::path out = scratch() / "photo.jpg";
+    encode(sample().image, out.string(), metadata_of(sample().raw));
+    JpegContents back = read_jpeg(out);
+    // Encoded in bands of 256 rows joined at restart markers (the photo is
+    // 768 rows high: three bands): a wrong marker would be a warning here.
+    EXPECT_EQ(back.warnings, 0);
+    EXPECT_GT(back.restart_interval, 0u);
+    EXPECT_EQ(back.luma_sampling, 11);  // 4:4:4 at the default quality
+    ASSERT_EQ(back.image.width, sample().image.width);
+    EXPECT_GT(back.image.height, 512);
+    EXPECT_GE(test::cpsnr(back.image, sample().image, 0), 37.0);  // quality 92, 4:4:4, textured photo: 38.8 dB measured
+    EXPECT_NE(icc_description(back.icc).find("sRGB"), std::string::npos);
     EXPECT_EQ(exif_value(out.string(), "Exif.Image.Model"), "Model V");
     EXPECT_EQ(exif_value(out.string(), "Exif.Photo.ISOSpeedRatings"), "100");
     EXPECT_EQ(exif_value(out.string(), "Exif.Image.Orientation"), "1");  // pixels already upright
+}
+
+// The encoder takes Y, Cb and Cr planes padded to whole MCUs, and a last band
+// shorter than the others: sizes that are no multiple of an MCU, at 4:4:4
+// and at 4:2:0 (below quality 90), must decode cleanly and close, to the
+// last column and row.
+TEST(Encode, JpegOfAnyWidthAndHeightAtEitherSampling) {
+    struct Case {
+        int width, height, quality, sampling;
+        double min_cpsnr, min_edge;  // whole photo; its last 3 columns and rows
+    } cases[] = {{501, 555, 92, 11, 37.5, 37.0}, {501, 555, 80, 22, 32.0, 31.5}, {517, 700, 60, 22, 29.0, 28.5}};
+    for (const Case& c : cases) {
+        SCOPED_TRACE(std::to_string(c.width) + "x" + std::to_string(c.height) + " q" + std::to_string(c.quality));
+        Image photo = crop_of(sample().image, c.width, c.height);
+        fs::path out = scratch() / "odd.jpg";
+        EncodeOptions options;
+        options.jpeg_quality = c.quality;
+        encode(photo, out.string(), OutputMetadata{}, options);
+        JpegContents back = read_jpeg(out);
+        EXPECT_EQ(back.warnings, 0);
+        EXPECT_EQ(back.luma_sampling, c.sampling);
+        ASSERT_EQ(back.image.width, c.width);
+        ASSERT_EQ(back.image.height, c.height);
+        const double whole = test::cpsnr(back.image, photo, 0);
+        EXPECT_GE(whole, c.min_cpsnr);
+        // The padding must not bleed in: the right and bottom edges alone.
+        Image edge_back = crop_of(back.image, c.width, c.height), edge = photo;
+        double se = 0;
+        size_t n = 0;
+        for (int y = 0; y < c.height; ++y)
+            for (int x = 0; x < c.width; ++x) {
+                if (x < c.width - 3 && y < c.height - 3) continue;
+                for (int ch = 0; ch < 3; ++ch) {
+                    const size_t i = (size_t(y) * size_t(c.width) + size_t(x)) * 3 + size_t(ch);
+                    const double d = (double(edge_back.pixels[i]) - double(edge.pixels[i])) / 65535.0;
+                    se += d * d;
+                    ++n;
+                }
+            }
+        const double edges = 10 * std::log10(double(n) / se);
+        EXPECT_GE(edges, c.min_edge);
+        std::printf("%dx%d quality %d: %.2f dB, last 3 columns and rows %.2f dB\n", c.width, c.height, c.quality, whole,
+                    edges);
+    }
+}
+
+// Every MCU row is a restart interval of its own, so how the rows reach the
+// writer (and so how they are cut into parts, encoded on several cores)
+// must not change a byte: rows given a few at a time, in counts that split
+// MCU rows and parts, give the file the whole photo at once gives.
+TEST(Encode, JpegIsTheSameHoweverItsRowsArrive) {
+    const Image photo = crop_of(sample().image, 517, 700);
+    auto read_all = [](const fs::path& p) {
+        std::ifstream in(p, std::ios::binary);
+        return std::vector<char>(std::istreambuf_iterator<char>(in), {});
+    };
+    for (int quality : {92, 80}) {
+        SCOPED_TRACE("quality " + std::to_string(quality));
+        EncodeOptions options;
+        options.jpeg_quality = quality;
+        const fs::path whole = scratch() / "whole.jpg", pieces = scratch() / "pieces.jpg";
+        encode(photo, whole.string(), OutputMetadata{}, options);
+        auto out = OutputFile::open(pieces.string(), photo.width, photo.height, OutputMetadata{}, options);
+        const size_t stride = size_t(photo.width) * 3;
+        int y = 0;
+        for (int count : {1, 37, 100, 64, 5, 300, 130, 63}) {
+            count = std::min(count, photo.height - y);
+            out->write_rows(photo.pixels.data() + size_t(y) * stride, stride, y, count);
+            y += count;
+        }
+        ASSERT_EQ(y, photo.height);
+        out->commit();
+        const std::vector<char> a = read_all(whole), b = read_all(pieces);
+        EXPECT_GT(a.size(), 10000u);
+        EXPECT_TRUE(a == b) << a.size() << " bytes against " << b.size();
+        EXPECT_EQ(read_jpeg(pieces).warnings, 0);
+    }
+}
+
+// 16-bit RGB to the JPEG's 8-bit Y, Cb and Cr, rounded once: every grey
+// level and a spread of colours within rounding of the exact JFIF formula.
+TEST(Encode, JpegPlanesRoundTheExactConversion) {
+    std::vector<uint16_t> rgb;
+    for (uint32_t v = 0; v < 65536; ++v) rgb.insert(rgb.end(), {uint16_t(v), uint16_t(v), uint16_t(v)});
+    for (uint32_t i = 0; i < 65536; ++i) rgb.insert(rgb.end(), {uint16_t(i * 40503u), uint16_t(i * 9973u), uint16_t(65535 - i)});
+    const size_t n = rgb.size() / 3;
+    std::vector<uint8_t> y(n), cb(n), cr(n);
+    rgb16_to_ycbcr8(rgb.data(), y.data(), cb.data(), cr.data(), n);
+    double worst = 0;
+    size_t grey_chroma_off = 0;
+    for (size_t i = 0; i < n; ++i) {
+        const double r = rgb[3 * i] * 255.0 / 65535, g = rgb[3 * i + 1] * 255.0 / 65535, b = rgb[3 * i + 2] * 255.0 / 65535;
+        const double exact[3] = {0.299 * r + 0.587 * g + 0.114 * b, -0.168735892 * r - 0.331264108 * g + 0.5 * b + 128,
+                                 0.5 * r - 0.418687589 * g - 0.081312411 * b + 128};
+        const uint8_t got[3] = {y[i], cb[i], cr[i]};
+        for (int c = 0; c < 3; ++c) worst = std::max(worst, std::abs(got[c] - std::clamp(exact[c], 0.0, 255.0)));
+        if (i < 65536) grey_chroma_off += cb[i] != 128 || cr[i] != 128;
+    }
+    EXPECT_LE(worst, 0.5 + 1e-3);  // round to nearest, up to float's error at a half
+    EXPECT_EQ(grey_chroma_off, 0u);
 }
 
 // A HEIF/AVIF file through libheif's reader: pixels, ICC profile, EXIF block.

@@ -63,6 +63,11 @@ void encode_ultrahdr(const Image& sdr, const Image& hdr, const std::string& path
 // converts.
 void to_8bit(const uint16_t* src, uint8_t* dst, size_t n);
 
+// n pixels of interleaved 16-bit RGB -> 8-bit JPEG (JFIF, BT.601 full-range)
+// Y, Cb and Cr planes, rounded from the 16-bit values (one rounding, where
+// to_8bit and then a JPEG encoder's own conversion round twice).
+void rgb16_to_ycbcr8(const uint16_t* rgb, uint8_t* y, uint8_t* cb, uint8_t* cr, size_t n);
+
 // The ICC profile bytes for a colour space name ("sRGB").
 std::vector<uint8_t> icc_profile(const std::string& color_space);
 

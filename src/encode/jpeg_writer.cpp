@@ -1,19 +1,27 @@
 // JPEG through libjpeg-turbo: 4:4:4 at quality >= 90, EXIF in APP1, ICC in
-// APP2 — encoded in bands on every core. One encoder leaves a core idle (it
-// was the slowest step of a develop), so the rows are cut into bands of 256
-// (whole MCU rows), each band is encoded as a JPEG of its own with a restart
-// marker after every MCU row and the standard tables, and the bands' scans
-// are joined into one: the first band's header (its height patched to the
-// photo's), then every band's entropy-coded data with the restart markers
-// renumbered in sequence and one more between bands. Decoders see a single
-// baseline JPEG with a restart interval of one MCU row.
+// APP2 — encoded in parts on every core. One encoder leaves a core idle (it
+// was the slowest step of a develop), so the rows are cut into parts of
+// whole MCU rows, each part is encoded as a JPEG of its own with a restart
+// marker after every MCU row and the standard tables, and the parts' scans
+// are joined into one: the first part's header (its height patched to the
+// photo's), then every part's entropy-coded data with one more restart
+// marker between parts (the numbers continuing: see kMaxPartRows). Decoders
+// see a single baseline JPEG with a restart interval of one MCU row.
+//
+// The parts are encoded straight from the caller's 16-bit rows, a call's
+// rows at once, a part per core (the calling thread one of them), and the
+// call returns when they are written: nothing is copied but the rows of a
+// unit (below) a call leaves incomplete. Each encoder converts an MCU row
+// at a time to Y, Cb and Cr planes (libjpeg's raw-data input) small enough
+// to stay in its core's cache for the DCT, in one vectorised pass rounded
+// once (libjpeg's own colour conversion and edge expansion, from 8-bit RGB
+// copied out of the caller's rows, are gone).
 #include <algorithm>
 #include <cerrno>
 #include <csetjmp>
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
-#include <deque>
 #include <future>
 #include <thread>
 
@@ -27,21 +35,55 @@
 namespace obscura {
 namespace {
 
-constexpr int kBandRows = 256;  // a multiple of every MCU height (8 or 16)
+// A part's own restart markers are numbered RST0, RST1, ... from its start.
+// Every part but the photo's last is made of units of eight MCU rows (64
+// rows at 4:4:4, 128 at 4:2:0), so with one marker between parts they
+// already continue the file's sequence, and the parts are joined without
+// renumbering.
+constexpr int kMaxPartRows = 512;  // (a part's buffers grow with it)
 
-// (Grown row by row and overwritten at once: not zeroed first.)
+// (Overwritten at once: not zeroed first.)
 using Pixels8 = std::vector<uint8_t, UninitialisedAllocator<uint8_t>>;
 
-struct Band {
-    Pixels8 bytes;               // a whole JPEG of the band
-    Pixels8 rgb;                 // its 8-bit pixels (handed back for reuse)
-    std::string error;           // the encoder's message when it failed
+// The photo's layout in the encoder's planes: rows of `padded` samples (the
+// width rounded up to whole MCUs, the last sample repeated there, as
+// libjpeg's raw-data input wants them).
+struct Layout {
+    int width = 0, padded = 0;
+    int subsampling = 1;  // 2: chroma halved both ways (4:2:0), 1: 4:4:4
+    int mcu_rows() const { return 8 * subsampling; }
+    int unit_rows() const { return 8 * mcu_rows(); }
 };
 
-// libjpeg's destination: a vector the writer hands from band to band (fresh
+// MCU rows (restart intervals) in a part of `rows` rows.
+int intervals(const Layout& g, int rows) { return (rows + g.mcu_rows() - 1) / g.mcu_rows(); }
+
+// What one encoder works with, kept from part to part: the part's JPEG and
+// one MCU row of planes (Y, Cb, Cr, each mcu_rows x padded).
+struct Slot {
+    Pixels8 bytes;
+    Pixels8 planes;
+    std::string error;  // the encoder's message when it failed
+};
+
+// 4:2:0: a plane's 2 x 2 blocks averaged in place into rows of padded / 2,
+// with libjpeg's alternating rounding bias; an odd last row pairs with
+// itself (as libjpeg pads a photo's last MCU row).
+void halve_chroma(uint8_t* plane, const Layout& g, int rows) {
+    const int w = g.padded / 2;
+    for (int cy = 0; cy < (rows + 1) / 2; ++cy) {
+        const uint8_t* a = plane + size_t(2 * cy) * size_t(g.padded);
+        const uint8_t* b = plane + size_t(std::min(2 * cy + 1, rows - 1)) * size_t(g.padded);
+        uint8_t* out = plane + size_t(cy) * size_t(w);
+        for (int cx = 0; cx < w; ++cx)
+            out[cx] = uint8_t((a[2 * cx] + a[2 * cx + 1] + b[2 * cx] + b[2 * cx + 1] + 1 + (cx & 1)) >> 2);
+    }
+}
+
+// libjpeg's destination: a vector the writer hands from part to part (fresh
 // memory costs a page fault per 4 KB here: a 200 MP JPEG took ~65,000 of
 // them with libjpeg's own growing buffer), grown when a band needs more.
-// Its first size is what a band of 8-bit RGB takes raw (more than any band
+// Its first size is what a part of 8-bit RGB takes raw (more than any part
 // at our qualities compresses to), so it is seldom grown and copied; the
 // memory is not zeroed first.
 struct VectorDestination {
@@ -71,34 +113,37 @@ void destination_end(j_compress_ptr cinfo) {
     d->out->resize(d->out->size() - d->base.free_in_buffer);
 }
 
-// One band as a complete JPEG in memory. Only the first band carries the
-// EXIF and ICC markers (its header becomes the file's).
-Band encode_band(Band band, int width, int rows, int quality, const std::vector<uint8_t>* exif,
-                 const std::vector<uint8_t>* icc) {
+// One part, its rows given as pointers to 16-bit RGB, as a complete JPEG in
+// slot.bytes. Only the first part carries the EXIF and ICC markers (its
+// header becomes the file's).
+void encode_part(Slot& slot, const Layout& g, const uint16_t* const* rgb, int rows, int quality,
+                 const std::vector<uint8_t>* exif, const std::vector<uint8_t>* icc) {
+    slot.error.clear();
     jpeg_compress_struct cinfo{};
     LibjpegErrors err{};
     cinfo.err = err.manager();
     jpeg_create_compress(&cinfo);
     if (setjmp(err.jump)) {
-        band.error = err.message;
+        slot.error = err.message;
         jpeg_destroy_compress(&cinfo);
-        return band;
+        return;
     }
-    VectorDestination destination{{}, &band.bytes, size_t(width) * size_t(rows) * 3};
+    VectorDestination destination{{}, &slot.bytes, size_t(g.width) * size_t(rows) * 3};
     destination.base.init_destination = destination_start;
     destination.base.empty_output_buffer = destination_full;
     destination.base.term_destination = destination_end;
     cinfo.dest = &destination.base;
-    cinfo.image_width = JDIMENSION(width);
+    cinfo.image_width = JDIMENSION(g.width);
     cinfo.image_height = JDIMENSION(rows);
     cinfo.input_components = 3;
-    cinfo.in_color_space = JCS_RGB;
-    jpeg_set_defaults(&cinfo);
+    cinfo.in_color_space = JCS_YCbCr;
+    jpeg_set_defaults(&cinfo);  // (JFIF, YCbCr, 2 x 2 luma for 4:2:0)
     jpeg_set_quality(&cinfo, quality, TRUE);
     cinfo.dct_method = JDCT_ISLOW;
-    cinfo.optimize_coding = FALSE;  // the standard Huffman tables: the same in every band
+    cinfo.optimize_coding = FALSE;  // the standard Huffman tables: the same in every part
     cinfo.restart_in_rows = 1;
-    if (quality >= 90) {  // no chroma subsampling for high-quality photos
+    cinfo.raw_data_in = TRUE;
+    if (g.subsampling == 1) {
         for (int i = 0; i < 3; ++i) cinfo.comp_info[i].h_samp_factor = cinfo.comp_info[i].v_samp_factor = 1;
     }
     jpeg_start_compress(&cinfo, TRUE);
@@ -108,24 +153,46 @@ Band encode_band(Band band, int width, int rows, int quality, const std::vector<
         jpeg_write_marker(&cinfo, JPEG_APP0 + 1, app1.data(), unsigned(app1.size()));
     }
     if (icc && !icc->empty()) jpeg_write_icc_profile(&cinfo, icc->data(), unsigned(icc->size()));
-    const size_t stride = size_t(width) * 3;
-    while (cinfo.next_scanline < cinfo.image_height) {
-        JSAMPROW p[1] = {band.rgb.data() + cinfo.next_scanline * stride};
-        jpeg_write_scanlines(&cinfo, p, 1);
+    const int mcu_rows = g.mcu_rows();
+    const size_t plane_size = size_t(mcu_rows) * size_t(g.padded);
+    slot.planes.resize(3 * plane_size);
+    uint8_t* plane[3] = {slot.planes.data(), slot.planes.data() + plane_size, slot.planes.data() + 2 * plane_size};
+    for (int y0 = 0; y0 < rows; y0 += mcu_rows) {
+        const int n = std::min(mcu_rows, rows - y0);
+        for (int r = 0; r < n; ++r) {
+            const size_t at = size_t(r) * size_t(g.padded);
+            rgb16_to_ycbcr8(rgb[y0 + r], plane[0] + at, plane[1] + at, plane[2] + at, size_t(g.width));
+            for (uint8_t* p : {plane[0] + at, plane[1] + at, plane[2] + at}) std::fill(p + g.width, p + g.padded, p[g.width - 1]);
+        }
+        if (g.subsampling == 2) {
+            halve_chroma(plane[1], g, n);
+            halve_chroma(plane[2], g, n);
+        }
+        // Rows past the part's last (its last MCU row's padding) repeat it,
+        // as libjpeg pads scanline input.
+        const int chroma_rows = (n + g.subsampling - 1) / g.subsampling, chroma_stride = g.padded / g.subsampling;
+        JSAMPROW luma[16], blue[8], red[8];
+        for (int r = 0; r < mcu_rows; ++r) luma[r] = plane[0] + size_t(std::min(r, n - 1)) * size_t(g.padded);
+        for (int r = 0; r < 8; ++r) {
+            const size_t at = size_t(std::min(r, chroma_rows - 1)) * size_t(chroma_stride);
+            blue[r] = plane[1] + at;
+            red[r] = plane[2] + at;
+        }
+        JSAMPARRAY components[3] = {luma, blue, red};
+        jpeg_write_raw_data(&cinfo, components, JDIMENSION(mcu_rows));
     }
     jpeg_finish_compress(&cinfo);
     jpeg_destroy_compress(&cinfo);
-    return band;
 }
 
 // Where a JPEG's entropy-coded data starts (after the SOS segment), and the
 // offset of the SOF's height field; 0 when the stream is not as expected.
-struct Layout {
+struct Scan {
     size_t data = 0, sof_height = 0;
 };
 
-Layout layout_of(const Pixels8& j) {
-    Layout l;
+Scan scan_of(const Pixels8& j) {
+    Scan l;
     size_t i = 2;  // after SOI
     while (i + 4 <= j.size() && j[i] == 0xFF) {
         const uint8_t marker = j[i + 1];
@@ -143,29 +210,48 @@ Layout layout_of(const Pixels8& j) {
 class JpegWriter : public FormatWriter {
 public:
     JpegWriter(const WriterSetup& s, int quality)
-        : path_(s.path), width_(s.width), height_(s.height), quality_(quality), exif_(s.exif), icc_(s.icc),
-          in_flight_(std::max(2u, std::thread::hardware_concurrency()) * 2) {
+        : path_(s.path), height_(s.height), quality_(quality), exif_(s.exif), icc_(s.icc),
+          slots_(std::max(2u, std::thread::hardware_concurrency())) {
         file_ = std::fopen(path_.c_str(), "wb");
         if (!file_) throw file_error(path_, std::string("cannot write: ") + std::strerror(errno));
-        band_.reserve(size_t(width_) * 3 * kBandRows);
+        layout_.width = s.width;
+        layout_.subsampling = quality >= 90 ? 1 : 2;  // no chroma subsampling for high-quality photos
+        layout_.padded = (s.width + layout_.mcu_rows() - 1) / layout_.mcu_rows() * layout_.mcu_rows();
     }
     ~JpegWriter() override {
-        for (auto& p : pending_) p.wait();
         if (file_) std::fclose(file_);
     }
 
-    void write_rows(const uint16_t* rows, size_t stride, int, int count) override {
-        for (int r = 0; r < count; ++r) {
-            const size_t at = band_.size();
-            band_.resize(at + size_t(width_) * 3);
-            to_8bit(rows + size_t(r) * stride, band_.data() + at, size_t(width_) * 3);
-            if (++band_rows_ == kBandRows) submit();
+    void write_rows(const uint16_t* rows, size_t stride, int y, int count) override {
+        const size_t row_values = size_t(layout_.width) * 3;
+        const int unit = layout_.unit_rows();
+        const bool last = y + count >= height_;
+        std::vector<const uint16_t*> ready;  // rows to encode now, in order
+        int r = 0;
+        // A unit left incomplete by the last call is completed first.
+        if (carried_ > 0) {
+            for (; r < count && carried_ < unit; ++r, ++carried_)
+                std::copy_n(rows + size_t(r) * stride, row_values, carry_.data() + size_t(carried_) * row_values);
+            if (carried_ < unit && !last) return;
+            for (int k = 0; k < carried_; ++k) ready.push_back(carry_.data() + size_t(k) * row_values);
+        }
+        // Whole units straight from the caller's rows, and the photo's last
+        // rows however many.
+        const int direct = last ? count - r : (count - r) / unit * unit;
+        for (int k = 0; k < direct; ++k) ready.push_back(rows + size_t(r + k) * stride);
+        r += direct;
+        encode(ready);
+        // The rest waits for the next call.
+        carried_ = 0;
+        if (r < count) {
+            carry_.resize(size_t(unit) * row_values);
+            for (; r < count; ++r, ++carried_)
+                std::copy_n(rows + size_t(r) * stride, row_values, carry_.data() + size_t(carried_) * row_values);
         }
     }
 
     void finish() override {
-        if (band_rows_ > 0) submit();
-        while (!pending_.empty()) write_next();
+        if (carried_ > 0) throw file_error(path_, "JPEG writer: rows missing at the end");
         const uint8_t eoi[2] = {0xFF, 0xD9};
         put(eoi, 2);
         FILE* f = file_;
@@ -174,43 +260,57 @@ public:
     }
 
 private:
-    void submit() {
-        const bool first = bands_submitted_++ == 0;
-        Band band = spare_.empty() ? Band{} : std::move(spare_.back());
-        if (!spare_.empty()) spare_.pop_back();
-        std::swap(band.rgb, band_);
-        pending_.push_back(std::async(std::launch::async, encode_band, std::move(band), width_, band_rows_, quality_,
-                                      first ? &exif_ : nullptr, first ? &icc_ : nullptr));
-        band_.clear();
-        band_.reserve(size_t(width_) * 3 * kBandRows);
-        band_rows_ = 0;
-        while (pending_.size() >= in_flight_) write_next();
+    // Rows made of whole units (but for the photo's last), cut into parts
+    // of whole units, as even as they can be (the longer ones last, where a
+    // short last unit is), at least one per core, none longer than
+    // kMaxPartRows; encoded a part per slot at a time, the calling thread
+    // one of them.
+    void encode(const std::vector<const uint16_t*>& rows) {
+        const int unit = layout_.unit_rows(), total = int(rows.size());
+        if (total == 0) return;
+        const int units = (total + unit - 1) / unit, slots = int(slots_.size());
+        const int wanted = (std::max(1, (total + kMaxPartRows - 1) / kMaxPartRows) + slots - 1) / slots * slots;
+        const int parts = std::min(units, wanted);
+        std::vector<int> start(size_t(parts) + 1, 0);
+        for (int k = 0; k < parts; ++k) {
+            const int units_here = units / parts + (k >= parts - units % parts ? 1 : 0);
+            start[size_t(k) + 1] = std::min(total, start[size_t(k)] + units_here * unit);
+        }
+        for (int first = 0; first < parts; first += slots) {
+            const int n = std::min(slots, parts - first);
+            auto run = [&](int k) {
+                const int part = first + k;
+                const bool opening = parts_written_ == 0 && part == 0;
+                encode_part(slots_[size_t(k)], layout_, rows.data() + start[size_t(part)],
+                            start[size_t(part) + 1] - start[size_t(part)], quality_, opening ? &exif_ : nullptr,
+                            opening ? &icc_ : nullptr);
+            };
+            std::vector<std::future<void>> others;
+            for (int k = 1; k < n; ++k) others.push_back(std::async(std::launch::async, run, k));
+            run(0);
+            for (auto& o : others) o.get();
+            for (int k = 0; k < n; ++k) append(slots_[size_t(k)], start[size_t(first + k) + 1] - start[size_t(first + k)]);
+        }
     }
 
-    // The oldest band's scan, joined onto the file.
-    void write_next() {
-        Band band = pending_.front().get();
-        pending_.pop_front();
-        if (!band.error.empty()) throw file_error(path_, "JPEG encoder: " + band.error);
-        Pixels8& j = band.bytes;
-        Layout l = layout_of(j);
+    // A part's scan, joined onto the file.
+    void append(Slot& slot, int rows) {
+        if (!slot.error.empty()) throw file_error(path_, "JPEG encoder: " + slot.error);
+        Pixels8& j = slot.bytes;
+        Scan l = scan_of(j);
         if (!l.data || !l.sof_height || j.size() < l.data + 2 || j[j.size() - 2] != 0xFF || j[j.size() - 1] != 0xD9)
-            throw file_error(path_, "JPEG encoder: unexpected band layout");
-        if (bands_written_ == 0) {
+            throw file_error(path_, "JPEG encoder: unexpected part layout");
+        if (parts_written_ == 0) {
             j[l.sof_height] = uint8_t(height_ >> 8);
             j[l.sof_height + 1] = uint8_t(height_ & 0xFF);
             put(j.data(), l.data);
         } else {
-            const uint8_t rst[2] = {0xFF, uint8_t(0xD0 + restarts_++ % 8)};
+            const uint8_t rst[2] = {0xFF, uint8_t(0xD0 + (restarts_ - 1) % 8)};
             put(rst, 2);
         }
-        const size_t end = j.size() - 2;  // without EOI
-        for (size_t i = l.data; i + 1 < end; ++i)
-            if (j[i] == 0xFF && j[i + 1] >= 0xD0 && j[i + 1] <= 0xD7) j[++i] = uint8_t(0xD0 + restarts_++ % 8);
-        put(j.data() + l.data, end - l.data);
-        ++bands_written_;
-        band.rgb.clear();
-        spare_.push_back(std::move(band));  // its buffers serve a later band
+        restarts_ += unsigned(intervals(layout_, rows));
+        put(j.data() + l.data, j.size() - 2 - l.data);  // (without EOI)
+        ++parts_written_;
     }
 
     void put(const uint8_t* p, size_t n) {
@@ -218,16 +318,15 @@ private:
     }
 
     std::string path_;
-    int width_, height_, quality_;
+    int height_, quality_;
     std::vector<uint8_t> exif_, icc_;
-    size_t in_flight_;
     FILE* file_ = nullptr;
-    Pixels8 band_;
-    int band_rows_ = 0;
-    int bands_submitted_ = 0, bands_written_ = 0;
-    unsigned restarts_ = 0;
-    std::deque<std::future<Band>> pending_;
-    std::vector<Band> spare_;  // written bands, their buffers kept for reuse
+    Layout layout_;
+    std::vector<Slot> slots_;  // one encoder per core
+    Samples16 carry_;          // the rows of a unit a call left incomplete
+    int carried_ = 0;
+    int parts_written_ = 0;
+    unsigned restarts_ = 0;    // MCU rows written (restart intervals begun)
 };
 
 }  // namespace
