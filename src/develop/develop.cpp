@@ -28,13 +28,36 @@ namespace obscura {
 namespace {
 
 // The develop kernel's tile (see develop_gen.cpp), and the rows developed
-// at a time when streaming (two tiles; a multiple of every writer's strip).
+// at a time when streaming (two tiles; a multiple of every writer's strip;
+// see plan_strips).
 constexpr int kMinOutputWidth = 512, kMinOutputHeight = 128;
 constexpr int kStripRows = 256;
 // The raw rows above and below its output that a strip's kernel reads, with
 // room to spare (the output changes below 12): a strip whose highlights are
 // rebuilt on the way (HighlightRebuild) gets a copy of these rows too.
 constexpr int kStripHalo = 24;
+
+struct Strip {
+    int y0, rows;
+};
+
+// The strips a photo of `height` rows is developed in: kStripRows each, but
+// the last, which is one tile tall with the rows past whole tiles (the one
+// tile row the kernel computes shifted inwards), and one of a single tile
+// where the tiles before it are odd in number. The kernel computes no row
+// twice but in the last strip, and what is left to write once it is done
+// is as short as it can be (the writer of the strip before runs beside it).
+std::vector<Strip> plan_strips(int height) {
+    if (height <= kMinOutputHeight) return {{0, height}};
+    const int last = kMinOutputHeight + height % kMinOutputHeight, body = height - last;
+    std::vector<Strip> strips;
+    int y = 0;
+    if (body % kStripRows != 0) strips.push_back({0, y = kMinOutputHeight});
+    for (; y < body; y += kStripRows) strips.push_back({y, kStripRows});
+    strips.push_back({body, last});
+    return strips;
+}
+static_assert(kStripRows == 2 * kMinOutputHeight, "a strip is two tiles tall");
 
 }  // namespace
 
@@ -508,15 +531,16 @@ void develop_rows(const RawImage& raw, const DevelopOptions& options, RowSink& s
     // Most crops start and end on whole quads, and their rows then reach
     // the writer exactly as wide as the photo (no copy there).
     const size_t stride = size_t(kernel.padded_columns(crop.x, region_w)) * 3;
-    const int strips = std::max(1, crop.height / kStripRows);
-    const int max_rows = std::max(crop.height - (strips - 1) * kStripRows, kMinOutputHeight);
+    const std::vector<Strip> strips = plan_strips(crop.height);
+    int max_rows = kMinOutputHeight;
+    for (const Strip& s : strips) max_rows = std::max(max_rows, s.rows);
     Samples16 buffers[2];
     for (auto& b : buffers) b.resize(stride * size_t(max_rows + 2));  // (any strip's padded rows)
     // Strip k develops while strip k - 1 is written: the writer (a JPEG
     // encoder, or a 300 MB file write) runs beside the kernel's threads.
     std::future<void> writing;
-    for (int k = 0; k < strips; ++k) {
-        int y0 = k * kStripRows, rows = k + 1 < strips ? kStripRows : crop.height - y0;
+    for (size_t k = 0; k < strips.size(); ++k) {
+        const int y0 = strips[k].y0, rows = strips[k].rows;
         uint16_t* buffer =
             kernel.run(crop.x, crop.y + y0, region_w, std::max(rows, kMinOutputHeight), buffers[k % 2].data(), stride);
         if (kernel.profile) kernel.profile->apply(buffer, stride, crop.width, y0, rows);
