@@ -1,10 +1,10 @@
-// JPEG through libjpeg-turbo: 4:4:4 at quality >= 90, EXIF in APP1, ICC in
-// APP2 — encoded in parts on every core. One encoder leaves a core idle (it
-// was the slowest step of a develop), so the rows are cut into parts of
-// whole MCU rows, each part is encoded as a JPEG of its own with a restart
-// marker after every MCU row and the standard tables, and the parts' scans
-// are joined into one: the first part's header (its height patched to the
-// photo's), then every part's entropy-coded data with one more restart
+// JPEG through libjpeg-turbo: 4:4:4 at quality >= 90 (4:2:0 below), EXIF in
+// APP1, ICC in APP2 — encoded in parts on every core. One encoder leaves a
+// core idle (it was the slowest step of a develop), so the rows are cut into
+// parts of whole MCU rows, each part is encoded as a JPEG of its own with a
+// restart marker after every MCU row and the standard tables, and the parts'
+// scans are joined into one: the first part's header (its height patched to
+// the photo's), then every part's entropy-coded data with one more restart
 // marker between parts (the numbers continuing: see kMaxPartRows). Decoders
 // see a single baseline JPEG with a restart interval of one MCU row.
 //
@@ -82,7 +82,7 @@ void halve_chroma(uint8_t* plane, const Layout& g, int rows) {
 
 // libjpeg's destination: a vector the writer hands from part to part (fresh
 // memory costs a page fault per 4 KB here: a 200 MP JPEG took ~65,000 of
-// them with libjpeg's own growing buffer), grown when a band needs more.
+// them with libjpeg's own growing buffer), grown when a part needs more.
 // Its first size is what a part of 8-bit RGB takes raw (more than any part
 // at our qualities compresses to), so it is seldom grown and copied; the
 // memory is not zeroed first.
