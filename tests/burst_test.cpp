@@ -55,17 +55,6 @@ Image develop_reference(const RawImage& raw) {
     return develop(raw, o);
 }
 
-// The rows [y0, y1) and columns [x0, x1) of an image.
-Image crop(const Image& im, int x0, int y0, int x1, int y1) {
-    Image out;
-    out.width = x1 - x0;
-    out.height = y1 - y0;
-    out.pixels.resize(size_t(out.width) * out.height * 3);
-    for (int y = y0; y < y1; ++y)
-        std::copy_n(&im.pixels[(size_t(y) * im.width + x0) * 3], size_t(out.width) * 3, &out.pixels[size_t(y - y0) * out.width * 3]);
-    return out;
-}
-
 struct BurstScores {
     double single, merged, band_single, band_merged;
 };
@@ -86,7 +75,7 @@ BurstScores score_burst(const std::string& burst) {
     Image merged = develop(merge_burst_files(frames_of(burst), options), denoised);
     Image single = develop_reference(decode(frames_of(burst)[0]));
     const int w = truth.width, h = truth.height;
-    auto band = [&](const Image& im) { return crop(im, w / 3, h / 3, w, h / 3 + h / 6); };
+    auto band = [&](const Image& im) { return test::crop(im, w / 3, h / 3, w, h / 3 + h / 6); };
     return {cpsnr(single, truth), cpsnr(merged, truth), cpsnr(band(single), band(truth), 0),
             cpsnr(band(merged), band(truth), 0)};
 }
@@ -166,7 +155,7 @@ TEST(Burst, TheMergeMapsTheNoiseItKeptWhereItRefusedFrames) {
     RawImage flat = merged;
     flat.noise.map.clear();
     const Image unmapped = develop(flat, o);
-    auto band = [&](const Image& im) { return crop(im, w / 3, h / 3, w, h / 3 + h / 6); };
+    auto band = [&](const Image& im) { return test::crop(im, w / 3, h / 3, w, h / 3 + h / 6); };
     const double band_with = cpsnr(band(mapped), band(truth), 0), band_without = cpsnr(band(unmapped), band(truth), 0);
     const double with = cpsnr(mapped, truth), without = cpsnr(unmapped, truth);
     std::printf("mover band %.2f -> %.2f dB with the map; whole photo %.2f -> %.2f dB\n", band_without, band_with, without, with);

@@ -219,17 +219,6 @@ JpegContents read_jpeg(const fs::path& path) {
     return out;
 }
 
-// The top-left w x h of an image.
-Image crop_of(const Image& in, int w, int h) {
-    Image out = in;
-    out.width = w;
-    out.height = h;
-    out.pixels.resize(size_t(w) * size_t(h) * 3);
-    for (int y = 0; y < h; ++y)
-        std::copy_n(&in.pixels[size_t(y) * size_t(in.width) * 3], size_t(w) * 3, &out.pixels[size_t(y) * size_t(w) * 3]);
-    return out;
-}
-
 TEST(Encode, JpegDecodesCloseWithIccAndExif) {
     fs::path out = scratch() / "photo.jpg";
     encode(sample().image, out.string(), metadata_of(sample().raw));
@@ -259,7 +248,7 @@ TEST(Encode, JpegOfAnyWidthAndHeightAtEitherSampling) {
     } cases[] = {{501, 555, 92, 11, 37.5, 37.0}, {501, 555, 80, 22, 32.0, 31.5}, {517, 700, 60, 22, 29.0, 28.5}};
     for (const Case& c : cases) {
         SCOPED_TRACE(std::to_string(c.width) + "x" + std::to_string(c.height) + " q" + std::to_string(c.quality));
-        Image photo = crop_of(sample().image, c.width, c.height);
+        Image photo = test::crop(sample().image, 0, 0, c.width, c.height);
         fs::path out = scratch() / "odd.jpg";
         EncodeOptions options;
         options.jpeg_quality = c.quality;
@@ -272,7 +261,6 @@ TEST(Encode, JpegOfAnyWidthAndHeightAtEitherSampling) {
         const double whole = test::cpsnr(back.image, photo, 0);
         EXPECT_GE(whole, c.min_cpsnr);
         // The padding must not bleed in: the right and bottom edges alone.
-        Image edge_back = crop_of(back.image, c.width, c.height), edge = photo;
         double se = 0;
         size_t n = 0;
         for (int y = 0; y < c.height; ++y)
@@ -280,7 +268,7 @@ TEST(Encode, JpegOfAnyWidthAndHeightAtEitherSampling) {
                 if (x < c.width - 3 && y < c.height - 3) continue;
                 for (int ch = 0; ch < 3; ++ch) {
                     const size_t i = (size_t(y) * size_t(c.width) + size_t(x)) * 3 + size_t(ch);
-                    const double d = (double(edge_back.pixels[i]) - double(edge.pixels[i])) / 65535.0;
+                    const double d = (double(back.image.pixels[i]) - double(photo.pixels[i])) / 65535.0;
                     se += d * d;
                     ++n;
                 }
@@ -297,7 +285,7 @@ TEST(Encode, JpegOfAnyWidthAndHeightAtEitherSampling) {
 // must not change a byte: rows given a few at a time, in counts that split
 // MCU rows and parts, give the file the whole photo at once gives.
 TEST(Encode, JpegIsTheSameHoweverItsRowsArrive) {
-    const Image photo = crop_of(sample().image, 517, 700);
+    const Image photo = test::crop(sample().image, 0, 0, 517, 700);
     auto read_all = [](const fs::path& p) {
         std::ifstream in(p, std::ios::binary);
         return std::vector<char>(std::istreambuf_iterator<char>(in), {});

@@ -59,8 +59,8 @@ public:
 void encode_ultrahdr(const Image& sdr, const Image& hdr, const std::string& path, const OutputMetadata& metadata = {},
                      const EncodeOptions& options = {});
 
-// 16-bit -> 8-bit, rounded (round(x * 255 / 65535)), as every 8-bit writer
-// converts.
+// 16-bit -> 8-bit, rounded (round(x * 255 / 65535)), as the PNG and HEIF
+// writers convert (the JPEG writer converts to Y, Cb, Cr: below).
 void to_8bit(const uint16_t* src, uint8_t* dst, size_t n);
 
 // n pixels of interleaved 16-bit RGB -> 8-bit JPEG (JFIF, BT.601 full-range)

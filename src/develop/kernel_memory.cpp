@@ -99,30 +99,33 @@ ThreadCache& cache() {
     return c;
 }
 
+// The newest block of `blocks` that fits `need` closely, taken out of it;
+// null when none does. (Close fits only, so big blocks are not wasted on
+// small asks.)
+char* take_close_fit(std::vector<char*>& blocks, size_t need) {
+    for (size_t k = blocks.size(); k-- > 0;) {
+        char* b = blocks[k];
+        const size_t cap = capacity_of(b);
+        if (cap >= need && cap <= 2 * need) {
+            blocks.erase(blocks.begin() + long(k));
+            return b;
+        }
+    }
+    return nullptr;
+}
+
 void* cached_malloc(void*, size_t size) {
     size_t need = (size + 2 * kAlign - 1) / kAlign * kAlign;
     ThreadCache& c = cache();
-    for (size_t k = c.blocks.size(); k-- > 0;) {
-        char* b = c.blocks[k];
-        size_t cap = capacity_of(b);
-        if (cap >= need && cap <= 2 * need) {  // close fits only, so big blocks are not wasted on small asks
-            c.blocks.erase(c.blocks.begin() + long(k));
-            c.bytes -= cap;
-            return b + kAlign;
-        }
+    if (char* b = take_close_fit(c.blocks, need)) {
+        c.bytes -= capacity_of(b);
+        return b + kAlign;
     }
     {
         // (Blocks that ended threads left, before anything new.)
         Pool& p = pool();
         std::lock_guard<std::mutex> hold(p.lock);
-        for (size_t k = p.blocks.size(); k-- > 0;) {
-            char* b = p.blocks[k];
-            size_t cap = capacity_of(b);
-            if (cap >= need && cap <= 2 * need) {
-                p.blocks.erase(p.blocks.begin() + long(k));
-                return b + kAlign;
-            }
-        }
+        if (char* b = take_close_fit(p.blocks, need)) return b + kAlign;
     }
     char* b = c.cut(need);
     const bool cut = b != nullptr;

@@ -223,17 +223,15 @@ public:
     }
 
     void write_rows(const uint16_t* rows, size_t stride, int y, int count) override {
-        const size_t row_values = size_t(layout_.width) * 3;
         const int unit = layout_.unit_rows();
         const bool last = y + count >= height_;
         std::vector<const uint16_t*> ready;  // rows to encode now, in order
         int r = 0;
         // A unit left incomplete by the last call is completed first.
         if (carried_ > 0) {
-            for (; r < count && carried_ < unit; ++r, ++carried_)
-                std::copy_n(rows + size_t(r) * stride, row_values, carry_.data() + size_t(carried_) * row_values);
+            r = carry(rows, stride, 0, std::min(count, unit - carried_));
             if (carried_ < unit && !last) return;
-            for (int k = 0; k < carried_; ++k) ready.push_back(carry_.data() + size_t(k) * row_values);
+            for (int k = 0; k < carried_; ++k) ready.push_back(carry_.data() + size_t(k) * row_values());
         }
         // Whole units straight from the caller's rows, and the photo's last
         // rows however many.
@@ -243,11 +241,7 @@ public:
         encode(ready);
         // The rest waits for the next call.
         carried_ = 0;
-        if (r < count) {
-            carry_.resize(size_t(unit) * row_values);
-            for (; r < count; ++r, ++carried_)
-                std::copy_n(rows + size_t(r) * stride, row_values, carry_.data() + size_t(carried_) * row_values);
-        }
+        carry(rows, stride, r, count);
     }
 
     void finish() override {
@@ -260,6 +254,16 @@ public:
     }
 
 private:
+    size_t row_values() const { return size_t(layout_.width) * 3; }
+
+    // Rows [from, to) of a call appended to the carried unit; returns `to`.
+    int carry(const uint16_t* rows, size_t stride, int from, int to) {
+        if (from < to) carry_.resize(size_t(layout_.unit_rows()) * row_values());
+        for (int r = from; r < to; ++r, ++carried_)
+            std::copy_n(rows + size_t(r) * stride, row_values(), carry_.data() + size_t(carried_) * row_values());
+        return to;
+    }
+
     // Rows made of whole units (but for the photo's last), cut into parts
     // of whole units, as even as they can be (the longer ones last, where a
     // short last unit is), at least one per core, none longer than
@@ -276,20 +280,19 @@ private:
             const int units_here = units / parts + (k >= parts - units % parts ? 1 : 0);
             start[size_t(k) + 1] = std::min(total, start[size_t(k)] + units_here * unit);
         }
+        auto rows_of = [&](int part) { return start[size_t(part) + 1] - start[size_t(part)]; };
         for (int first = 0; first < parts; first += slots) {
             const int n = std::min(slots, parts - first);
             auto run = [&](int k) {
-                const int part = first + k;
-                const bool opening = parts_written_ == 0 && part == 0;
-                encode_part(slots_[size_t(k)], layout_, rows.data() + start[size_t(part)],
-                            start[size_t(part) + 1] - start[size_t(part)], quality_, opening ? &exif_ : nullptr,
-                            opening ? &icc_ : nullptr);
+                const bool opening = parts_written_ == 0 && first + k == 0;
+                encode_part(slots_[size_t(k)], layout_, rows.data() + start[size_t(first + k)], rows_of(first + k),
+                            quality_, opening ? &exif_ : nullptr, opening ? &icc_ : nullptr);
             };
             std::vector<std::future<void>> others;
             for (int k = 1; k < n; ++k) others.push_back(std::async(std::launch::async, run, k));
             run(0);
             for (auto& o : others) o.get();
-            for (int k = 0; k < n; ++k) append(slots_[size_t(k)], start[size_t(first + k) + 1] - start[size_t(first + k)]);
+            for (int k = 0; k < n; ++k) append(slots_[size_t(k)], rows_of(first + k));
         }
     }
 

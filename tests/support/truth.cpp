@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "support/truth.h"
 
 namespace obscura::test {
@@ -18,6 +20,18 @@ Image box_down(const Image& im, int n) {
                     for (int i = 0; i < n; ++i) s += im.at(x * n + i, y * n + j, c);
                 out.pixels[(size_t(y) * out.width + x) * 3 + c] = uint16_t(s / (n * n) + 0.5);
             }
+    return out;
+}
+
+Image crop(const Image& im, int x0, int y0, int x1, int y1) {
+    Image out;
+    out.width = x1 - x0;
+    out.height = y1 - y0;
+    out.color_space = im.color_space;
+    out.scene_peak = im.scene_peak;
+    out.pixels.resize(size_t(out.width) * out.height * 3);
+    for (int y = y0; y < y1; ++y)
+        std::copy_n(&im.pixels[(size_t(y) * im.width + x0) * 3], size_t(out.width) * 3, &out.pixels[size_t(y - y0) * out.width * 3]);
     return out;
 }
 

@@ -15,6 +15,10 @@ std::string dng_path(const std::string& name);   // generated DNGs
 // The photo averaged over n x n blocks (what a binned sensor sees).
 Image box_down(const Image& im, int n);
 
+// The rows [y0, y1) and columns [x0, x1) of an image (its colour space and
+// scene peak kept).
+Image crop(const Image& im, int x0, int y0, int x1, int y1);
+
 // The measures live in the library (obscura/quality.h).
 using obscura::ciede2000;
 using obscura::cpsnr;
