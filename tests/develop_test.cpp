@@ -178,6 +178,51 @@ TEST(Develop, StripsRebuildTheirOwnHighlightsAsTheWholeFrameWould) {
     }
 }
 
+TEST(Develop, ClippedLightTakesTheColourOfTheLightRingsAway) {
+    // An orange light (red twice green, blue half) falling off from the
+    // middle of a 14-bit RGGB frame: red clips over a disc 12 blocks
+    // across, where no quad is left to tell the colour, and only the
+    // bright ring around it is known. The spread carries that colour in,
+    // ring by ring, so the middle's red is rebuilt at twice its green;
+    // a spread that stopped short would leave the middle neutral, red at
+    // its clip (1.4 times green at the peak).
+    RawImage raw;
+    raw.source = "orange light";
+    raw.width = raw.height = 512;
+    raw.bits = 14;
+    raw.black.pattern = {512};
+    raw.white_level = 16383;
+    raw.crop = {0, 0, raw.width, raw.height};
+    raw.color.as_shot_neutral = Vec3{1, 1, 1};
+    raw.data.resize(size_t(raw.width) * raw.height);
+    const double range = raw.white_level - 512, gain[3] = {2.0, 1.0, 0.5};
+    auto green_at = [&](int x, int y) {
+        const double r2 = (std::pow(x - 255.5, 2) + std::pow(y - 255.5, 2)) / (160.0 * 160.0);
+        return 0.7 * std::exp(-r2);
+    };
+    for (int y = 0; y < raw.height; ++y)
+        for (int x = 0; x < raw.width; ++x) {
+            const double light = gain[raw.cfa.at(x, y)] * green_at(x, y);
+            raw.data[size_t(y) * raw.width + x] = uint16_t(std::lround(512 + std::min(light, 1.0) * range));
+        }
+    ASSERT_TRUE(has_partial_clipping(raw));
+    ASSERT_TRUE(rebuild_highlights_in_place(raw));
+    // Quads within 40 pixels of the middle: three rings and more inside
+    // the known ones (red clips out to 96 pixels, 6 blocks).
+    double ratio = 0;
+    int quads = 0;
+    for (int y = 216; y < 296; y += 2)
+        for (int x = 216; x < 296; x += 2) {
+            if (std::hypot(x - 255.5, y - 255.5) > 40) continue;
+            const double red = raw.data[size_t(y) * raw.width + x] - 512.0;
+            const double green = raw.data[size_t(y) * raw.width + x + 1] - 512.0;
+            ratio += red / green, ++quads;
+        }
+    ratio /= quads;
+    std::printf("    red / green rebuilt in the middle: %.3f over %d quads (the light's: 2)\n", ratio, quads);
+    EXPECT_NEAR(ratio, 2.0, 0.05);
+}
+
 TEST(Develop, KernelsOnThreadsThatComeAndGoGiveTheSameResult) {
     // The kernels' scratch comes from each thread's region of huge pages;
     // a thread that ends hands its region's rest and its free blocks to the
