@@ -69,6 +69,14 @@ TEST(Looks, AllShippedLooksAreFoundInOrder) {
     EXPECT_TRUE(std::equal(expected.begin(), expected.end(), names.begin()));
     for (const auto& l : builtin_looks()) EXPECT_FALSE(l.description.empty()) << l.name;
     EXPECT_EQ(default_look_name(), "authentic");
+    // By name, a look is read from its own file alone: the same look.
+    for (const auto& l : builtin_looks()) {
+        const Look found = find_look(l.name);
+        EXPECT_EQ(found.name, l.name);
+        EXPECT_EQ(found.description, l.description);
+        EXPECT_EQ(found.encoding_curve(257, 1, 1), l.encoding_curve(257, 1, 1)) << l.name;
+        EXPECT_EQ(found.saturation, l.saturation) << l.name;
+    }
 }
 
 TEST(Looks, EveryShippedLookDevelopsAndMonoIsNeutral) {

@@ -292,6 +292,17 @@ const std::string& default_look_name() {
 
 Look find_look(const std::string& name_or_path) {
     if (fs::path(name_or_path).extension() == ".toml") return load_look(name_or_path);
+    // The look's own file when it is named after it: one file read, not
+    // every look's (1-1.6 ms of a develop's start here).
+    if (name_or_path.find_first_of("/\\") == std::string::npos && !name_or_path.empty()) {
+        const std::string dir = styles_directory();
+        std::error_code ec;
+        const fs::path own = fs::path(dir) / (name_or_path + ".toml");
+        if (!dir.empty() && fs::is_regular_file(own, ec)) {
+            Look look = load_look(own.string());
+            if (look.name == name_or_path) return look;
+        }
+    }
     for (const auto& l : builtin_looks())
         if (l.name == name_or_path) return l;
     std::string known;
