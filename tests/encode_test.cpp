@@ -223,8 +223,9 @@ TEST(Encode, JpegDecodesCloseWithIccAndExif) {
     fs::path out = scratch() / "photo.jpg";
     encode(sample().image, out.string(), metadata_of(sample().raw));
     JpegContents back = read_jpeg(out);
-    // Encoded in bands of 256 rows joined at restart markers (the photo is
-    // 768 rows high: three bands): a wrong marker would be a warning here.
+    // Encoded in parts on every core, joined at restart markers (the photo
+    // is 768 rows high: two parts of six 64-row units): a wrong marker
+    // would be a warning here.
     EXPECT_EQ(back.warnings, 0);
     EXPECT_GT(back.restart_interval, 0u);
     EXPECT_EQ(back.luma_sampling, 11);  // 4:4:4 at the default quality

@@ -236,9 +236,9 @@ HighlightRebuild::HighlightRebuild(const RawImage& raw) {
     for (size_t d = 1; d < first.size(); ++d) first[d] += first[d - 1];
     std::vector<uint32_t, UninitialisedAllocator<uint32_t>> by_ring(first.back());
     {
-        std::vector<size_t> at(first.begin(), first.end() - 1);
+        std::vector<size_t> next(first.begin(), first.end() - 1);  // each ring's next place in the list
         for (size_t b = 0; b < ring.size(); ++b)
-            if (ring[b] != kFar && ring[b] > 0) by_ring[at[ring[b]]++] = uint32_t(b);
+            if (ring[b] != kFar && ring[b] > 0) by_ring[next[ring[b]]++] = uint32_t(b);
     }
     for (int d = 1; d <= rings; ++d)
         for (size_t i = first[d]; i < first[d + 1]; ++i) {
