@@ -1,13 +1,28 @@
-// Plain C++ row loops on every core, for the work between the kernels.
+// Plain C++ row loops on every core, for the work between the kernels, and
+// the threads they run on.
 #pragma once
 #include <algorithm>
 #include <atomic>
 #include <exception>
+#include <functional>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 namespace obscura {
+
+// Runs `work` on a thread of the process's worker pool; its future's get()
+// waits for it and rethrows what it threw. Every call has a thread to
+// itself at once (an idle one of the pool, else a new one that then stays
+// in the pool), so work may wait on other work it started without a
+// deadlock. (Threads are kept because starting one is dear: on our virtual
+// machines 50-500 us, its stack mapped and faulted afresh and a new malloc
+// arena; a 12 MP develop started ~40 of them, three a strip.)
+std::future<void> run_on_worker(std::function<void()> work);
+
+// Waits for every future, then rethrows the first exception among them.
+void wait_all(std::vector<std::future<void>>& futures);
 
 // Runs body(y0, y1) over [begin, end) in as many bands as there are cores
 // (at most 8); fewer than `min_rows` rows run on the calling thread alone.
@@ -15,14 +30,19 @@ template <typename F>
 void parallel_rows(int begin, int end, F body, int min_rows = 64) {
     const int n = std::clamp(int(std::thread::hardware_concurrency()), 1, 8);
     if (n == 1 || end - begin < min_rows) return body(begin, end);
-    std::vector<std::thread> pool;
+    std::vector<std::future<void>> others;
     const int step = (end - begin + n - 1) / n;
     for (int k = 1; k < n; ++k) {
         int a = begin + k * step, b = std::min(end, a + step);
-        if (a < b) pool.emplace_back(body, a, b);
+        if (a < b) others.push_back(run_on_worker([&body, a, b] { body(a, b); }));
     }
-    body(begin, std::min(end, begin + step));
-    for (auto& t : pool) t.join();
+    try {
+        body(begin, std::min(end, begin + step));
+    } catch (...) {
+        for (auto& o : others) o.wait();  // (they use `body`)
+        throw;
+    }
+    wait_all(others);
 }
 
 // Runs body(i) for every i in [0, count) on every core (at most 8), each
@@ -46,10 +66,10 @@ void parallel_tasks(int count, F body) {
             }
         }
     };
-    std::vector<std::thread> pool;
-    for (int k = 1; k < n; ++k) pool.emplace_back(worker);
+    std::vector<std::future<void>> others;
+    for (int k = 1; k < n; ++k) others.push_back(run_on_worker(worker));
     worker();
-    for (auto& t : pool) t.join();
+    wait_all(others);
     if (error) std::rethrow_exception(error);
 }
 

@@ -15,6 +15,7 @@
 #include "develop_fast_kernel.h"
 #include "develop_linear_kernel.h"
 #include "camera_profile.h"
+#include "core/parallel.h"
 #include "denoise.h"
 #include "kernel_memory.h"
 #include "obscura/finish.h"
@@ -546,7 +547,7 @@ void develop_rows(const RawImage& raw, const DevelopOptions& options, RowSink& s
         if (kernel.profile) kernel.profile->apply(buffer, stride, crop.width, y0, rows);
         kernel.finish->apply(buffer, stride, y0, rows);
         if (writing.valid()) writing.get();  // rethrows the writer's error
-        writing = std::async(std::launch::async, [&sink, buffer, stride, y0, rows] { sink.write_rows(buffer, stride, y0, rows); });
+        writing = run_on_worker([&sink, buffer, stride, y0, rows] { sink.write_rows(buffer, stride, y0, rows); });
     }
     writing.get();
 }

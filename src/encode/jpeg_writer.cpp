@@ -28,6 +28,7 @@
 #include <jpeglib.h>  // needs size_t and FILE first
 
 #include "core/jpeg_error.h"
+#include "core/parallel.h"
 #include "obscura/frame_memory.h"
 #include "obscura/error.h"
 #include "writers.h"
@@ -289,7 +290,7 @@ private:
                             quality_, opening ? &exif_ : nullptr, opening ? &icc_ : nullptr);
             };
             std::vector<std::future<void>> others;
-            for (int k = 1; k < n; ++k) others.push_back(std::async(std::launch::async, run, k));
+            for (int k = 1; k < n; ++k) others.push_back(run_on_worker([&run, k] { run(k); }));
             run(0);
             for (auto& o : others) o.get();
             for (int k = 0; k < n; ++k) append(slots_[size_t(k)], rows_of(first + k));
