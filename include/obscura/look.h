@@ -74,6 +74,15 @@ struct Look {
     // shoulder's white at `peak`: highlights up to it roll off instead of
     // clipping.
     std::vector<float> encoding_curve(int samples = 16385, double range = 1.0, double peak = 1.0) const;
+
+    // The same curve at one linear light x (1 = white before the look's
+    // exposure), value 0..1: for a caller that tabulates it its own way.
+    struct Encoding {
+        double gain, white, shoulder, shadows, contrast;
+        double shoulder_norm;  // the shoulder's value at its white
+        double operator()(double x) const;
+    };
+    Encoding encoding(double peak = 1.0) const;
 };
 
 // Reads a look file; throws obscura::Error naming the file and the key for

@@ -38,42 +38,45 @@ bool Look::finishing_is_identity() const {
            highlight_amount == 0 && vignette == 0 && grain == 0;
 }
 
+Look::Encoding Look::encoding(double peak) const {
+    Encoding e{std::pow(2.0, exposure_ev), 0, shoulder, shadows, contrast, 1};
+    e.white = e.gain * peak;
+    if (shoulder > 0) e.shoulder_norm = e.white * (1 + shoulder * e.white / (e.white * e.white)) / (1 + shoulder * e.white);
+    return e;
+}
+
+double Look::Encoding::operator()(double x) const {
+    x *= gain;
+    if (shoulder > 0) {
+        // Extended Reinhard with its white at the brightest input: a soft
+        // shoulder that still reaches white, so highlights roll off.
+        const double w = white, k = shoulder;
+        x = x * (1 + k * x / (w * w)) / (1 + k * x) / shoulder_norm;
+    }
+    x = std::min(x, 1.0);
+    if (shadows > 0) {
+        // Shadow lift: a toe that raises dark tones most (x / (x + s)
+        // shaped), leaving white where it was.
+        double s = 0.02 + 0.3 * (1 - shadows);
+        double lifted = x * (1 + s) / (x + s);
+        x = x + shadows * 0.5 * (lifted - x);
+    }
+    double y = srgb_encode(x);
+    if (contrast != 0) {
+        // S-curve around mid-grey: darker shadows, brighter mid-highs,
+        // with both ends pinned.
+        const double pivot = 0.46;
+        double t = y < pivot ? y / pivot : (y - pivot) / (1 - pivot);
+        y = y < pivot ? std::pow(t, 1 + contrast) * pivot : pivot + (1 - std::pow(1 - t, 1 + contrast)) * (1 - pivot);
+    }
+    return std::clamp(y, 0.0, 1.0);
+}
+
 std::vector<float> Look::encoding_curve(int samples, double range, double peak) const {
     std::vector<float> out(size_t(std::max(samples, 2)));
-    const double gain = std::pow(2.0, exposure_ev);
-    auto encode = [&](size_t i) {
-        double x = double(i) / double(out.size() - 1) * range * gain;
-        if (shoulder > 0) {
-            // Extended Reinhard with its white at the brightest input: a soft
-            // shoulder that still reaches white, so highlights roll off.
-            double w = gain * peak, k = shoulder;
-            auto f = [&](double t) { return t * (1 + k * t / (w * w)) / (1 + k * t); };
-            x = f(x) / f(w);
-        }
-        x = std::min(x, 1.0);
-        if (shadows > 0) {
-            // Shadow lift: a toe that raises dark tones most (x / (x + s)
-            // shaped), leaving white where it was.
-            double s = 0.02 + 0.3 * (1 - shadows);
-            double lifted = x * (1 + s) / (x + s);
-            x = x + shadows * 0.5 * (lifted - x);
-        }
-        double y = srgb_encode(x);
-        if (contrast != 0) {
-            // S-curve around mid-grey: darker shadows, brighter mid-highs,
-            // with both ends pinned.
-            const double pivot = 0.46;
-            double t = y < pivot ? y / pivot : (y - pivot) / (1 - pivot);
-            double s = y < pivot ? std::pow(t, 1 + contrast) * pivot : pivot + (1 - std::pow(1 - t, 1 + contrast)) * (1 - pivot);
-            y = s;
-        }
-        return float(std::clamp(y, 0.0, 1.0));
-    };
-    // On every core: over a bracket's or rebuilt highlights' range a look
-    // takes 65,537 samples of two powers each, 4 ms of one core before a
-    // develop can start (2.5-4 ms on two here, as the second thread starts).
+    const Encoding encode = encoding(peak);
     parallel_rows(0, int(out.size()), [&](int i0, int i1) {
-        for (int i = i0; i < i1; ++i) out[size_t(i)] = encode(size_t(i));
+        for (int i = i0; i < i1; ++i) out[size_t(i)] = float(encode(double(i) / double(out.size() - 1) * range));
     }, 4096);
     return out;
 }
