@@ -30,6 +30,7 @@
 #include "obscura/lens_correction.h"
 #include "obscura/finish.h"
 #include "obscura/frame.h"
+#include "obscura/frame_memory.h"
 #include "cli.h"
 
 namespace {
@@ -675,6 +676,7 @@ int cmd_info(Args args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    obscura::use_huge_page_heap();
     if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
         std::fputs(kMainHelp, argc < 2 ? stderr : stdout);
         return argc < 2 ? kExitUsage : 0;

@@ -54,6 +54,25 @@ size_t round_up_to_huge_page(size_t bytes) { return (bytes + kHugePage - 1) / kH
 
 }  // namespace
 
+void use_huge_page_heap() {
+    // (What glibc's tunables hugetlb=1, top_pad, mmap_threshold, arena_max
+    // and trim_threshold would set, which only the environment can.)
+    constexpr int kStep = 64 << 20;
+    ::mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    ::mallopt(M_ARENA_MAX, 1);
+    ::mallopt(M_TRIM_THRESHOLD, 4 * kStep);
+    ::mallopt(M_TOP_PAD, kStep);
+    // Grow the heap now (a block it has no room for, freed at once) and ask
+    // for huge pages over the new part: the kernel backs whole, aligned 2 MB
+    // ranges with them. (Volatile: a malloc only freed is dropped.)
+    const uintptr_t before = reinterpret_cast<uintptr_t>(::sbrk(0));
+    void* volatile grow = std::malloc(1u << 20);
+    std::free(grow);
+    const uintptr_t after = reinterpret_cast<uintptr_t>(::sbrk(0));
+    const uintptr_t from = (before + kHugePage - 1) / kHugePage * kHugePage, to = after / kHugePage * kHugePage;
+    if (to > from) ::madvise(reinterpret_cast<void*>(from), to - from, MADV_HUGEPAGE);  // a hint
+}
+
 void set_frame_memory_budget(size_t bytes) { budget = bytes; }
 size_t frame_memory_budget() { return budget; }
 size_t frame_memory_in_use() { return in_use; }
