@@ -104,7 +104,7 @@ struct Kernel {
     std::string color_space = "sRGB";  // what `matrix` maps to
     double scene_peak = 0;             // > 0: the scene-linear rendition (Image::scene_peak)
     CurveTable curve;
-    int srgb_curve = 0;  // the curve is the sRGB encoding alone (the kernel evaluates it)
+    int srgb_curve = 0;  // the curve is the sRGB encoding alone (develop_linear evaluates it; the Bayer kernels look it up)
     int cfa_dx = -1, cfa_dy = -1;
     decltype(&develop_best_kernel) run_tiles;
     LensCorrection lens;
@@ -205,7 +205,7 @@ struct Kernel {
         Halide::Runtime::Buffer<uint16_t> out(dst, 5, dims);
         int rc = run_tiles(in, levels_buf, cfa_dx, cfa_dy, mapped ? 1 : 0, grid_buf, grid_scale_x, grid_scale_y,
                            lens.vignette ? 1 : 0, vignette_buf, use_ca, ca_poly_buf, ca_geom_buf, matrix_buf, curve_buf,
-                           srgb_curve, use_cells, cells_buf, column_buf, row_buf, cell_levels_buf, out);
+                           use_cells, cells_buf, column_buf, row_buf, cell_levels_buf, out);
         if (rc != 0) throw file_error(raw->source, "develop kernel failed (Halide error " + std::to_string(rc) + ")");
         return dst + size_t(u0 - 2 * qx0) * 3 + size_t(v0 - 2 * qy0) * stride;
     }
@@ -292,6 +292,42 @@ void use_cell_samples(const RawImage& raw, Kernel& k) {
     k.use_cells = 1;
 }
 
+// The curve as the kernels want it (Develop::curve): `encode` (light as a
+// fraction t of the curve's range -> 0..1) at segments + 1 uniform samples,
+// as 16-bit codes, each entry packing a sample and the next so one lookup
+// gives both ends of a segment. On every core, each sample evaluated once,
+// in the memory it packs into: over rebuilt highlights' range that is
+// 65,537 samples of two powers each, on the path to the first strip (the
+// look's float table and a packing loop on one core were 4 ms of it).
+// (With 16,384 segments the sRGB encoding's table is within 0.07 of a
+// 16-bit code of the encoding itself: exact along its linear toe, and
+// its curvature above that is small for segments this fine.)
+template <typename F>
+void fill_curve(Kernel& k, int segments, F encode) {
+    // (Rounded as lround rounds the float: p + 0.5 is exact in double.)
+    auto code = [&](int i) {
+        const float p = std::clamp(float(encode(double(i) / double(segments))), 0.0f, 1.0f) * 65535.0f;
+        return uint32_t(double(p) + 0.5);
+    };
+    k.curve = CurveTable(size_t(segments));
+    parallel_rows(0, segments, [&](int i0, int i1) {
+        uint32_t low = code(i0);
+        for (int i = i0; i < i1; ++i) {
+            const uint32_t high = code(i + 1);
+            k.curve[size_t(i)] = low | high << 16;
+            low = high;
+        }
+    }, 4096);
+}
+
+// The sRGB encoding alone as the curve: develop_linear evaluates it, the
+// Bayer kernels look it up like any look's.
+void use_srgb_encoding(Kernel& k) {
+    k.srgb_curve = 1;
+    if (k.linear) k.curve.assign(2, 0);  // (unused)
+    else fill_curve(k, 16384, srgb_encode);
+}
+
 // The colour matrix (white-balanced camera -> XYZ D50 -> (Bradford) D65 ->
 // linear sRGB or Display P3, with the camera's baseline exposure and the
 // look's bias) and the look's curve, as the kernels want them.
@@ -305,8 +341,7 @@ void set_colour_and_curve(const RawImage& raw, const ColorSolution& color, const
         const Mat3& m = profile->camera_to_prophoto();
         for (int r = 0; r < 3; ++r)
             for (int c = 0; c < 3; ++c) k.matrix[r][c] = float(m[r * 3 + c]);
-        k.srgb_curve = 1;
-        k.curve.assign(2, 0);  // (unused: the kernel evaluates the sRGB encoding)
+        use_srgb_encoding(k);
         k.profile = std::move(profile);
         return;
     }
@@ -319,12 +354,11 @@ void set_colour_and_curve(const RawImage& raw, const ColorSolution& color, const
             for (int c = 0; c < 3; ++c) k.matrix[r][c] = float(m[r * 3 + c]);
     };
     if (options.scene_linear) {
-        // Light over [0, peak] in the sRGB encoding, which the kernel
-        // evaluates exactly and which keeps the shadows' precision.
+        // Light over [0, peak] in the sRGB encoding, which keeps the
+        // shadows' precision.
         k.scene_peak = scene_linear_peak(raw);
         set_matrix(scale(to_srgb, 1.0 / k.scene_peak));
-        k.srgb_curve = 1;
-        k.curve.assign(2, 0);
+        use_srgb_encoding(k);
         return;
     }
     // A raw that keeps light beyond the white its look renders (a bracket
@@ -344,29 +378,11 @@ void set_colour_and_curve(const RawImage& raw, const ColorSolution& color, const
     }
     set_matrix(to_srgb);
 
-    // The curve as the kernel wants it: 16-bit codes, each entry packing a
-    // sample and the next, so one lookup gives both ends of a segment (as
-    // finely spaced over a wider range).
+    if (k.srgb_curve) return use_srgb_encoding(k);  // (the gain is the matrix's)
+    // Finely spaced over a wider range as over [0, 1].
     const int segments = int(std::min(16384.0 * range, 1048576.0));
     const Look::Encoding encode = look.encoding(range > 1 ? baseline : 1.0);
-    // (Rounded as lround rounds the float: p + 0.5 is exact in double.)
-    auto code = [&](int i) {
-        const float p = std::clamp(float(encode(double(i) / double(segments) * range)), 0.0f, 1.0f) * 65535.0f;
-        return uint32_t(double(p) + 0.5);
-    };
-    // On every core, each sample evaluated once, in the memory it packs
-    // into: over rebuilt highlights' range that is 65,537 samples of two
-    // powers each, on the path to the first strip (the look's curve table
-    // and this packing were 4 ms of it).
-    k.curve = CurveTable(size_t(segments));
-    parallel_rows(0, segments, [&](int i0, int i1) {
-        uint32_t low = code(i0);
-        for (int i = i0; i < i1; ++i) {
-            const uint32_t high = code(i + 1);
-            k.curve[size_t(i)] = low | high << 16;
-            low = high;
-        }
-    }, 4096);
+    fill_curve(k, segments, [&](double t) { return encode(t * range); });
 }
 
 // The radial vignetting correction of the plan, in the kernel's terms.

@@ -58,10 +58,6 @@ public:
     // The tone curve and encoding, linear 0..1 -> 16-bit code, sampled at
     // n + 1 uniform points; entry k packs samples k (low half) and k + 1.
     Input<Buffer<uint32_t, 1>> curve{"curve"};
-    // 1: the curve is exactly the sRGB encoding, evaluated instead of looked
-    // up (the reference look; lookups are scalar loads, a quarter of the
-    // kernel's time).
-    Input<int> srgb_curve{"srgb_curve"};
     // A remosaicked frame (use_cells 1): the n x n-cell samples it was made
     // from, each put back as its cell's colour after the demosaic (the Bayer
     // frame carried only 37.5% of a hexadeca sensor's samples). The colour
@@ -181,7 +177,7 @@ public:
             linear_planes[s](i, j) = Tuple(lins);
             std::vector<Expr> encoded;
             for (int ch = 0; ch < 3; ++ch) {
-                encoded.push_back(encode_output(linear_planes[s](i, j)[ch], curve, n, srgb_curve));
+                encoded.push_back(look_up_curve(linear_planes[s](i, j)[ch], curve, n));
             }
             encoded_planes[s] = Func(std::string("encoded_") + site_name(s));
             encoded_planes[s](i, j) = Tuple(encoded);
@@ -232,13 +228,13 @@ public:
             .parallel(tile);
 
         for (int s : kAllSites) {
-            // (Both: vignetting with either curve, or neither.)
-            encoded_planes[s].compute_at(output, tile).vectorize(i, vec);
+            // (The curve's lookups are inlined into the output's stores,
+            // each feeding its interleave: as a stage of their own per tile
+            // the 12 MP and 50 MP kernels took 7-8 % longer, and per quad row
+            // as long.)
             linear_planes[s].compute_at(output, tile).vectorize(i, vec);
             linear_planes[s].specialize(use_vignette != 0);
             if (with_cells) known_planes[s].compute_at(output, tile).vectorize(i, vec).specialize(use_gain_map != 0);
-            encoded_planes[s].specialize(use_vignette != 0).specialize(srgb_curve != 0);
-            encoded_planes[s].specialize(srgb_curve != 0);
             // Files without a gain map or chromatic aberration skip that
             // arithmetic entirely. The planes that read the raw through its
             // mirrored border are computed in whole vectors (RoundUp: 272

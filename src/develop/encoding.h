@@ -32,16 +32,24 @@ inline Expr srgb_encode(Expr v) {
     return select(v <= 0.0031308f, v * 12.92f, 1.055f * pow_positive(max(v, 0.0031308f), 1.0f / 2.4f) - 0.055f);
 }
 
-// The look's curve (see Develop::curve): linear 0..1 -> 16-bit code, one
-// lookup fetching both ends of a segment; or the sRGB encoding evaluated.
-inline Expr encode_output(Expr lin, Func curve, Expr n, Expr srgb_curve) {
+// The look's curve (see Develop::curve) at linear 0..1, as a 16-bit code
+// before rounding: one lookup fetches both ends of a segment.
+inline Expr curve_at(Expr lin, Func curve, Expr n) {
     Expr pos = lin * cast<float>(n);
     Expr k = clamp(cast<int>(pos), 0, n - 1);
     Expr ends = curve(k);
     Expr lo = cast<float>(ends & 0xffff), hi = cast<float>(ends >> 16);
-    Expr looked_up = lo + (hi - lo) * (pos - cast<float>(k));
+    return lo + (hi - lo) * (pos - cast<float>(k));
+}
+
+// The look's curve looked up, rounded to a 16-bit code.
+inline Expr look_up_curve(Expr lin, Func curve, Expr n) { return cast<uint16_t>(curve_at(lin, curve, n) + 0.5f); }
+
+// The same, or the sRGB encoding evaluated when srgb_curve is set (exact
+// in the deep shadows of a scene-linear rendition over a wide range).
+inline Expr encode_output(Expr lin, Func curve, Expr n, Expr srgb_curve) {
     Expr evaluated = srgb_encode(lin) * 65535.0f;
-    return cast<uint16_t>(select(srgb_curve != 0, evaluated, looked_up) + 0.5f);
+    return cast<uint16_t>(select(srgb_curve != 0, evaluated, curve_at(lin, curve, n)) + 0.5f);
 }
 
 }  // namespace obscura::halide
