@@ -95,7 +95,7 @@ mkdir -p "$out/block-corpus"
 
 # Looks and LUTs: seeds are the shipped looks and a few small cubes.
 mkdir -p "$out/look-corpus" "$out/lut-corpus" "$out/lut-seeds"
-clang++ $flags -I"$root/include" -I"$root/src" "$root/fuzz/look_fuzzer.cpp" "$root/src/look/look.cpp" \
+clang++ $flags -I"$root/include" -I"$root/src" "$root/fuzz/look_fuzzer.cpp" "$root/src/look/look.cpp" "$root/src/core/parallel.cpp" \
     $(pkg-config --cflags --libs tomlplusplus) -o "$out/look_fuzzer"
 clang++ $flags -I"$root/include" -I"$root/src" "$root/fuzz/lut_fuzzer.cpp" "$root/src/look/lut.cpp" -o "$out/lut_fuzzer"
 "$py" - "$out/lut-seeds" <<'PY'
