@@ -230,8 +230,8 @@ public:
         for (int s : kAllSites) {
             // (The curve's lookups are inlined into the output's stores,
             // each feeding its interleave: as a stage of their own per tile
-            // the 12 MP and 50 MP kernels took 7-8 % longer, and per quad row
-            // as long.)
+            // the default look's 50 MP kernel took 4-5 % longer, and per
+            // quad row as long.)
             linear_planes[s].compute_at(output, tile).vectorize(i, vec);
             linear_planes[s].specialize(use_vignette != 0);
             if (with_cells) known_planes[s].compute_at(output, tile).vectorize(i, vec).specialize(use_gain_map != 0);
