@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -36,6 +37,27 @@ TEST(Parallel, EveryRowOnceAndErrorsComeBack) {
     EXPECT_THROW(parallel_tasks(8, [&](int i) { if (i == 5) throw std::runtime_error("task"); }), std::runtime_error);
     auto failing = run_on_worker([] { throw std::runtime_error("work"); });
     EXPECT_THROW(failing.get(), std::runtime_error);
+}
+
+TEST(Parallel, WorkLeftBehindIsWaitedFor) {
+    // A task going out of scope (its caller unwinding) waits for the work,
+    // which may use the caller's locals: a bare future would not.
+    std::atomic<bool> finished{false};
+    {
+        Task left = run_on_worker([&] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(30));
+            finished = true;
+        });
+    }
+    EXPECT_TRUE(finished.load());
+    // And a band that throws on the caller's thread leaves the others done.
+    std::atomic<int> done{0};
+    EXPECT_THROW(parallel_rows(0, 1000, [&](int y0, int) {
+        if (y0 == 0) throw std::runtime_error("first band");
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        ++done;
+    }, 1), std::runtime_error);
+    EXPECT_EQ(done.load(), int(std::clamp(std::thread::hardware_concurrency(), 1u, 8u)) - 1);
 }
 
 TEST(Parallel, WorkWaitingOnWorkItStartedFinishes) {

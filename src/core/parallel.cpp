@@ -48,9 +48,9 @@ void run_queue(Pool* p, std::packaged_task<void()> first) {
 
 }  // namespace
 
-std::future<void> run_on_worker(std::function<void()> work) {
+Task run_on_worker(std::function<void()> work) {
     std::packaged_task<void()> task(std::move(work));
-    std::future<void> done = task.get_future();
+    Task done(task.get_future());
     Pool* p = current_pool();
     {
         std::lock_guard<std::mutex> hold(p->lock);
@@ -65,11 +65,11 @@ std::future<void> run_on_worker(std::function<void()> work) {
     return done;
 }
 
-void wait_all(std::vector<std::future<void>>& futures) {
+void wait_all(std::vector<Task>& tasks) {
     std::exception_ptr first;
-    for (auto& f : futures) {
+    for (Task& t : tasks) {
         try {
-            f.get();
+            t.get();
         } catch (...) {
             if (!first) first = std::current_exception();
         }

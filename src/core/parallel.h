@@ -12,17 +12,41 @@
 
 namespace obscura {
 
-// Runs `work` on a thread of the process's worker pool; its future's get()
-// waits for it and rethrows what it threw. Every call has a thread to
-// itself at once (an idle one of the pool, else a new one that then stays
-// in the pool), so work may wait on other work it started without a
-// deadlock. (Threads are kept because starting one is dear: on our virtual
-// machines 50-500 us, its stack mapped and faulted afresh and a new malloc
-// arena; a 12 MP develop started ~40 of them, three a strip.)
-std::future<void> run_on_worker(std::function<void()> work);
+// Work running on a thread of the worker pool. get() waits for it and
+// rethrows what it threw; going out of scope waits for it too, as
+// std::async's futures do, so work that uses the caller's locals never
+// outlives them when the caller unwinds.
+class Task {
+public:
+    Task() = default;
+    explicit Task(std::future<void> done) : done_(std::move(done)) {}
+    Task(Task&&) = default;
+    Task& operator=(Task&& other) {
+        wait();
+        done_ = std::move(other.done_);
+        return *this;
+    }
+    ~Task() { wait(); }
+    bool valid() const { return done_.valid(); }
+    void wait() const {
+        if (done_.valid()) done_.wait();
+    }
+    void get() { done_.get(); }
 
-// Waits for every future, then rethrows the first exception among them.
-void wait_all(std::vector<std::future<void>>& futures);
+private:
+    std::future<void> done_;
+};
+
+// Runs `work` on a thread of the process's worker pool. Every call has a
+// thread to itself at once (an idle one of the pool, else a new one that
+// then stays in the pool), so work may wait on other work it started
+// without a deadlock. (Threads are kept because starting one is dear: on
+// our virtual machines 50-500 us, its stack mapped and faulted afresh and
+// a new malloc arena; a 12 MP develop started ~40 of them, three a strip.)
+Task run_on_worker(std::function<void()> work);
+
+// Waits for every task, then rethrows the first exception among them.
+void wait_all(std::vector<Task>& tasks);
 
 // Runs body(y0, y1) over [begin, end) in as many bands as there are cores
 // (at most 8); fewer than `min_rows` rows run on the calling thread alone.
@@ -30,18 +54,13 @@ template <typename F>
 void parallel_rows(int begin, int end, F body, int min_rows = 64) {
     const int n = std::clamp(int(std::thread::hardware_concurrency()), 1, 8);
     if (n == 1 || end - begin < min_rows) return body(begin, end);
-    std::vector<std::future<void>> others;
+    std::vector<Task> others;
     const int step = (end - begin + n - 1) / n;
     for (int k = 1; k < n; ++k) {
         int a = begin + k * step, b = std::min(end, a + step);
         if (a < b) others.push_back(run_on_worker([&body, a, b] { body(a, b); }));
     }
-    try {
-        body(begin, std::min(end, begin + step));
-    } catch (...) {
-        for (auto& o : others) o.wait();  // (they use `body`)
-        throw;
-    }
+    body(begin, std::min(end, begin + step));
     wait_all(others);
 }
 
@@ -66,7 +85,7 @@ void parallel_tasks(int count, F body) {
             }
         }
     };
-    std::vector<std::future<void>> others;
+    std::vector<Task> others;
     for (int k = 1; k < n; ++k) others.push_back(run_on_worker(worker));
     worker();
     wait_all(others);

@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <future>
 
 #include "develop_best_kernel.h"
 #include "develop_cells_kernel.h"
@@ -575,7 +574,7 @@ void develop_rows(const RawImage& raw, const DevelopOptions& options, RowSink& s
     for (auto& b : buffers) b.resize(stride * size_t(max_rows + 2));  // (any strip's padded rows)
     // Strip k develops while strip k - 1 is written: the writer (a JPEG
     // encoder, or a 300 MB file write) runs beside the kernel's threads.
-    std::future<void> writing;
+    Task writing;  // (declared after the buffers: an unwinding develop waits for it before they go)
     for (size_t k = 0; k < strips.size(); ++k) {
         const int y0 = strips[k].y0, rows = strips[k].rows;
         uint16_t* buffer =

@@ -22,7 +22,6 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
-#include <future>
 #include <thread>
 
 #include <jpeglib.h>  // needs size_t and FILE first
@@ -289,10 +288,10 @@ private:
                 encode_part(slots_[size_t(k)], layout_, rows.data() + start[size_t(first + k)], rows_of(first + k),
                             quality_, opening ? &exif_ : nullptr, opening ? &icc_ : nullptr);
             };
-            std::vector<std::future<void>> others;
+            std::vector<Task> others;
             for (int k = 1; k < n; ++k) others.push_back(run_on_worker([&run, k] { run(k); }));
             run(0);
-            for (auto& o : others) o.get();
+            wait_all(others);
             for (int k = 0; k < n; ++k) append(slots_[size_t(k)], rows_of(first + k));
         }
     }
