@@ -38,21 +38,25 @@ bool Look::finishing_is_identity() const {
            highlight_amount == 0 && vignette == 0 && grain == 0;
 }
 
+namespace {
+
+// Extended Reinhard of strength k with its white at w.
+double extended_reinhard(double x, double w, double k) { return x * (1 + k * x / (w * w)) / (1 + k * x); }
+
+}  // namespace
+
 Look::Encoding Look::encoding(double peak) const {
     Encoding e{std::pow(2.0, exposure_ev), 0, shoulder, shadows, contrast, 1};
     e.white = e.gain * peak;
-    if (shoulder > 0) e.shoulder_norm = e.white * (1 + shoulder * e.white / (e.white * e.white)) / (1 + shoulder * e.white);
+    if (shoulder > 0) e.shoulder_norm = extended_reinhard(e.white, e.white, shoulder);
     return e;
 }
 
 double Look::Encoding::operator()(double x) const {
     x *= gain;
-    if (shoulder > 0) {
-        // Extended Reinhard with its white at the brightest input: a soft
-        // shoulder that still reaches white, so highlights roll off.
-        const double w = white, k = shoulder;
-        x = x * (1 + k * x / (w * w)) / (1 + k * x) / shoulder_norm;
-    }
+    // Extended Reinhard with its white at the brightest input: a soft
+    // shoulder that still reaches white, so highlights roll off.
+    if (shoulder > 0) x = extended_reinhard(x, white, shoulder) / shoulder_norm;
     x = std::min(x, 1.0);
     if (shadows > 0) {
         // Shadow lift: a toe that raises dark tones most (x / (x + s)
