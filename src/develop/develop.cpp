@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <memory>
 
 #include "develop_best_kernel.h"
 #include "develop_cells_kernel.h"
@@ -570,21 +571,33 @@ void develop_rows(const RawImage& raw, const DevelopOptions& options, RowSink& s
     const std::vector<Strip> strips = plan_strips(crop.height);
     int max_rows = kMinOutputHeight;
     for (const Strip& s : strips) max_rows = std::max(max_rows, s.rows);
-    Samples16 buffers[2];
+    // Strip k develops while the strips before it are written: the writers
+    // (a JPEG encoder, or a 300 MB file write) run one after another beside
+    // the kernel's threads, each waiting for the one before. Three buffers,
+    // so the kernel waits only when the writer is two strips behind: with
+    // two it waited for the writer of every strip before it, and a core
+    // stood idle whenever the two did not finish together.
+    constexpr size_t kBuffers = 3;
+    Samples16 buffers[kBuffers];
     for (auto& b : buffers) b.resize(stride * size_t(max_rows + 2));  // (any strip's padded rows)
-    // Strip k develops while strip k - 1 is written: the writer (a JPEG
-    // encoder, or a 300 MB file write) runs beside the kernel's threads.
-    Task writing;  // (declared after the buffers: an unwinding develop waits for it before they go)
+    // (Declared after the buffers: an unwinding develop waits for its
+    // writers before they go.)
+    std::shared_ptr<Task> writers[kBuffers];
+    std::shared_ptr<Task> last;
     for (size_t k = 0; k < strips.size(); ++k) {
         const int y0 = strips[k].y0, rows = strips[k].rows;
-        uint16_t* buffer =
-            kernel.run(crop.x, crop.y + y0, region_w, std::max(rows, kMinOutputHeight), buffers[k % 2].data(), stride);
+        std::shared_ptr<Task>& slot = writers[k % kBuffers];
+        if (slot) slot->wait();  // the writer of strip k - 3 (its error comes back through the chain)
+        uint16_t* buffer = kernel.run(crop.x, crop.y + y0, region_w, std::max(rows, kMinOutputHeight),
+                                      buffers[k % kBuffers].data(), stride);
         if (kernel.profile) kernel.profile->apply(buffer, stride, crop.width, y0, rows);
         kernel.finish->apply(buffer, stride, y0, rows);
-        if (writing.valid()) writing.get();  // rethrows the writer's error
-        writing = run_on_worker([&sink, buffer, stride, y0, rows] { sink.write_rows(buffer, stride, y0, rows); });
+        slot = last = std::make_shared<Task>(run_on_worker([&sink, before = last, buffer, stride, y0, rows] {
+            if (before) before->get();  // rethrows an earlier writer's error, and keeps the rows in order
+            sink.write_rows(buffer, stride, y0, rows);
+        }));
     }
-    writing.get();
+    last->get();
 }
 
 const std::vector<std::string>& output_color_spaces() {
