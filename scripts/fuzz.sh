@@ -73,12 +73,12 @@ PY
 fi
 flags="-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 srcs=("$root"/src/core/*.cpp "$root"/src/decode/*.cpp "$root/src/optics/opcodes.cpp")
-# libjxl and LibRaw are opened at their first use (src/core/lazy_library.h),
+# libjxl, LibRaw and libtiff are opened at their first use (src/core/lazy_library.h),
 # by the SONAME of the installed library, as src/CMakeLists.txt reads it.
 soname() { readelf -d "$(pkg-config --variable=libdir "$1")/lib$2.so" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p'; }
 lazy=(-DOBSCURA_SONAME_LIBJXL="\"$(soname libjxl jxl)\"" -DOBSCURA_SONAME_LIBJXL_THREADS="\"$(soname libjxl_threads jxl_threads)\""
-      -DOBSCURA_SONAME_LIBRAW="\"$(soname libraw_r raw_r)\""
-      $(pkg-config --cflags libjxl libjxl_threads libraw_r) -ldl)
+      -DOBSCURA_SONAME_LIBRAW="\"$(soname libraw_r raw_r)\"" -DOBSCURA_SONAME_LIBTIFF="\"$(soname libtiff-4 tiff)\""
+      $(pkg-config --cflags libjxl libjxl_threads libraw_r libtiff-4) -ldl)
 for fuzzer in dng_fuzzer block_fuzzer; do
     # shellcheck disable=SC2046
     clang++ $flags -I"$root/include" -I"$root/src" "${lazy[@]}" "$root/fuzz/$fuzzer.cpp" "${srcs[@]}" \

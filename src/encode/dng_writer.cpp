@@ -3,7 +3,6 @@
 // does not (ForwardMatrix, OpcodeList, NoiseProfile) are registered here.
 #include "obscura/dng_writer.h"
 
-#include <tiffio.h>
 
 #include <algorithm>
 #include <cmath>
@@ -18,6 +17,7 @@
 #include "obscura/lens_correction.h"
 #include "obscura/opcodes.h"
 #include "writers.h"
+#include "core/lazy_tiff.h"
 #include "core/noise_map.h"
 
 namespace obscura {
@@ -45,17 +45,17 @@ TIFFFieldInfo kExtraFields[] = {
 TIFFExtendProc previous_extender = nullptr;
 
 void add_dng_fields(TIFF* tif) {
-    TIFFMergeFieldInfo(tif, kExtraFields, sizeof kExtraFields / sizeof kExtraFields[0]);
+    TIFF_LAZY(TIFFMergeFieldInfo)(tif, kExtraFields, sizeof kExtraFields / sizeof kExtraFields[0]);
     if (previous_extender) previous_extender(tif);
 }
 
 void register_dng_fields() {
     static std::once_flag once;
-    std::call_once(once, [] { previous_extender = TIFFSetTagExtender(add_dng_fields); });
+    std::call_once(once, [] { previous_extender = TIFF_LAZY(TIFFSetTagExtender)(add_dng_fields); });
 }
 
 struct TiffCloser {
-    void operator()(TIFF* t) const { TIFFClose(t); }
+    void operator()(TIFF* t) const { TIFF_LAZY(TIFFClose)(t); }
 };
 
 std::vector<float> floats(const std::array<double, 9>& m) { return {m.begin(), m.end()}; }
@@ -104,67 +104,67 @@ std::array<std::vector<uint8_t>, 3> opcode_lists_for(const RawImage& raw) {
 }
 
 void write_tags(TIFF* t, const RawImage& raw) {
-    TIFFSetField(t, TIFFTAG_SUBFILETYPE, 0);
-    TIFFSetField(t, TIFFTAG_IMAGEWIDTH, uint32_t(raw.width));
-    TIFFSetField(t, TIFFTAG_IMAGELENGTH, uint32_t(raw.height));
-    TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, 16);
-    TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, 1);
-    TIFFSetField(t, TIFFTAG_COMPRESSION, COMPRESSION_NONE);
-    TIFFSetField(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_CFA);
-    TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
-    TIFFSetField(t, TIFFTAG_ORIENTATION, uint16_t(raw.shot.orientation >= 1 && raw.shot.orientation <= 8 ? raw.shot.orientation : 1));
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_SUBFILETYPE, 0);
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_IMAGEWIDTH, uint32_t(raw.width));
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_IMAGELENGTH, uint32_t(raw.height));
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_BITSPERSAMPLE, 16);
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_SAMPLESPERPIXEL, 1);
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_COMPRESSION, COMPRESSION_NONE);
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_CFA);
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_ORIENTATION, uint16_t(raw.shot.orientation >= 1 && raw.shot.orientation <= 8 ? raw.shot.orientation : 1));
     // About 1 MB strips, never more rows than the image (rawspeed refuses that).
-    TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, uint32_t(std::clamp((1 << 20) / std::max(1, raw.width * 2), 1, raw.height)));
-    TIFFSetField(t, TIFFTAG_SOFTWARE, raw.shot.software.empty() ? "obscura" : raw.shot.software.c_str());
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_ROWSPERSTRIP, uint32_t(std::clamp((1 << 20) / std::max(1, raw.width * 2), 1, raw.height)));
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_SOFTWARE, raw.shot.software.empty() ? "obscura" : raw.shot.software.c_str());
     const std::string make = raw.shot.make.empty() ? "obscura" : raw.shot.make;
     const std::string model = raw.shot.model.empty() ? "unknown" : raw.shot.model;
-    TIFFSetField(t, TIFFTAG_MAKE, make.c_str());
-    TIFFSetField(t, TIFFTAG_MODEL, model.c_str());
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_MAKE, make.c_str());
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_MODEL, model.c_str());
     std::string unique = make + " " + model;
-    TIFFSetField(t, TIFFTAG_UNIQUECAMERAMODEL, unique.c_str());
-    if (!raw.shot.datetime.empty()) TIFFSetField(t, TIFFTAG_DATETIME, raw.shot.datetime.c_str());
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_UNIQUECAMERAMODEL, unique.c_str());
+    if (!raw.shot.datetime.empty()) TIFF_LAZY(TIFFSetField)(t, TIFFTAG_DATETIME, raw.shot.datetime.c_str());
     if (raw.shot.exposure_s) {
         const float v = float(*raw.shot.exposure_s);
-        TIFFSetField(t, kExposureTime, uint32_t(1), &v);
+        TIFF_LAZY(TIFFSetField)(t, kExposureTime, uint32_t(1), &v);
     }
     if (raw.shot.f_number) {
         const float v = float(*raw.shot.f_number);
-        TIFFSetField(t, kFNumber, uint32_t(1), &v);
+        TIFF_LAZY(TIFFSetField)(t, kFNumber, uint32_t(1), &v);
     }
     if (raw.shot.iso && *raw.shot.iso >= 1 && *raw.shot.iso <= 65535) {
         const uint16_t v = uint16_t(std::lround(*raw.shot.iso));
-        TIFFSetField(t, kIsoSpeed, uint32_t(1), &v);
+        TIFF_LAZY(TIFFSetField)(t, kIsoSpeed, uint32_t(1), &v);
     }
 
     const uint8_t version[4] = {1, 4, 0, 0}, backward[4] = {1, 3, 0, 0};
-    TIFFSetField(t, TIFFTAG_DNGVERSION, version);
-    TIFFSetField(t, TIFFTAG_DNGBACKWARDVERSION, backward);
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_DNGVERSION, version);
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_DNGBACKWARDVERSION, backward);
 
     const uint16_t repeat[2] = {uint16_t(raw.cfa.height), uint16_t(raw.cfa.width)};
-    TIFFSetField(t, TIFFTAG_CFAREPEATPATTERNDIM, repeat);
-    TIFFSetField(t, TIFFTAG_CFAPATTERN, uint16_t(raw.cfa.colors.size()), raw.cfa.colors.data());
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_CFAREPEATPATTERNDIM, repeat);
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_CFAPATTERN, uint16_t(raw.cfa.colors.size()), raw.cfa.colors.data());
     const uint8_t plane_colors[3] = {0, 1, 2};
-    TIFFSetField(t, TIFFTAG_CFAPLANECOLOR, 3, plane_colors);
-    TIFFSetField(t, TIFFTAG_CFALAYOUT, 1);
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_CFAPLANECOLOR, 3, plane_colors);
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_CFALAYOUT, 1);
 
     const uint16_t black_repeat[2] = {uint16_t(raw.black.repeat_height), uint16_t(raw.black.repeat_width)};
-    TIFFSetField(t, TIFFTAG_BLACKLEVELREPEATDIM, black_repeat);
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_BLACKLEVELREPEATDIM, black_repeat);
     std::vector<float> black(raw.black.pattern.begin(), raw.black.pattern.end());
-    TIFFSetField(t, TIFFTAG_BLACKLEVEL, uint32_t(black.size()), black.data());
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_BLACKLEVEL, uint32_t(black.size()), black.data());
     if (!raw.black.delta_h.empty()) {
         std::vector<float> d(raw.black.delta_h.begin(), raw.black.delta_h.end());
-        TIFFSetField(t, TIFFTAG_BLACKLEVELDELTAH, uint32_t(d.size()), d.data());
+        TIFF_LAZY(TIFFSetField)(t, TIFFTAG_BLACKLEVELDELTAH, uint32_t(d.size()), d.data());
     }
     if (!raw.black.delta_v.empty()) {
         std::vector<float> d(raw.black.delta_v.begin(), raw.black.delta_v.end());
-        TIFFSetField(t, TIFFTAG_BLACKLEVELDELTAV, uint32_t(d.size()), d.data());
+        TIFF_LAZY(TIFFSetField)(t, TIFFTAG_BLACKLEVELDELTAV, uint32_t(d.size()), d.data());
     }
     uint32_t white = uint32_t(std::clamp(raw.white_level, 1.0, 65535.0) + 0.5);
-    TIFFSetField(t, TIFFTAG_WHITELEVEL, 1, &white);
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_WHITELEVEL, 1, &white);
     const float crop_origin[2] = {float(raw.crop.x), float(raw.crop.y)};
     const float crop_size[2] = {float(raw.crop.width), float(raw.crop.height)};
-    TIFFSetField(t, TIFFTAG_DEFAULTCROPORIGIN, crop_origin);
-    TIFFSetField(t, TIFFTAG_DEFAULTCROPSIZE, crop_size);
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_DEFAULTCROPORIGIN, crop_origin);
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_DEFAULTCROPSIZE, crop_size);
 
     const CameraColor& c = raw.color;
     const ttag_t matrix_tags[2] = {TIFFTAG_COLORMATRIX1, TIFFTAG_COLORMATRIX2};
@@ -174,44 +174,44 @@ void write_tags(TIFF* t, const RawImage& raw) {
     for (int i = 0; i < 2; ++i) {
         if (!c.color_matrix[i]) continue;
         auto m = floats(*c.color_matrix[i]);
-        TIFFSetField(t, matrix_tags[i], uint32_t(9), m.data());
-        TIFFSetField(t, illuminant_tags[i], uint16_t(c.illuminant[i]));
+        TIFF_LAZY(TIFFSetField)(t, matrix_tags[i], uint32_t(9), m.data());
+        TIFF_LAZY(TIFFSetField)(t, illuminant_tags[i], uint16_t(c.illuminant[i]));
         if (c.forward_matrix[i]) {
             auto f = floats(*c.forward_matrix[i]);
-            TIFFSetField(t, forward_tags[i], uint32_t(9), f.data());
+            TIFF_LAZY(TIFFSetField)(t, forward_tags[i], uint32_t(9), f.data());
         }
         if (c.camera_calibration[i]) {
             auto k = floats(*c.camera_calibration[i]);
-            TIFFSetField(t, calibration_tags[i], uint32_t(9), k.data());
+            TIFF_LAZY(TIFFSetField)(t, calibration_tags[i], uint32_t(9), k.data());
         }
     }
     if (c.analog_balance) {
         const float ab[3] = {float((*c.analog_balance)[0]), float((*c.analog_balance)[1]), float((*c.analog_balance)[2])};
-        TIFFSetField(t, TIFFTAG_ANALOGBALANCE, uint32_t(3), ab);
+        TIFF_LAZY(TIFFSetField)(t, TIFFTAG_ANALOGBALANCE, uint32_t(3), ab);
     }
     if (c.as_shot_neutral) {
         const float n[3] = {float((*c.as_shot_neutral)[0]), float((*c.as_shot_neutral)[1]), float((*c.as_shot_neutral)[2])};
-        TIFFSetField(t, TIFFTAG_ASSHOTNEUTRAL, uint32_t(3), n);
+        TIFF_LAZY(TIFFSetField)(t, TIFFTAG_ASSHOTNEUTRAL, uint32_t(3), n);
     } else if (c.as_shot_white_xy) {
         const float xy[2] = {float((*c.as_shot_white_xy)[0]), float((*c.as_shot_white_xy)[1])};
-        TIFFSetField(t, TIFFTAG_ASSHOTWHITEXY, xy);
+        TIFF_LAZY(TIFFSetField)(t, TIFFTAG_ASSHOTWHITEXY, xy);
     }
-    if (c.baseline_exposure != 0) TIFFSetField(t, TIFFTAG_BASELINEEXPOSURE, c.baseline_exposure);
+    if (c.baseline_exposure != 0) TIFF_LAZY(TIFFSetField)(t, TIFFTAG_BASELINEEXPOSURE, c.baseline_exposure);
 
     if (!raw.noise.planes.empty()) {
         std::vector<double> n;
         for (const auto& p : raw.noise.planes) n.insert(n.end(), {p[0], p[1]});
-        TIFFSetField(t, kNoiseProfile, uint32_t(n.size()), n.data());
+        TIFF_LAZY(TIFFSetField)(t, kNoiseProfile, uint32_t(n.size()), n.data());
     }
     // A merged burst's noise map, in the DNG's private data (no tag of the
     // standard holds it; other readers pass over it).
     if (const auto map = noise_map_private_data(raw.noise); !map.empty())
-        TIFFSetField(t, TIFFTAG_DNGPRIVATEDATA, uint16_t(map.size()), map.data());
+        TIFF_LAZY(TIFFSetField)(t, TIFFTAG_DNGPRIVATEDATA, uint16_t(map.size()), map.data());
     const ttag_t opcode_tags[3] = {kOpcodeList1, kOpcodeList2, kOpcodeList3};
     const auto lists = opcode_lists_for(raw);
     for (int i = 0; i < 3; ++i)
         if (!lists[size_t(i)].empty())
-            TIFFSetField(t, opcode_tags[i], uint32_t(lists[size_t(i)].size()), lists[size_t(i)].data());
+            TIFF_LAZY(TIFFSetField)(t, opcode_tags[i], uint32_t(lists[size_t(i)].size()), lists[size_t(i)].data());
 }
 
 }  // namespace
@@ -225,14 +225,14 @@ void write_dng(const RawImage& raw, const std::string& path, const DngWriteOptio
     std::string temp = create_temporary_beside(path);
     bool ok = false;
     {
-        TIFFSetWarningHandler(nullptr);
-        std::unique_ptr<TIFF, TiffCloser> tif(TIFFOpen(temp.c_str(), "w"));
+        TIFF_LAZY(TIFFSetWarningHandler)(nullptr);
+        std::unique_ptr<TIFF, TiffCloser> tif(TIFF_LAZY(TIFFOpen)(temp.c_str(), "w"));
         if (tif) {
             write_tags(tif.get(), raw);
             ok = true;
             for (int y = 0; y < raw.height && ok; ++y)
-                ok = TIFFWriteScanline(tif.get(), const_cast<uint16_t*>(&raw.data[size_t(y) * raw.width]), uint32_t(y)) == 1;
-            ok = ok && TIFFWriteDirectory(tif.get()) == 1;
+                ok = TIFF_LAZY(TIFFWriteScanline)(tif.get(), const_cast<uint16_t*>(&raw.data[size_t(y) * raw.width]), uint32_t(y), 0) == 1;
+            ok = ok && TIFF_LAZY(TIFFWriteDirectory)(tif.get()) == 1;
         }
     }
     if (!ok) {

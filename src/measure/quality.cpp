@@ -1,7 +1,6 @@
 // Quality measures against a ground truth, and reading reference images.
 #include "obscura/quality.h"
 
-#include <tiffio.h>
 
 #include <png.h>
 
@@ -10,6 +9,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "core/lazy_tiff.h"
 #include "obscura/error.h"
 
 namespace obscura {
@@ -30,29 +30,29 @@ Image load_png(const std::string& path) {
 }
 
 Image load_tiff_rgb(const std::string& path) {
-    TIFFSetWarningHandler(nullptr);
-    TIFF* t = TIFFOpen(path.c_str(), "r");
+    TIFF_LAZY(TIFFSetWarningHandler)(nullptr);
+    TIFF* t = TIFF_LAZY(TIFFOpen)(path.c_str(), "r");
     if (!t) throw file_error(path, "cannot read TIFF");
     uint32_t w = 0, h = 0;
     uint16_t bits = 0, spp = 0, planar = PLANARCONFIG_CONTIG;
-    TIFFGetField(t, TIFFTAG_IMAGEWIDTH, &w);
-    TIFFGetField(t, TIFFTAG_IMAGELENGTH, &h);
-    TIFFGetFieldDefaulted(t, TIFFTAG_BITSPERSAMPLE, &bits);
-    TIFFGetFieldDefaulted(t, TIFFTAG_SAMPLESPERPIXEL, &spp);
-    TIFFGetFieldDefaulted(t, TIFFTAG_PLANARCONFIG, &planar);
+    TIFF_LAZY(TIFFGetField)(t, TIFFTAG_IMAGEWIDTH, &w);
+    TIFF_LAZY(TIFFGetField)(t, TIFFTAG_IMAGELENGTH, &h);
+    TIFF_LAZY(TIFFGetFieldDefaulted)(t, TIFFTAG_BITSPERSAMPLE, &bits);
+    TIFF_LAZY(TIFFGetFieldDefaulted)(t, TIFFTAG_SAMPLESPERPIXEL, &spp);
+    TIFF_LAZY(TIFFGetFieldDefaulted)(t, TIFFTAG_PLANARCONFIG, &planar);
     if ((bits != 8 && bits != 16) || spp < 3 || planar != PLANARCONFIG_CONTIG || w == 0 || h == 0 || w > 65535 ||
         h > 65535) {
-        TIFFClose(t);
+        TIFF_LAZY(TIFFClose)(t);
         throw file_error(path, "not an 8- or 16-bit RGB TIFF");
     }
     Image out;
     out.width = int(w);
     out.height = int(h);
     out.pixels.resize(size_t(w) * h * 3);
-    std::vector<uint8_t> row(size_t(TIFFScanlineSize(t)));
+    std::vector<uint8_t> row(size_t(TIFF_LAZY(TIFFScanlineSize)(t)));
     for (uint32_t y = 0; y < h; ++y) {
-        if (TIFFReadScanline(t, row.data(), y) < 0) {
-            TIFFClose(t);
+        if (TIFF_LAZY(TIFFReadScanline)(t, row.data(), y, 0) < 0) {
+            TIFF_LAZY(TIFFClose)(t);
             throw file_error(path, "damaged TIFF");
         }
         for (uint32_t x = 0; x < w; ++x)
@@ -62,7 +62,7 @@ Image load_tiff_rgb(const std::string& path) {
                 out.pixels[(size_t(y) * w + x) * 3 + c] = v;
             }
     }
-    TIFFClose(t);
+    TIFF_LAZY(TIFFClose)(t);
     return out;
 }
 

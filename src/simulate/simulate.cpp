@@ -12,12 +12,12 @@
 
 #include "obscura/dng_writer.h"
 #include "obscura/encode.h"
+#include "core/lazy_tiff.h"
 #include "core/mirror.h"
 #include "obscura/error.h"
 #include "obscura/quality.h"
 #include "obscura/raw_image.h"
 
-#include <tiffio.h>
 
 namespace obscura {
 namespace {
@@ -46,19 +46,19 @@ void lift_highlights(LinearPhoto& photo, double stops) {
 
 // 32-bit float RGB TIFF (the scene), for the scorers.
 void write_float_tiff(const LinearPhoto& photo, const std::string& path) {
-    TIFF* t = TIFFOpen(path.c_str(), "w");
+    TIFF* t = TIFF_LAZY(TIFFOpen)(path.c_str(), "w");
     if (!t) throw file_error(path, "cannot create");
-    TIFFSetField(t, TIFFTAG_IMAGEWIDTH, uint32_t(photo.width));
-    TIFFSetField(t, TIFFTAG_IMAGELENGTH, uint32_t(photo.height));
-    TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, 3);
-    TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, 32);
-    TIFFSetField(t, TIFFTAG_SAMPLEFORMAT, SAMPLEFORMAT_IEEEFP);
-    TIFFSetField(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
-    TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_IMAGEWIDTH, uint32_t(photo.width));
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_IMAGELENGTH, uint32_t(photo.height));
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_SAMPLESPERPIXEL, 3);
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_BITSPERSAMPLE, 32);
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_SAMPLEFORMAT, SAMPLEFORMAT_IEEEFP);
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
+    TIFF_LAZY(TIFFSetField)(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
     bool ok = true;
     for (int y = 0; y < photo.height && ok; ++y)
-        ok = TIFFWriteScanline(t, const_cast<float*>(photo.at(0, y)), uint32_t(y), 0) >= 0;
-    TIFFClose(t);
+        ok = TIFF_LAZY(TIFFWriteScanline)(t, const_cast<float*>(photo.at(0, y)), uint32_t(y), 0) >= 0;
+    TIFF_LAZY(TIFFClose)(t);
     if (!ok) throw file_error(path, "cannot write");
 }
 
