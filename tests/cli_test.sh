@@ -27,11 +27,13 @@ for ext in jpg png; do
     check "develop to .$ext" test -s "$work/k05.$ext"
 done
 
-# Start-up loads only what every run needs: libheif, libjxl, HarfBuzz and
-# FreeType are opened when a HEIF/AVIF is written, a JPEG XL block read or a
-# frame drawn (src/core/lazy_library.h), and those work (above and below).
+# Start-up loads only what every run needs: libheif, libjxl, HarfBuzz,
+# FreeType and libtiff are opened when a HEIF/AVIF is written, a JPEG XL
+# block read, a frame drawn or a TIFF written (src/core/lazy_library.h), and
+# those work (above and below).
 if deps=$(ldd "$obscura" 2>/dev/null); then
-    check "libheif, libjxl, HarfBuzz and FreeType are not loaded at start-up" bash -c "! grep -qE 'libheif|libjxl|libharfbuzz|libfreetype' <<<\"\$1\"" _ "$deps"
+    check "libheif, libjxl, HarfBuzz, FreeType and libtiff are not loaded at start-up" \
+        bash -c "! grep -qE 'libheif|libjxl|libharfbuzz|libfreetype|libtiff' <<<\"\$1\"" _ "$deps"
 fi
 
 # Outputs are deterministic: the same input and options give the same bytes
