@@ -224,6 +224,42 @@ TEST(LocalTone, LiftsShadowsAndKeepsHighlights) {
     EXPECT_TRUE(std::equal(same.pixels.begin(), same.pixels.end(), plain.pixels.begin()));
 }
 
+TEST(LocalTone, ADarkSpeckIsLiftedWithItsSurroundingsNotMultipliedIntoColour) {
+    // A mid-dark grey field with specks of dark red noise a few codes above
+    // black. The lift its surroundings get must not multiply the speck's
+    // colour (it did, 500-fold, into bright red dots): its chroma stays
+    // under 1.5 % of full scale (four 8-bit codes), and it stays as much
+    // darker than the field as it was.
+    Image im;
+    im.width = 512;
+    im.height = 512;
+    im.pixels.assign(size_t(im.width) * im.height * 3, uint16_t(0.15 * 65535));
+    const uint16_t speck[3] = {60, 8, 0};
+    std::vector<size_t> at;
+    for (int y = 32; y < im.height; y += 64)
+        for (int x = 32; x < im.width; x += 64) {
+            at.push_back(size_t(y) * im.width + x);
+            std::copy(speck, speck + 3, &im.pixels[at.back() * 3]);
+        }
+    Image mapped = im;
+    local_tone_map(mapped, 0.8);
+    const double field_before = 0.15, field_after = luma(mapped, 0);  // (a corner, far from every speck)
+    const double field_gain = field_after / field_before;
+    double worst_chroma = 0, worst_gap = 0;
+    for (size_t i : at) {
+        const uint16_t* p = &mapped.pixels[i * 3];
+        worst_chroma = std::max(worst_chroma, double(*std::max_element(p, p + 3) - *std::min_element(p, p + 3)));
+        // The speck's distance below the field, before and after.
+        const double gap_before = field_before - luma(im, i), gap_after = field_after - luma(mapped, i);
+        worst_gap = std::max(worst_gap, std::abs(gap_after - gap_before));
+    }
+    std::printf("field %.4f -> %.4f (gain %.2f); specks' chroma at most %.0f codes (was 60), gap to the field off by %.4f\n",
+                field_before, field_after, field_gain, worst_chroma, worst_gap);
+    EXPECT_GE(field_gain, 1.2);  // the field is lifted
+    EXPECT_LE(worst_chroma, 1000);
+    EXPECT_LE(worst_gap, 0.002);
+}
+
 TEST(LocalTone, NoHaloAtAStrongEdge) {
     // A dark field beside a bright one, each with fine texture. A base layer
     // that blurred across the edge would lift the dark side near the edge

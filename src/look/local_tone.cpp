@@ -71,6 +71,9 @@ void local_tone_map(Image& image, double amount) {
     a = box_mean(a, sw, sh, r);
     b = box_mean(b, sw, sh, r);
     const float gamma = float(1.0 - 0.5 * std::clamp(amount, 0.0, 1.0));
+    // Encoded luminance under which a pixel's colour is taken for noise:
+    // two and a half 8-bit codes.
+    constexpr float kNoiseFloor = 0.01f;
     auto rows = [&](int y0, int y1) {
         for (int y = y0; y < y1; ++y) {
             // Bilinear in the small grid, sample centres at (i + 0.5) * step.
@@ -90,9 +93,19 @@ void local_tone_map(Image& image, double amount) {
                 const float l = luma(p);
                 const float base = std::clamp(lerp2(a) * l + lerp2(b), 1e-4f, 1.0f);
                 // The gamma's lift fades out towards white: highlights stay.
-                const float lifted = base + (std::pow(base, gamma) - base) * (1.0f - base) + (l - base);
-                const float gain = l > 1e-4f ? std::max(lifted, 0.0f) / l : 1.0f;
-                for (int c = 0; c < 3; ++c) p[c] = uint16_t(std::clamp(std::lround(p[c] * gain), 0L, 65535L));
+                const float base_lifted = base + (std::pow(base, gamma) - base) * (1.0f - base);
+                const float lifted = std::max(base_lifted + (l - base), 0.0f);
+                // The colour is scaled as the luminance is, but never by more
+                // than a pixel at kNoiseFloor would be; what a darker one
+                // needs beyond that (all of it, at black) is added as grey.
+                // (Scaled alone, a speck of noise a few codes above black
+                // among lifted surroundings was multiplied up to a
+                // thousandfold into a bright, saturated dot, and a pixel
+                // under 1e-4 was not lifted at all.)
+                const float gain = lifted / std::max(l, kNoiseFloor);
+                const float grey = (lifted - gain * l) * 65535.0f;
+                for (int c = 0; c < 3; ++c)
+                    p[c] = uint16_t(std::clamp(std::lround(p[c] * gain + grey), 0L, 65535L));
             }
         }
     };
