@@ -112,6 +112,30 @@ TEST(Develop, StreamedStripsEqualTheWholeImage) {
     }
 }
 
+// A sink whose writes fail from the second on, as a full disk would.
+struct FailingSink : RowSink {
+    int calls = 0;
+    void write_rows(const uint16_t*, size_t, int, int) override {
+        if (++calls >= 2) throw Error("out.jpg: cannot write: No space left on device");
+    }
+};
+
+TEST(Develop, AWriterErrorStopsTheStripsAndComesBack) {
+    // kodim19: three strips. The second write fails: develop_rows throws
+    // that error, and nothing is written after it.
+    RawImage raw = decode(dng_path("kodim19_GRBG_16.dng"));
+    DevelopOptions o;
+    o.look = "reference";
+    FailingSink sink;
+    try {
+        develop_rows(raw, o, sink);
+        ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+        EXPECT_STREQ(e.what(), "out.jpg: cannot write: No space left on device");
+    }
+    EXPECT_EQ(sink.calls, 2);
+}
+
 // The frame twice as bright, clipped at its white (its bright parts clip in
 // some colours), and `odd`: a row and a column short; `rows` > 0: only its
 // first rows so, the rest half as bright (clipped nowhere).

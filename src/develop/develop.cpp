@@ -6,6 +6,7 @@
 #include <HalideBuffer.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cmath>
 #include <memory>
@@ -580,11 +581,13 @@ void develop_rows(const RawImage& raw, const DevelopOptions& options, RowSink& s
     constexpr size_t kBuffers = 3;
     Samples16 buffers[kBuffers];
     for (auto& b : buffers) b.resize(stride * size_t(max_rows + 2));  // (any strip's padded rows)
-    // (Declared after the buffers: an unwinding develop waits for its
-    // writers before they go.)
+    // (Declared after the buffers and the flag: an unwinding develop waits
+    // for its writers before they go.)
+    std::atomic<bool> failed{false};
     std::shared_ptr<Task> writers[kBuffers];
     std::shared_ptr<Task> last;
     for (size_t k = 0; k < strips.size(); ++k) {
+        if (failed) break;  // a writer failed (disk full?): its error comes back below
         const int y0 = strips[k].y0, rows = strips[k].rows;
         std::shared_ptr<Task>& slot = writers[k % kBuffers];
         if (slot) slot->wait();  // the writer of strip k - 3 (its error comes back through the chain)
@@ -592,9 +595,14 @@ void develop_rows(const RawImage& raw, const DevelopOptions& options, RowSink& s
                                       buffers[k % kBuffers].data(), stride);
         if (kernel.profile) kernel.profile->apply(buffer, stride, crop.width, y0, rows);
         kernel.finish->apply(buffer, stride, y0, rows);
-        slot = last = std::make_shared<Task>(run_on_worker([&sink, before = last, buffer, stride, y0, rows] {
-            if (before) before->get();  // rethrows an earlier writer's error, and keeps the rows in order
-            sink.write_rows(buffer, stride, y0, rows);
+        slot = last = std::make_shared<Task>(run_on_worker([&sink, &failed, before = last, buffer, stride, y0, rows] {
+            try {
+                if (before) before->get();  // rethrows an earlier writer's error, and keeps the rows in order
+                sink.write_rows(buffer, stride, y0, rows);
+            } catch (...) {
+                failed = true;
+                throw;
+            }
         }));
     }
     last->get();

@@ -3,7 +3,6 @@
 // does not (ForwardMatrix, OpcodeList, NoiseProfile) are registered here.
 #include "obscura/dng_writer.h"
 
-
 #include <algorithm>
 #include <cmath>
 #include <array>
