@@ -229,8 +229,9 @@ void write_dng(const RawImage& raw, const std::string& path, const DngWriteOptio
         if (tif) {
             write_tags(tif.get(), raw);
             ok = true;
+            const auto write_scanline = TIFF_LAZY(TIFFWriteScanline);  // (looked up once, not per row)
             for (int y = 0; y < raw.height && ok; ++y)
-                ok = TIFF_LAZY(TIFFWriteScanline)(tif.get(), const_cast<uint16_t*>(&raw.data[size_t(y) * raw.width]), uint32_t(y), 0) == 1;
+                ok = write_scanline(tif.get(), const_cast<uint16_t*>(&raw.data[size_t(y) * raw.width]), uint32_t(y), 0) == 1;
             ok = ok && TIFF_LAZY(TIFFWriteDirectory)(tif.get()) == 1;
         }
     }

@@ -50,8 +50,9 @@ Image load_tiff_rgb(const std::string& path) {
     out.height = int(h);
     out.pixels.resize(size_t(w) * h * 3);
     std::vector<uint8_t> row(size_t(TIFF_LAZY(TIFFScanlineSize)(t)));
+    const auto read_scanline = TIFF_LAZY(TIFFReadScanline);  // (looked up once, not per row)
     for (uint32_t y = 0; y < h; ++y) {
-        if (TIFF_LAZY(TIFFReadScanline)(t, row.data(), y, 0) < 0) {
+        if (read_scanline(t, row.data(), y, 0) < 0) {
             TIFF_LAZY(TIFFClose)(t);
             throw file_error(path, "damaged TIFF");
         }

@@ -56,8 +56,9 @@ void write_float_tiff(const LinearPhoto& photo, const std::string& path) {
     TIFF_LAZY(TIFFSetField)(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
     TIFF_LAZY(TIFFSetField)(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
     bool ok = true;
+    const auto write_scanline = TIFF_LAZY(TIFFWriteScanline);  // (looked up once, not per row)
     for (int y = 0; y < photo.height && ok; ++y)
-        ok = TIFF_LAZY(TIFFWriteScanline)(t, const_cast<float*>(photo.at(0, y)), uint32_t(y), 0) >= 0;
+        ok = write_scanline(t, const_cast<float*>(photo.at(0, y)), uint32_t(y), 0) >= 0;
     TIFF_LAZY(TIFFClose)(t);
     if (!ok) throw file_error(path, "cannot write");
 }
