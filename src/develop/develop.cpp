@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cctype>
 #include <cmath>
+#include <future>
 #include <memory>
 
 #include "develop_best_kernel.h"
@@ -581,26 +582,33 @@ void develop_rows(const RawImage& raw, const DevelopOptions& options, RowSink& s
     constexpr size_t kBuffers = 3;
     Samples16 buffers[kBuffers];
     for (auto& b : buffers) b.resize(stride * size_t(max_rows + 2));  // (any strip's padded rows)
-    // (Declared after the buffers and the flag: an unwinding develop waits
-    // for its writers before they go.)
+    // When each strip's rows are with the sink (or its writer failed): the
+    // kernel waits on these before it takes a buffer back. (Not on the
+    // writers' own tasks: the next writer gets the one before it, and one
+    // future waited on by two threads is a race.)
+    std::shared_future<void> written[kBuffers];
     std::atomic<bool> failed{false};
-    std::shared_ptr<Task> writers[kBuffers];
+    // (Declared after the buffers and the flag: an unwinding develop waits
+    // for the last writer, and each writer for the one before it.)
     std::shared_ptr<Task> last;
     for (size_t k = 0; k < strips.size(); ++k) {
+        if (written[k % kBuffers].valid()) written[k % kBuffers].wait();  // strip k - 3
         if (failed) break;  // a writer failed (disk full?): its error comes back below
         const int y0 = strips[k].y0, rows = strips[k].rows;
-        std::shared_ptr<Task>& slot = writers[k % kBuffers];
-        if (slot) slot->wait();  // the writer of strip k - 3 (its error comes back through the chain)
         uint16_t* buffer = kernel.run(crop.x, crop.y + y0, region_w, std::max(rows, kMinOutputHeight),
                                       buffers[k % kBuffers].data(), stride);
         if (kernel.profile) kernel.profile->apply(buffer, stride, crop.width, y0, rows);
         kernel.finish->apply(buffer, stride, y0, rows);
-        slot = last = std::make_shared<Task>(run_on_worker([&sink, &failed, before = last, buffer, stride, y0, rows] {
+        auto done = std::make_shared<std::promise<void>>();
+        written[k % kBuffers] = done->get_future().share();
+        last = std::make_shared<Task>(run_on_worker([&sink, &failed, before = last, done, buffer, stride, y0, rows] {
             try {
                 if (before) before->get();  // rethrows an earlier writer's error, and keeps the rows in order
                 sink.write_rows(buffer, stride, y0, rows);
+                done->set_value();
             } catch (...) {
                 failed = true;
+                done->set_value();  // (the buffer is free; the error goes on through the chain)
                 throw;
             }
         }));
