@@ -146,7 +146,7 @@ struct FailingSink : RowSink {
 };
 
 TEST(Develop, AWriterErrorStopsTheStripsAndComesBack) {
-    // kodim19: three strips. The second write fails: develop_rows throws
+    // kodim19: four strips. The second write fails: develop_rows throws
     // that error, and nothing is written after it.
     RawImage raw = decode(dng_path("kodim19_GRBG_16.dng"));
     DevelopOptions o;

@@ -269,8 +269,9 @@ TEST(Remosaic, ShadingGainMapsOfTheCellLayoutAreApplied) {
 // differ. (Fast-math code in the kernel with the cell samples once differed
 // at ~1 in 250,000 values, +-1, near the tiles' right edges, when each row's
 // last vector of the raw-reading stages was shifted inwards and computed
-// apart; those stages now compute whole vectors, and every kernel is
-// checked here with and without its lens-shading path.)
+// apart; those stages now compute whole vectors. The best kernel and the
+// one with the cell samples are checked here, each with and without lens
+// shading.)
 size_t values_that_move_with_the_tile_grid(RawImage at) {
     at.crop = {0, 0, 512, 256};
     const Image base = develop_reference(at);
